@@ -1,0 +1,97 @@
+/**
+ * Bulk upserts: `upsertAll` plus one-liners per entity. See {@link upsertAll} for semantics.
+ *
+ * @packageDocumentation
+ */
+import type { EntityKey, EntityRecord } from "../generated/entities.js";
+import type { BulkReport } from "../types.js";
+import type { BulkInput } from "./source.js";
+import { type BulkClient, type UpsertAllOptions, upsertAll } from "./upsert-all.js";
+
+export {
+  ChunkBuilder,
+  type ChunkLimits,
+  chunkRecords,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_CHUNK_BYTES,
+  serializedBytes,
+} from "./chunker.js";
+export {
+  type BulkDriver,
+  BulkInputError,
+  type BulkOptions,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_MAX_RECORD_RETRIES,
+  DEFAULT_RECORD_RETRY_DELAY_MS,
+  type DriverStats,
+  type RequestFailure,
+  runBulk,
+  type SendResult,
+} from "./engine.js";
+export { BulkAccountingError, MAY_HAVE_BEEN_APPLIED } from "./ledger.js";
+export { DEFAULT_PROGRESS_INTERVAL_MS } from "./progress.js";
+export type { BulkInput } from "./source.js";
+export {
+  type BulkClient,
+  classifyRequestError,
+  type UpsertAllArgs,
+  type UpsertAllOptions,
+  upsertAll,
+} from "./upsert-all.js";
+
+/** Options of the per-entity one-liners (no `pathParams`: the ProviderCredService one takes the key). */
+export type UpsertAllEntityOptions = Omit<UpsertAllOptions<"Event">, "pathParams">;
+
+/** Bulk upsert of events (`PUT /events-batch`). See {@link upsertAll}. */
+export function upsertAllEvents(
+  client: BulkClient,
+  records: BulkInput<EntityRecord<"Event">>,
+  options?: UpsertAllEntityOptions,
+): Promise<BulkReport<EntityKey<"Event">>> {
+  return upsertAll(client, "Event", records, options);
+}
+
+/** Bulk upsert of invoice close tolerances (`PUT /tolerances-batch`). See {@link upsertAll}. */
+export function upsertAllTolerances(
+  client: BulkClient,
+  records: BulkInput<EntityRecord<"Tolerance">>,
+  options?: UpsertAllEntityOptions,
+): Promise<BulkReport<EntityKey<"Tolerance">>> {
+  return upsertAll(client, "Tolerance", records, options);
+}
+
+/** Bulk upsert of claim prompt pay rules (`PUT /claim-prompt-pays-batch`). See {@link upsertAll}. */
+export function upsertAllClaimPromptPays(
+  client: BulkClient,
+  records: BulkInput<EntityRecord<"ClaimPromptPay">>,
+  options?: UpsertAllEntityOptions,
+): Promise<BulkReport<EntityKey<"ClaimPromptPay">>> {
+  return upsertAll(client, "ClaimPromptPay", records, options);
+}
+
+/** Bulk upsert of Armor code / EX code pairings (`PUT /armor-code-ex-codes-batch`). See {@link upsertAll}. */
+export function upsertAllArmorCodeExCodes(
+  client: BulkClient,
+  records: BulkInput<EntityRecord<"ArmorCodeExCode">>,
+  options?: UpsertAllEntityOptions,
+): Promise<BulkReport<EntityKey<"ArmorCodeExCode">>> {
+  return upsertAll(client, "ArmorCodeExCode", records, options);
+}
+
+/**
+ * Bulk upsert of the services of one provider credentialing process
+ * (`PUT /provider-credentialing/{providerCredKey}/services-batch`). Every record's
+ * `providerCred_Key` must equal `providerCredKey` (records that do not are reported failed).
+ * See {@link upsertAll}.
+ */
+export function upsertAllProviderCredServices(
+  client: BulkClient,
+  providerCredKey: number,
+  records: BulkInput<EntityRecord<"ProviderCredService">>,
+  options?: UpsertAllEntityOptions,
+): Promise<BulkReport<EntityKey<"ProviderCredService">>> {
+  return upsertAll(client, "ProviderCredService", records, {
+    ...options,
+    pathParams: { providerCredKey },
+  });
+}

@@ -1,0 +1,162 @@
+/**
+ * The accounting of a bulk run: one entry per input record, by input index, finalized exactly
+ * once. The ledger keeps only the key values and the outcome of each record, never its
+ * contents, so a report of a large load stays small.
+ */
+import type { BulkItem, BulkReport } from "../types.js";
+
+/** Phrase every message of a record that may have been applied contains. */
+export const MAY_HAVE_BEEN_APPLIED = "may have been applied";
+
+/** Thrown when the engine's bookkeeping is broken (a bug, never a data or network problem). */
+export class BulkAccountingError extends Error {
+  override name = "BulkAccountingError";
+}
+
+/** Counters the engine adds to the report. */
+export interface RunStats {
+  requests: number;
+  retries: number;
+  rateLimited: number;
+  activityIds: string[];
+  elapsedMs: number;
+}
+
+/** Adds the ambiguity warning to a message unless it already carries it. */
+export function withMayHaveBeenApplied(message: string): string {
+  return message.includes(MAY_HAVE_BEEN_APPLIED)
+    ? message
+    : `${message}; ${MAY_HAVE_BEEN_APPLIED}: re-check this record`;
+}
+
+export class BulkLedger<K> {
+  private readonly items: BulkItem<K>[] = [];
+  private readonly final: boolean[] = [];
+  private finalized = 0;
+  private counts = { created: 0, updated: 0, failed: 0, notAttempted: 0 };
+
+  /** Records registered so far (pulled from the input). */
+  get registered(): number {
+    return this.items.length;
+  }
+
+  /** Records with a final outcome. */
+  get done(): number {
+    return this.finalized;
+  }
+
+  get failed(): number {
+    return this.counts.failed;
+  }
+
+  /** Registers the next input record; indexes must arrive in order 0, 1, 2, ... */
+  register(index: number, key: K): void {
+    if (index !== this.items.length) {
+      throw new BulkAccountingError(`record ${index} registered out of order`);
+    }
+    this.items.push({
+      index,
+      key,
+      outcome: "not_attempted",
+      status: 0,
+      message: "",
+      attempts: 0,
+      mayHaveBeenApplied: false,
+    });
+    this.final.push(false);
+  }
+
+  private open(index: number): BulkItem<K> {
+    const item = this.items[index];
+    if (item === undefined) throw new BulkAccountingError(`record ${index} was never registered`);
+    if (this.final[index]) throw new BulkAccountingError(`record ${index} was already finalized`);
+    return item;
+  }
+
+  private close(index: number): void {
+    this.final[index] = true;
+    this.finalized++;
+  }
+
+  isFinal(index: number): boolean {
+    return this.final[index] === true;
+  }
+
+  /** How many requests carried the record so far. */
+  attemptsOf(index: number): number {
+    return this.items[index]?.attempts ?? 0;
+  }
+
+  /** A request carrying the record is about to be sent. */
+  attempt(index: number): void {
+    this.open(index).attempts++;
+  }
+
+  /** The record's last attempt failed ambiguously: the server may have applied it. */
+  markAmbiguous(index: number): void {
+    this.open(index).mayHaveBeenApplied = true;
+  }
+
+  /** Remembers the last status and message seen for a record that will be retried. */
+  note(index: number, status: number, message: string): void {
+    const item = this.open(index);
+    item.status = status;
+    item.message = message;
+  }
+
+  succeed(index: number, outcome: "created" | "updated", status: number, message: string): void {
+    const item = this.open(index);
+    item.outcome = outcome;
+    item.status = status;
+    item.message = message;
+    item.mayHaveBeenApplied = false;
+    this.counts[outcome]++;
+    this.close(index);
+  }
+
+  /**
+   * Fails a record. `mayHaveBeenApplied` is sticky: once any attempt was ambiguous the record
+   * stays flagged, and its message then always says "may have been applied".
+   */
+  fail(index: number, status: number, message: string, mayHaveBeenApplied = false): void {
+    const item = this.open(index);
+    item.outcome = "failed";
+    item.status = status;
+    item.mayHaveBeenApplied = item.mayHaveBeenApplied || mayHaveBeenApplied;
+    item.message = item.mayHaveBeenApplied ? withMayHaveBeenApplied(message) : message;
+    this.counts.failed++;
+    this.close(index);
+  }
+
+  /** The record was never sent. A record already sent is failed instead (it was attempted). */
+  skip(index: number, message: string): void {
+    const item = this.open(index);
+    if (item.attempts > 0) {
+      this.fail(index, item.status, `${item.message || "not retried"}; ${message}`);
+      return;
+    }
+    item.outcome = "not_attempted";
+    item.status = 0;
+    item.message = message;
+    this.counts.notAttempted++;
+    this.close(index);
+  }
+
+  /** Builds the report; throws {@link BulkAccountingError} unless every record is final. */
+  build(stats: RunStats): BulkReport<K> {
+    if (this.finalized !== this.items.length) {
+      throw new BulkAccountingError(
+        `${this.items.length - this.finalized} record(s) have no final outcome`,
+      );
+    }
+    return {
+      items: this.items,
+      totals: { total: this.items.length, ...this.counts },
+      requests: stats.requests,
+      retries: stats.retries,
+      rateLimited: stats.rateLimited,
+      activityIds: stats.activityIds,
+      elapsedMs: stats.elapsedMs,
+    };
+  }
+}

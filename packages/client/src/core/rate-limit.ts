@@ -1,0 +1,177 @@
+// ONE token bucket per client, shared by every request it makes (single batches and bulk runs).
+// A 429 pauses the whole bucket, so concurrent requests back off together.
+
+export interface RateLimitOptions {
+  /** Sustained rate (VBA: 25). */
+  requestsPerSecond: number;
+  /** Bucket size: how many requests may go at once after a quiet spell (VBA: 50). */
+  burst: number;
+}
+
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { requestsPerSecond: 25, burst: 50 };
+
+interface Waiter {
+  resolve: () => void;
+  reject: (reason: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+export interface RateLimiterStats {
+  /** Tokens handed out. */
+  acquired: number;
+  /** 429 answers reported through backOff(). */
+  rateLimited: number;
+  /** Callers waiting for a token right now. */
+  waiting: number;
+}
+
+export class RateLimiter {
+  readonly requestsPerSecond: number;
+  readonly burst: number;
+  private tokens: number;
+  private last: number;
+  private pausedUntil = 0;
+  private consecutive429 = 0;
+  private readonly queue: Waiter[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private acquired = 0;
+  private rateLimited = 0;
+
+  /** `false` disables the bucket (no rate cap) but keeps the shared 429 pause. */
+  constructor(
+    options: RateLimitOptions | false = DEFAULT_RATE_LIMIT,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    const o =
+      options === false
+        ? { requestsPerSecond: Number.POSITIVE_INFINITY, burst: Number.POSITIVE_INFINITY }
+        : options;
+    if (!(o.requestsPerSecond > 0) || !(o.burst >= 1)) {
+      throw new RangeError("rateLimit needs requestsPerSecond > 0 and burst >= 1");
+    }
+    this.requestsPerSecond = o.requestsPerSecond;
+    this.burst = o.burst;
+    this.tokens = o.burst;
+    this.last = this.now();
+  }
+
+  get stats(): RateLimiterStats {
+    return { acquired: this.acquired, rateLimited: this.rateLimited, waiting: this.queue.length };
+  }
+
+  /** Milliseconds until the 429 pause ends (0 when not paused). */
+  pausedFor(): number {
+    return Math.max(0, this.pausedUntil - this.now());
+  }
+
+  /** Takes one token without waiting; false when none is available (or the bucket is paused). */
+  tryAcquire(): boolean {
+    if (this.queue.length > 0 || this.now() < this.pausedUntil) return false;
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    this.acquired++;
+    return true;
+  }
+
+  /** Waits for a token (FIFO). Rejects with the signal's reason if it aborts first. */
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.tryAcquire()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      if (signal) {
+        waiter.onAbort = () => {
+          const i = this.queue.indexOf(waiter);
+          if (i >= 0) this.queue.splice(i, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener("abort", waiter.onAbort, { once: true });
+      }
+      this.queue.push(waiter);
+      this.schedule();
+    });
+  }
+
+  /** Pauses every request for `ms` (extends, never shortens, a pause in progress). */
+  pause(ms: number): void {
+    const until = this.now() + Math.max(0, ms);
+    if (until > this.pausedUntil) this.pausedUntil = until;
+    // Restart gently after the pause instead of firing a whole burst into a limiter that just said no.
+    this.tokens = Number.isFinite(this.burst) ? Math.min(this.tokens, 1) : this.burst;
+    this.last = Math.max(this.last, this.pausedUntil);
+    this.reschedule();
+  }
+
+  /**
+   * Reports a 429: pauses the bucket for the server's Retry-After, or for an exponential backoff
+   * (1 s, 2 s, 4 s ... up to maxMs) over consecutive 429s. Returns the pause in milliseconds.
+   */
+  backOff(retryAfterMs?: number, maxMs = 60_000): number {
+    this.rateLimited++;
+    this.consecutive429++;
+    const ms = Math.min(maxMs, retryAfterMs ?? 1000 * 2 ** Math.min(this.consecutive429 - 1, 16));
+    this.pause(ms);
+    return ms;
+  }
+
+  /** Reports an answer that was not a 429: resets the consecutive-429 backoff. */
+  onSuccess(): void {
+    this.consecutive429 = 0;
+  }
+
+  private refill(): void {
+    if (!Number.isFinite(this.requestsPerSecond)) {
+      this.tokens = this.burst;
+      return;
+    }
+    const now = this.now();
+    if (now > this.last) {
+      this.tokens = Math.min(
+        this.burst,
+        this.tokens + ((now - this.last) * this.requestsPerSecond) / 1000,
+      );
+      this.last = now;
+    }
+  }
+
+  private reschedule(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) return;
+    while (this.queue.length > 0) {
+      const paused = this.pausedUntil - this.now();
+      let wait = 0;
+      if (paused > 0) {
+        wait = paused;
+      } else {
+        this.refill();
+        if (this.tokens >= 1) {
+          this.tokens -= 1;
+          this.acquired++;
+          const waiter = this.queue.shift() as Waiter;
+          if (waiter.signal && waiter.onAbort)
+            waiter.signal.removeEventListener("abort", waiter.onAbort);
+          waiter.resolve();
+          continue;
+        }
+        wait = ((1 - this.tokens) * 1000) / this.requestsPerSecond;
+      }
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.schedule();
+        },
+        Math.max(1, Math.ceil(wait)),
+      );
+      return;
+    }
+  }
+}

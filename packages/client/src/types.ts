@@ -1,0 +1,74 @@
+// Result types shared by the single-batch call (core) and the bulk engine (bulk/).
+// This file is the contract between the two: change it only with both in mind.
+
+/** What happened to one record of a single batch request. */
+export type Outcome = "created" | "updated" | "failed";
+
+/** One input record's result, in input order. */
+export interface BatchItem<K = Record<string, unknown>> {
+  /** Index of the record in the array the caller passed. */
+  index: number;
+  /** The record's key field values (from the spec's `x-vbapi-key`). */
+  key: K;
+  /** The per-record HTTP status VBA reported (201, 200, 4xx, 5xx), or 0 when none was reported. */
+  status: number;
+  outcome: Outcome;
+  /** VBA's message ("Created", "Updated" or the error text), or the SDK's explanation. */
+  message: string;
+}
+
+/** The typed result of one batch request (a 207 answer). */
+export interface BatchResult<K = Record<string, unknown>> {
+  items: BatchItem<K>[];
+  succeeded: number;
+  failed: number;
+  /** VBA's `debug.activityID` for the call, when it sent one. */
+  activityId: string | undefined;
+}
+
+/** What finally happened to one record of a bulk upsert. */
+export type BulkOutcome = Outcome | "not_attempted";
+
+export interface BulkItem<K = Record<string, unknown>> {
+  index: number;
+  key: K;
+  outcome: BulkOutcome;
+  /** Last per-record or whole-request status seen; 0 when no answer was received. */
+  status: number;
+  message: string;
+  /** How many requests carried this record. */
+  attempts: number;
+  /**
+   * True when the last attempt failed ambiguously (connection reset or timeout after the
+   * request was sent): the server may have applied the record, so re-check it.
+   */
+  mayHaveBeenApplied: boolean;
+}
+
+export interface BulkReport<K = Record<string, unknown>> {
+  /** Every input record exactly once, ordered by input index. */
+  items: BulkItem<K>[];
+  totals: {
+    total: number;
+    created: number;
+    updated: number;
+    failed: number;
+    notAttempted: number;
+  };
+  requests: number;
+  retries: number;
+  /** HTTP 429 answers received during the run. */
+  rateLimited: number;
+  activityIds: string[];
+  elapsedMs: number;
+}
+
+export interface BulkProgress {
+  done: number;
+  failed: number;
+  inFlight: number;
+  requests: number;
+  retries: number;
+  elapsedMs: number;
+  total: number | undefined;
+}

@@ -1,0 +1,203 @@
+// Grep-style: secrets given to the client and markers inside record contents must appear in no
+// error message, String(error), JSON.stringify(error), util.inspect(error), stack or log line.
+import { inspect } from "node:util";
+import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createVbapiClient, type Logger, redact, type VbapiClientOptions } from "../src/index.js";
+import { problem, scriptedFetch } from "./helpers.js";
+
+const API_KEY = "sk-SECRET-APIKEY-5f1e2d3c4b5a";
+const TOKEN = "eyJ.SECRET-TOKEN-9a8b7c6d.sig";
+const REFRESHED = "eyJ.SECRET-REFRESHED-1234.sig";
+const MARKER = "MARKER-c0ffee42";
+const NEEDLES = [API_KEY, TOKEN, REFRESHED, MARKER, "SECRET"];
+
+let server: MockServer;
+const lines: string[] = [];
+const logger: Logger = {
+  debug: (m, ...r) => lines.push(m, ...r.map(String)),
+  info: (m, ...r) => lines.push(m, ...r.map(String)),
+  warn: (m, ...r) => lines.push(m, ...r.map(String)),
+  error: (m, ...r) => lines.push(m, ...r.map(String)),
+};
+
+beforeAll(async () => {
+  server = await startMockServer({ rateLimit: false, apiKeys: [API_KEY], tokens: [REFRESHED] });
+});
+afterAll(() => server.close());
+beforeEach(() => server.reset());
+
+function client(options: VbapiClientOptions = {}) {
+  return createVbapiClient({
+    baseUrl: server.url,
+    apiKey: API_KEY,
+    token: REFRESHED,
+    database: "redact",
+    backoff: { initialDelayMs: 1, maxDelayMs: 2 },
+    logger,
+    logLevel: "debug",
+    ...options,
+  });
+}
+
+const record = (key: number) => ({
+  tolerance_Key: key,
+  tolerance1: 1,
+  group_ID: MARKER,
+  entry_User: MARKER,
+});
+
+function renderings(error: unknown): string[] {
+  const e = error as Error;
+  return [
+    e.message,
+    String(e),
+    JSON.stringify(e),
+    inspect(e),
+    inspect(e, { showHidden: true, depth: 20 }),
+    e.stack ?? "",
+    JSON.stringify(
+      Object.getOwnPropertyNames(e).map((n) => (e as unknown as Record<string, unknown>)[n]),
+    ),
+  ];
+}
+
+const cases: Array<[string, string, () => Promise<unknown>]> = [
+  [
+    "client-side ValidationError",
+    "ValidationError",
+    () =>
+      client().upsertBatch("Tolerance", [
+        { ...record(1), payment_Method: `${MARKER}-too-long-for-20` },
+      ]),
+  ],
+  [
+    "server 400",
+    "BadRequestError",
+    () =>
+      client().upsertBatch("Tolerance", [{ ...record(1), tolerance1: MARKER } as never], {
+        validate: false,
+      }),
+  ],
+  [
+    "401 after refresh",
+    "AuthenticationError",
+    () => client({ token: async () => TOKEN }).upsertBatch("Tolerance", [record(1)]),
+  ],
+  [
+    "401 with a fixed token",
+    "AuthenticationError",
+    () => client({ token: TOKEN }).upsertBatch("Tolerance", [record(1)]),
+  ],
+  [
+    "403",
+    "PermissionDeniedError",
+    () => client({ userAgent: "" }).upsertBatch("Tolerance", [record(1)]),
+  ],
+  [
+    "429 exhausted",
+    "RateLimitError",
+    () => {
+      server.faults.failNext(5, 429, { retryAfter: 0 });
+      return client({ maxRetries: 1 }).upsertBatch("Tolerance", [record(1)]);
+    },
+  ],
+  [
+    "503 exhausted",
+    "InternalServerError",
+    () => {
+      server.faults.failNext(5, 503);
+      return client({ maxRetries: 1 }).upsertBatch("Tolerance", [record(1)]);
+    },
+  ],
+  [
+    "timeout",
+    "TimeoutError",
+    () => {
+      server.faults.delay(300);
+      return client({ timeoutMs: 30, maxRetries: 1 }).upsertBatch("Tolerance", [record(1)]);
+    },
+  ],
+  [
+    "abort",
+    "AbortError",
+    () => {
+      server.faults.delay(300);
+      return client().upsertBatch("Tolerance", [record(1)], { signal: AbortSignal.timeout(30) });
+    },
+  ],
+  [
+    "connection reset",
+    "ConnectionError",
+    () => {
+      server.faults.resetConnection({ count: 5 });
+      return client({ maxRetries: 1 }).upsertBatch("Tolerance", [record(1)]);
+    },
+  ],
+  [
+    "body not JSON",
+    "ResponseParseError",
+    () => {
+      server.faults.badBody("non-json");
+      return client().upsertBatch("Tolerance", [record(1)]);
+    },
+  ],
+  [
+    "configuration",
+    "ConfigurationError",
+    () =>
+      createVbapiClient({ apiKey: API_KEY, token: TOKEN, database: "" }).upsertBatch("Tolerance", [
+        record(1),
+      ]),
+  ],
+];
+
+describe("no secret or record content leaks", () => {
+  it.each(cases)("%s", async (_name, expected, run) => {
+    lines.length = 0;
+    const error = await run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe(expected);
+    for (const text of [...renderings(error), ...lines]) {
+      for (const needle of NEEDLES) expect(text).not.toContain(needle);
+    }
+  });
+
+  it("server text that echoes a secret is scrubbed before it reaches an error", async () => {
+    const { fetch } = scriptedFetch(() =>
+      problem(400, `key ${API_KEY} and Bearer ${TOKEN} rejected`),
+    );
+    const error = await createVbapiClient({
+      fetch,
+      apiKey: API_KEY,
+      token: TOKEN,
+      database: "d",
+      baseUrl: "http://x.test",
+      logLevel: "off",
+    })
+      .upsertBatch("Tolerance", [record(1)])
+      .catch((e) => e);
+    expect(error.detail).toBe("key [redacted] and Bearer [redacted] rejected");
+    for (const text of renderings(error))
+      for (const needle of NEEDLES) expect(text).not.toContain(needle);
+  });
+
+  it("the client object itself does not show its secrets", () => {
+    const c = client({ token: TOKEN });
+    for (const text of [inspect(c, { showHidden: true, depth: 5 }), JSON.stringify(c.config)]) {
+      expect(text).not.toContain(API_KEY);
+      expect(text).not.toContain(TOKEN);
+    }
+  });
+
+  it("redact() removes secrets and bearer credentials", () => {
+    expect(redact(`a ${API_KEY} b`, [API_KEY])).toBe("a [redacted] b");
+    expect(redact("Authorization: Bearer abc.def.ghi", [])).toBe(
+      "Authorization: Bearer [redacted]",
+    );
+    expect(redact("short", ["abc"])).toBe("short");
+  });
+});

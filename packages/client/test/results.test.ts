@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { keyOf, matchItems, NOT_REPORTED_MESSAGE, toBatchResult } from "../src/core/results.js";
+
+const entry = (
+  id: Record<string, unknown>,
+  status: number,
+  body = status === 201 ? "Created" : "Updated",
+) => ({
+  id: Object.entries(id).map(([key, value]) => ({ key, value })),
+  status,
+  body,
+});
+
+describe("matchItems", () => {
+  const records = [
+    { tolerance_Key: 1, tolerance1: 1 },
+    { tolerance_Key: 2, tolerance1: 2 },
+    { tolerance_Key: 3, tolerance1: 3 },
+  ];
+
+  it("matches by key regardless of order, key-name case and int vs string values", () => {
+    const data = [
+      entry({ Tolerance_Key: "3" }, 500, "Conversion failed"),
+      entry({ TOLERANCE_KEY: 1 }, 201),
+      entry({ tolerance_key: "2" }, 200),
+    ];
+    const items = matchItems(records, ["tolerance_Key"], data);
+    expect(items).toEqual([
+      { index: 0, key: { tolerance_Key: 1 }, status: 201, outcome: "created", message: "Created" },
+      { index: 1, key: { tolerance_Key: 2 }, status: 200, outcome: "updated", message: "Updated" },
+      {
+        index: 2,
+        key: { tolerance_Key: 3 },
+        status: 500,
+        outcome: "failed",
+        message: "Conversion failed",
+      },
+    ]);
+  });
+
+  it("matches composite keys", () => {
+    const recs = [
+      { providerCred_Key: 5, credService_Key: 1 },
+      { providerCred_Key: 5, credService_Key: 2 },
+    ];
+    const data = [
+      entry({ CredService_Key: 2, ProviderCred_Key: 5 }, 201),
+      entry({ CredService_Key: 1, ProviderCred_Key: 5 }, 200),
+    ];
+    const items = matchItems(recs, ["providerCred_Key", "credService_Key"], data);
+    expect(items.map((i) => i.outcome)).toEqual(["updated", "created"]);
+    expect(items[1]?.key).toEqual({ providerCred_Key: 5, credService_Key: 2 });
+  });
+
+  it("matches duplicates of one key in order", () => {
+    const recs = [{ event_ID: 7 }, { event_ID: 8 }, { event_ID: 7 }];
+    const data = [
+      entry({ event_ID: 7 }, 201),
+      entry({ event_ID: 8 }, 201),
+      entry({ event_ID: 7 }, 200),
+    ];
+    expect(matchItems(recs, ["event_ID"], data).map((i) => i.status)).toEqual([201, 201, 200]);
+  });
+
+  it("reports a record the server did not mention as failed with status 0, never drops it", () => {
+    const items = matchItems(records, ["tolerance_Key"], [entry({ tolerance_Key: 2 }, 200)]);
+    expect(items).toHaveLength(3);
+    expect(items[0]).toEqual({
+      index: 0,
+      key: { tolerance_Key: 1 },
+      status: 0,
+      outcome: "failed",
+      message: NOT_REPORTED_MESSAGE,
+    });
+    expect(items[1]?.outcome).toBe("updated");
+    expect(items[2]?.status).toBe(0);
+    expect(matchItems(records, ["tolerance_Key"], null).every((i) => i.status === 0)).toBe(true);
+  });
+
+  it("falls back to position for entries without usable keys", () => {
+    const data = [
+      { id: [], status: 201, body: "Created" },
+      { id: null, status: 500, body: "boom" },
+      { id: [{ key: null, value: 3 }], status: 200, body: "Updated" },
+    ];
+    const items = matchItems(records, ["tolerance_Key"], data);
+    expect(items.map((i) => i.status)).toEqual([201, 500, 200]);
+  });
+
+  it("uses the caller's indices and counts outcomes", () => {
+    const items = matchItems(
+      records.slice(1),
+      ["tolerance_Key"],
+      [entry({ tolerance_Key: 2 }, 201)],
+      {
+        indices: [4, 9],
+      },
+    );
+    expect(items.map((i) => i.index)).toEqual([4, 9]);
+    const result = toBatchResult(items, "act");
+    expect(result).toMatchObject({ succeeded: 1, failed: 1, activityId: "act" });
+  });
+
+  it("keyOf picks the key fields only", () => {
+    expect(keyOf({ a: 1, b: "x", c: 3 }, ["a", "b"])).toEqual({ a: 1, b: "x" });
+  });
+});

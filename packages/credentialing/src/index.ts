@@ -1,0 +1,45 @@
+// @vbapi-sdk/credentialing: batch upserts of the services of a provider credentialing process.
+import type {
+  BatchResult,
+  EntityKey,
+  EntityPathParams,
+  EntityRecord,
+  UpsertBatchOptions,
+  VbapiClient,
+} from "@vbapi-sdk/client";
+
+export {
+  type BatchItem,
+  type BatchResult,
+  createVbapiClient,
+  type VbapiClient,
+  type VbapiClientOptions,
+} from "@vbapi-sdk/client";
+
+export type ProviderCredService = EntityRecord<"ProviderCredService">;
+export type ProviderCredServiceKey = EntityKey<"ProviderCredService">;
+/** The credentialing process (ProviderCred_Key) a batch of services belongs to. */
+export type ProviderCredKey = EntityPathParams<"ProviderCredService">["providerCredKey"];
+export type UpsertProviderCredServicesOptions = Omit<
+  UpsertBatchOptions<"ProviderCredService">,
+  "pathParams"
+>;
+
+/**
+ * PUT /provider-credentialing/{providerCredKey}/services-batch: creates or updates the services of
+ * one credentialing process. Every record's providerCred_Key must equal `providerCredKey`
+ * (checked before sending unless `validate: false`).
+ */
+export function upsertProviderCredServices(
+  client: VbapiClient,
+  providerCredKey: ProviderCredKey,
+  records: readonly ProviderCredService[],
+  options: UpsertProviderCredServicesOptions = {},
+): Promise<BatchResult<ProviderCredServiceKey>> {
+  return client.upsertBatch("ProviderCredService", records, {
+    ...options,
+    pathParams: { providerCredKey },
+  });
+}
+
+// Bulk upserts (upsertAll*) are added here once the client's bulk engine lands.

@@ -1,0 +1,109 @@
+// `pnpm bench`: runs the benchmarks in order, prints one table and saves bench/results.json.
+// Flags: --quick (smoke run, small counts), --only=overhead,bulk,... , --out=<file>.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BenchResult, formatTable } from "./report.ts";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** In order; each module `./<name>.ts` exports a function of that name (loaded lazily). */
+const BENCHMARKS = ["overhead", "bulk", "ratelimit", "memory", "validation", "build"] as const;
+type BenchName = (typeof BENCHMARKS)[number];
+type Bench = (options: { quick: boolean }) => Promise<BenchResult>;
+
+function flag(name: string): string | undefined {
+  const arg = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  return arg === undefined ? undefined : (arg.split("=")[1] ?? "");
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync("git", args, { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    os: `${os.type()} ${os.release()} (${os.platform()}/${os.arch()})`,
+    cpuModel: cpus[0]?.model.trim() ?? "unknown",
+    cpuCount: cpus.length,
+    availableParallelism: os.availableParallelism(),
+    memoryGB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+  };
+}
+
+async function main() {
+  const quick = flag("quick") !== undefined;
+  const only = flag("only")?.split(",").filter(Boolean) as BenchName[] | undefined;
+  const names = BENCHMARKS.filter((n) => !only || only.includes(n));
+  const out = resolve(
+    flag("out") ||
+      (quick ? join(os.tmpdir(), "vbapi-bench-quick.json") : join(REPO_ROOT, "bench/results.json")),
+  );
+  const head = git(["rev-parse", "--short", "HEAD"]);
+  const commit = head && git(["status", "--porcelain"]) !== "" ? `${head}-dirty` : head;
+  const info = machine();
+  console.log(
+    `vbapi-sdk benchmarks${quick ? " (--quick: smoke run, figures not meaningful)" : ""}\n` +
+      `commit ${commit || "unknown"} · ${info.os} · ${info.cpuCount}x ${info.cpuModel} · ` +
+      `${info.memoryGB} GB · node ${info.node}\n`,
+  );
+
+  const results: BenchResult[] = [];
+  const started = Date.now();
+  for (const name of names) {
+    const t0 = Date.now();
+    process.stdout.write(`running ${name}... `);
+    try {
+      const mod = (await import(`./${name}.ts`)) as Record<string, Bench>;
+      results.push(await (mod[name] as Bench)({ quick }));
+      console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (error) {
+      // A broken benchmark is reported as such; the others still run.
+      const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      console.log(`FAILED: ${message}`);
+      results.push({
+        name,
+        figures: { error: message },
+        rows: [
+          { section: name, figure: "benchmark failed", value: message ?? "", verdict: "MISS" },
+        ],
+      });
+    }
+  }
+
+  const rows = results.flatMap((r) => r.rows);
+  console.log(`\n${formatTable(rows)}\n`);
+  const notes = results.flatMap((r) => r.notes ?? []);
+  if (notes.length > 0) console.log(`Notes:\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
+  const missed = rows.filter((r) => r.verdict === "MISS");
+  console.log(
+    missed.length === 0
+      ? "Every target was met."
+      : `${missed.length} target(s) MISSED: ${missed.map((r) => `${r.section}: ${r.figure}`).join("; ")}`,
+  );
+
+  const json = {
+    date: new Date().toISOString(),
+    commit,
+    quick,
+    machine: info,
+    totalSeconds: Math.round((Date.now() - started) / 100) / 10,
+    results: Object.fromEntries(
+      results.map((r) => [r.name, { ...r.figures, notes: r.notes ?? [] }]),
+    ),
+    table: rows,
+  };
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`\nSaved ${out}`);
+}
+
+await main();

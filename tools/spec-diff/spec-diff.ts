@@ -1,0 +1,102 @@
+// `pnpm diff:spec`: the breaking-change gate. Compares the bundled spec with the last released
+// one, prints a Markdown report and fails when a breaking change has no major changeset for
+// @vbapi-sdk/openapi. `--update` makes the current bundle the released one (run by `pnpm release`).
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { parse } from "yaml";
+import { majorChangesets, readChangesets } from "./changesets.ts";
+import { diffSpecs } from "./diff.ts";
+import { renderReport } from "./report.ts";
+
+const USAGE = `Usage: spec-diff [--base FILE] [--head FILE] [--changesets DIR] [--out FILE] [--report-only]
+       spec-diff --update [--base FILE] [--head FILE]
+  --base         the last released spec (default packages/openapi/released/openapi.json)
+  --head         the spec to check (default packages/openapi/dist/openapi.json, from \`pnpm build\`)
+  --changesets   where pending changesets live (default .changeset)
+  --out          also write the Markdown report to FILE
+  --report-only  exit 0 even when the gate fails
+  --update       copy --head over --base (after a release), then exit
+Exit codes: 0 no breaking change or a major changeset covers it, 1 gate failed, 2 usage or input error.`;
+export const PACKAGE = "@vbapi-sdk/openapi";
+
+const repo = resolve(import.meta.dirname, "../..");
+let values: Record<string, string | boolean | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      base: { type: "string", default: resolve(repo, "packages/openapi/released/openapi.json") },
+      head: { type: "string", default: resolve(repo, "packages/openapi/dist/openapi.json") },
+      changesets: { type: "string", default: resolve(repo, ".changeset") },
+      out: { type: "string" },
+      "report-only": { type: "boolean", default: false },
+      update: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  }));
+} catch (e) {
+  console.error(`spec-diff: ${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const base = resolve(String(values.base));
+const head = resolve(String(values.head));
+const show = (f: string) => relative(process.cwd(), f) || f;
+
+if (!existsSync(head)) {
+  console.error(`spec-diff: no spec at ${show(head)}: run \`pnpm build\` first`);
+  process.exit(2);
+}
+if (values.update) {
+  mkdirSync(dirname(base), { recursive: true });
+  copyFileSync(head, base);
+  console.log(`spec-diff: ${show(base)} is now a copy of ${show(head)}`);
+  process.exit(0);
+}
+if (!existsSync(base)) {
+  console.error(
+    `spec-diff: no released spec at ${show(base)}: create it with \`spec-diff --update\``,
+  );
+  process.exit(2);
+}
+
+const load = (f: string): unknown => {
+  const text = readFileSync(f, "utf8");
+  return f.endsWith(".json") ? JSON.parse(text) : parse(text);
+};
+let report: string;
+let breaking: number;
+try {
+  const changes = diffSpecs(load(base), load(head));
+  breaking = changes.filter((c) => c.severity === "breaking").length;
+  report = renderReport(changes, show(base), show(head));
+} catch (e) {
+  console.error(`spec-diff: cannot compare the specs: ${(e as Error).message}`);
+  process.exit(2);
+}
+
+let verdict = "";
+let failed = false;
+if (breaking) {
+  const majors = majorChangesets(readChangesets(resolve(String(values.changesets))), PACKAGE);
+  if (majors.length) {
+    verdict = `**Gate passed:** ${breaking} breaking change(s), released as a major by ${majors.map((f) => `\`.changeset/${f}\``).join(", ")}.`;
+  } else {
+    failed = true;
+    verdict =
+      `**Gate failed:** ${breaking} breaking change(s) but no changeset releases \`${PACKAGE}\` as a major.\n` +
+      `Undo the breaking change(s), or run \`pnpm changeset\` and choose major for ${PACKAGE} ` +
+      "(and the packages generated from it).";
+  }
+}
+const text = verdict ? `${report}\n${verdict}\n` : report;
+process.stdout.write(text);
+if (values.out) {
+  mkdirSync(dirname(resolve(String(values.out))), { recursive: true });
+  writeFileSync(resolve(String(values.out)), text);
+}
+if (failed) console.error(`spec-diff: breaking change(s) without a major changeset for ${PACKAGE}`);
+process.exit(failed && !values["report-only"] ? 1 : 0);
