@@ -1,7 +1,9 @@
 // `pnpm diff:spec`: the breaking-change gate. Compares the bundled spec with the last released
 // one, prints a Markdown report and fails when a breaking change has no major changeset for
 // @vbapi-sdk/openapi. `--update` makes the current bundle the released one (run by `pnpm release`).
+import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
@@ -53,6 +55,15 @@ if (!existsSync(head)) {
 if (values.update) {
   mkdirSync(dirname(base), { recursive: true });
   copyFileSync(head, base);
+  // Inside the repository the copy is formatted like every other file, so `pnpm lint` passes.
+  if (!relative(repo, base).startsWith("..")) {
+    const biome = createRequire(resolve(repo, "package.json")).resolve("@biomejs/biome/bin/biome");
+    const r = spawnSync(process.execPath, [biome, "format", "--write", base], {
+      cwd: repo,
+      encoding: "utf8",
+    });
+    if (r.status !== 0) console.error(`spec-diff: biome format ${show(base)} failed:\n${r.stderr}`);
+  }
   console.log(`spec-diff: ${show(base)} is now a copy of ${show(head)}`);
   process.exit(0);
 }

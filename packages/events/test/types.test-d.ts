@@ -8,10 +8,13 @@ describe("events types", () => {
     expectTypeOf<VbaEventKey>().toEqualTypeOf<{ event_ID: number }>();
     const client = createVbapiClient();
     expectTypeOf(upsertEvents(client, [])).resolves.toEqualTypeOf<BatchResult<VbaEventKey>>();
+    const missingReminder = {
+      event_ID: 1,
+      claim_Audit_Event: false,
+      process_Automation_Event: false,
+    };
     // @ts-expect-error reminder is required
-    upsertEvents(client, [
-      { event_ID: 1, claim_Audit_Event: false, process_Automation_Event: false },
-    ]);
+    upsertEvents(client, [missingReminder]);
     expectTypeOf<Event>().not.toEqualTypeOf<VbaEvent>();
   });
 });

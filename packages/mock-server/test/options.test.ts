@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { type RequestLogEntry, startMockServer } from "../src/index.ts";
-import { put } from "./helpers.ts";
+import { put, specRoutes } from "./helpers.ts";
 
 const SECRET = "MEMBER-SSN-123-45-6789";
 
@@ -85,7 +85,7 @@ describe("options", () => {
     const file = createRequire(import.meta.url).resolve("@vbapi-sdk/openapi/openapi.json");
     const server = await startMockServer({ spec: file, rateLimit: false });
     try {
-      expect(server.routes).toHaveLength(5);
+      expect(server.routes.length).toBe(specRoutes().length);
     } finally {
       await server.close();
     }

@@ -15,7 +15,7 @@ interface ChildResult {
 
 function runChild(url: string, count: number): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = forkTs("./memory-child.ts", [url, String(count)]);
+    const child = forkTs("./memory-child.ts", [url, String(count)], ["--expose-gc"]);
     let result: ChildResult | undefined;
     child.on("message", (msg: ChildResult) => {
       result = msg;
@@ -41,7 +41,9 @@ export async function memory({ quick }: { quick: boolean }): Promise<BenchResult
   }
   const [a, b] = runs as [ChildResult, ChildResult];
   const ratio = b.growth / a.growth;
-  const notes: string[] = [];
+  const notes: string[] = runs
+    .filter((r) => r.upserted !== r.count)
+    .map((r) => `memory: only ${r.upserted} of ${r.count} streamed records were upserted`);
   if (ratio > 1.5) {
     const perRecord = (b.growth - a.growth) / (b.count - a.count);
     notes.push(

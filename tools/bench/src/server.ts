@@ -24,10 +24,10 @@ export interface ServerHandle {
 }
 
 /** Runs a .ts module of this package in a child process (through tsx), with an IPC channel. */
-export function forkTs(file: string, args: string[]): ChildProcess {
+export function forkTs(file: string, args: string[], execArgv: string[] = []): ChildProcess {
   return fork(new URL(file, import.meta.url), args, {
     cwd: BENCH_DIR,
-    execArgv: ["--import", "tsx"],
+    execArgv: ["--import", "tsx", ...execArgv],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
 }
