@@ -1,6 +1,6 @@
 // `pnpm check:seeds`: fails on any difference between the bundled spec and the seed files.
 // Usage: check-seeds [--seeds DIR] [--spec FILE]   (defaults: ../shared/seeds, the bundle)
-import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -11,10 +11,14 @@ const repo = resolve(import.meta.dirname, "../..");
 const { values } = parseArgs({
   options: { seeds: { type: "string" }, spec: { type: "string" } },
 });
-const seedsDir = resolve(values.seeds ?? process.env.VBAPI_SEEDS_DIR ?? join(repo, "../shared/seeds"));
+const seedsDir = resolve(
+  values.seeds ?? process.env.VBAPI_SEEDS_DIR ?? join(repo, "../shared/seeds"),
+);
 const specFile = values.spec
   ? resolve(values.spec)
-  : createRequire(join(import.meta.dirname, "package.json")).resolve("@vbapi-sdk/openapi/openapi.json");
+  : createRequire(join(import.meta.dirname, "package.json")).resolve(
+      "@vbapi-sdk/openapi/openapi.json",
+    );
 
 if (!existsSync(seedsDir)) {
   console.error(`check:seeds: no seed folder at ${seedsDir} (pass --seeds DIR)`);
@@ -25,7 +29,9 @@ if (!existsSync(specFile)) {
   process.exit(2);
 }
 const spec = JSON.parse(readFileSync(specFile, "utf8"));
-const files = readdirSync(seedsDir).filter((f) => f.endsWith(".txt")).sort();
+const files = readdirSync(seedsDir)
+  .filter((f) => f.endsWith(".txt"))
+  .sort();
 if (files.length === 0) {
   console.error(`check:seeds: ${seedsDir} holds no .txt seed files`);
   process.exit(2);

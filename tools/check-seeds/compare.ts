@@ -55,7 +55,8 @@ function compareFields(
       .filter((f) => f.path.slice(0, Math.max(0, f.path.lastIndexOf("."))) === parent)
       .map((f) => f.path.slice(parent ? parent.length + 1 : 0));
     for (const name of Object.keys(obj.properties)) {
-      if (!seedNames.includes(name)) out.push(`${label}: field \`${name}\` is in the spec but not in the seed`);
+      if (!seedNames.includes(name))
+        out.push(`${label}: field \`${name}\` is in the spec but not in the seed`);
     }
     for (const name of seedNames) {
       const f = fields.find((x) => x.path === (parent ? `${parent}.${name}` : name)) as SeedField;
@@ -66,20 +67,32 @@ function compareFields(
       }
       const got = schemaTypes(prop).join(",");
       const want = f.types.join(",");
-      if (got !== want) out.push(`${where} ${f.path}: type is ${got} in the spec, ${want} in the seed`);
+      if (got !== want)
+        out.push(`${where} ${f.path}: type is ${got} in the spec, ${want} in the seed`);
       const req = (obj.required ?? []).includes(name);
       if (req !== f.required) {
-        out.push(`${where} ${f.path}: ${f.required ? "required" : "optional"} in the seed, ${req ? "required" : "optional"} in the spec`);
+        out.push(
+          `${where} ${f.path}: ${f.required ? "required" : "optional"} in the seed, ${req ? "required" : "optional"} in the spec`,
+        );
       }
     }
   }
 }
 
-function compareParams(op: Json, spec: Json, seedParams: SeedField[], where: "header" | "path", out: string[]) {
-  const params = (op.parameters ?? []).map((p: Json) => deref(spec, p)).filter((p: Json) => p.in === where);
+function compareParams(
+  op: Json,
+  spec: Json,
+  seedParams: SeedField[],
+  where: "header" | "path",
+  out: string[],
+) {
+  const params = (op.parameters ?? [])
+    .map((p: Json) => deref(spec, p))
+    .filter((p: Json) => p.in === where);
   const names = params.map((p: Json) => p.name);
   for (const name of names) {
-    if (!seedParams.some((s) => s.path === name)) out.push(`${where} parameter \`${name}\` is in the spec but not in the seed`);
+    if (!seedParams.some((s) => s.path === name))
+      out.push(`${where} parameter \`${name}\` is in the spec but not in the seed`);
   }
   for (const s of seedParams) {
     const p = params.find((x: Json) => x.name === s.path);
@@ -88,8 +101,14 @@ function compareParams(op: Json, spec: Json, seedParams: SeedField[], where: "he
       continue;
     }
     const got = schemaTypes(deref(spec, p.schema)).join(",");
-    if (got !== s.types.join(",")) out.push(`${where} parameter \`${s.path}\`: type is ${got} in the spec, ${s.types.join(",")} in the seed`);
-    if (Boolean(p.required) !== s.required) out.push(`${where} parameter \`${s.path}\`: required is ${Boolean(p.required)} in the spec, ${s.required} in the seed`);
+    if (got !== s.types.join(","))
+      out.push(
+        `${where} parameter \`${s.path}\`: type is ${got} in the spec, ${s.types.join(",")} in the seed`,
+      );
+    if (Boolean(p.required) !== s.required)
+      out.push(
+        `${where} parameter \`${s.path}\`: required is ${Boolean(p.required)} in the spec, ${s.required} in the seed`,
+      );
   }
 }
 
@@ -111,7 +130,8 @@ export function compareSeed(spec: Json, seed: SeedEndpoint): string[] {
     const items = deref(spec, body);
     if (!schemaTypes(items).includes("array")) out.push("request body: not an array of records");
     const entity = items.items?.$ref?.split("/").pop();
-    if (entity !== seed.entity) out.push(`request body: items are ${entity}, the seed names ${seed.entity}`);
+    if (entity !== seed.entity)
+      out.push(`request body: items are ${entity}, the seed names ${seed.entity}`);
     compareFields(spec, body, seed.requestFields, "request", out);
   }
 

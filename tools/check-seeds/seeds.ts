@@ -42,9 +42,8 @@ function parseFields(section: string, file: string): SeedField[] {
 
 export function parseSeed(text: string, file: string): SeedEndpoint {
   const flat = text.replace(/\s+/g, " ").trim();
-  const head = /^# Create or Update Batch (\w+) .*?Endpoint: (\w+) (\S+) .*?Security: ([^#]*?) ##/.exec(
-    flat,
-  );
+  const head =
+    /^# Create or Update Batch (\w+) .*?Endpoint: (\w+) (\S+) .*?Security: ([^#]*?) ##/.exec(flat);
   if (!head) throw new Error(`${file}: no "Endpoint: METHOD /path" line`);
   const [, entity = "", method = "", path = "", security = ""] = head;
   const sections = new Map<string, string>();

@@ -1,6 +1,6 @@
 // Sums the vitest JSON reports of every package and prints one closing line,
 // "tests: N passed, N failed", exiting non-zero when any test failed or none ran.
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("../..", import.meta.url).pathname;

@@ -21,7 +21,9 @@ async function main(): Promise<void> {
     ];
     const created: BatchResult = await upsertEvents(client, events);
     const updated = await upsertEvents(client, events.slice(0, 1));
-    const services = await upsertProviderCredServices(client, 5021, [{ providerCred_Key: 5021, credService_Key: 3 }]);
+    const services = await upsertProviderCredServices(client, 5021, [
+      { providerCred_Key: 5021, credService_Key: 3 },
+    ]);
     const bulk = await upsertAllTolerances(
       client,
       Array.from({ length: 120 }, (_, i) => ({ tolerance_Key: i + 1, tolerance1: 1.5 })),

@@ -5,7 +5,15 @@
 //    installed with plain npm, program.ts type-checked with strict TypeScript and run against
 //    the reference server.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -33,13 +41,19 @@ for (const { dir } of packages) run("pnpm", ["pack", "--pack-destination", tarba
 const files = readdirSync(tarballs);
 const tarballOf = (name) => {
   const prefix = name.replace("@", "").replace("/", "-");
-  const file = files.find((f) => f.startsWith(`${prefix}-`) && /^\d/.test(f.slice(prefix.length + 1)));
+  const file = files.find(
+    (f) => f.startsWith(`${prefix}-`) && /^\d/.test(f.slice(prefix.length + 1)),
+  );
   if (!file) throw new Error(`no tarball for ${name} in ${files.join(", ")}`);
   return `file:${join(tarballs, file)}`;
 };
 const deps = Object.fromEntries(packages.map(({ pkg }) => [pkg.name, tarballOf(pkg.name)]));
-const typescript = JSON.parse(readFileSync(join(root, "node_modules/typescript/package.json"), "utf8")).version;
-const typesNode = JSON.parse(readFileSync(join(root, "node_modules/@types/node/package.json"), "utf8")).version;
+const typescript = JSON.parse(
+  readFileSync(join(root, "node_modules/typescript/package.json"), "utf8"),
+).version;
+const typesNode = JSON.parse(
+  readFileSync(join(root, "node_modules/@types/node/package.json"), "utf8"),
+).version;
 
 for (const type of ["module", "commonjs"]) {
   const app = join(work, `app-${type}`);
@@ -79,8 +93,11 @@ for (const type of ["module", "commonjs"]) {
   run("npx", ["tsc", "-p", "."], app);
   const out = readFileSync(join(app, "dist/index.js"), "utf8");
   const isCjs = out.includes("require(");
-  if (isCjs !== (type === "commonjs")) throw new Error(`app-${type} compiled to the wrong module format`);
+  if (isCjs !== (type === "commonjs"))
+    throw new Error(`app-${type} compiled to the wrong module format`);
   run("node", ["dist/index.js"], app);
 }
 rmSync(work, { recursive: true, force: true });
-console.log(`consumer test: ${packages.length} packages pass publint and attw, and install and run as ESM and CommonJS`);
+console.log(
+  `consumer test: ${packages.length} packages pass publint and attw, and install and run as ESM and CommonJS`,
+);

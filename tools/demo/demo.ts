@@ -1,6 +1,10 @@
 // `pnpm demo`: the reference server with VBA's rate limit, bulk uploads of all five entities
 // with live progress, a re-upload of a changed subset, and a summary per entity.
-import { upsertAllArmorCodeExCodes, upsertAllClaimPromptPays, upsertAllTolerances } from "@vbapi-sdk/billing";
+import {
+  upsertAllArmorCodeExCodes,
+  upsertAllClaimPromptPays,
+  upsertAllTolerances,
+} from "@vbapi-sdk/billing";
 import { type BulkProgress, type BulkReport, createVbapiClient } from "@vbapi-sdk/client";
 import { upsertAllProviderCredServices } from "@vbapi-sdk/credentialing";
 import { upsertAllEvents } from "@vbapi-sdk/events";
@@ -80,7 +84,12 @@ async function upload(
   };
   const allowance = bucketFull ? BURST : 0;
   bucketFull = false;
-  rows.push({ entity, records: total, report, minMs: (Math.max(0, report.requests - allowance) / RATE) * 1000 });
+  rows.push({
+    entity,
+    records: total,
+    report,
+    minMs: (Math.max(0, report.requests - allowance) / RATE) * 1000,
+  });
   if (!tty) {
     console.log(
       `${entity}: ${report.totals.total} records in ${report.requests} requests, ${report.totals.failed} failed`,
@@ -89,11 +98,15 @@ async function upload(
 }
 
 const opts = (onProgress: (p: BulkProgress) => void) => ({ chunkSize: CHUNK, onProgress });
-console.log(`Reference server at ${server.url} (rate limit ${RATE}/s, burst ${BURST}); ${CHUNK} records per request\n`);
+console.log(
+  `Reference server at ${server.url} (rate limit ${RATE}/s, burst ${BURST}); ${CHUNK} records per request\n`,
+);
 const started = performance.now();
 
 await upload("Events", EVENTS, (p) => [upsertAllEvents(client, data.events(EVENTS), opts(p))]);
-await upload("Tolerances", 2_000, (p) => [upsertAllTolerances(client, data.tolerances(2_000), opts(p))]);
+await upload("Tolerances", 2_000, (p) => [
+  upsertAllTolerances(client, data.tolerances(2_000), opts(p)),
+]);
 await upload("Claim prompt pays", 1_500, (p) => [
   upsertAllClaimPromptPays(client, data.claimPromptPays(1_500), opts(p)),
 ]);
@@ -113,7 +126,9 @@ function* closedEvents() {
     if (i++ % 10 === 0) yield { ...e, status: "CLOSED", completion_Percent: 100 };
   }
 }
-await upload("Events (changed subset)", EVENTS / 10, (p) => [upsertAllEvents(client, closedEvents(), opts(p))]);
+await upload("Events (changed subset)", EVENTS / 10, (p) => [
+  upsertAllEvents(client, closedEvents(), opts(p)),
+]);
 const wallMs = performance.now() - started;
 
 // Summary
@@ -145,10 +160,14 @@ console.log(
     `the rate limit's minimum for that many requests is ${secs(minMs)} ` +
     `(${(wallMs / minMs).toFixed(2)}x). Server: ${fmt(server.stats.rateLimited)} requests answered 429.`,
 );
-const stored = server.routes.map((route) => `${route.entity}: ${fmt(server.store.list("DEMO", route.entity).length)}`);
+const stored = server.routes.map(
+  (route) => `${route.entity}: ${fmt(server.store.list("DEMO", route.entity).length)}`,
+);
 console.log(`Stored in database DEMO: ${stored.join(", ")}`);
 await server.close();
 if (lost > 0 || unaccounted.length > 0) {
-  console.error(`${lost} records failed or were not attempted; ${unaccounted.length} uploads lost count`);
+  console.error(
+    `${lost} records failed or were not attempted; ${unaccounted.length} uploads lost count`,
+  );
   process.exit(1);
 }

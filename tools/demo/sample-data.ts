@@ -66,7 +66,10 @@ export function* tolerances(count: number, seed = 2): Generator<EntityRecord<"To
   }
 }
 
-export function* claimPromptPays(count: number, seed = 3): Generator<EntityRecord<"ClaimPromptPay">> {
+export function* claimPromptPays(
+  count: number,
+  seed = 3,
+): Generator<EntityRecord<"ClaimPromptPay">> {
   const r = rng(seed);
   for (let i = 0; i < count; i++) {
     const type = pick(r, ["D", "D", "D", "M"] as const);
@@ -83,7 +86,10 @@ export function* claimPromptPays(count: number, seed = 3): Generator<EntityRecor
   }
 }
 
-export function* armorCodeExCodes(count: number, seed = 4): Generator<EntityRecord<"ArmorCodeExCode">> {
+export function* armorCodeExCodes(
+  count: number,
+  seed = 4,
+): Generator<EntityRecord<"ArmorCodeExCode">> {
   const r = rng(seed);
   for (let i = 0; i < count; i++) {
     yield {

@@ -1,4 +1,7 @@
 // Public API of @vbapi-sdk/client.
+
+// --- bulk engine (src/bulk/, built by the bulk helper) ---
+export * from "./bulk/index.js";
 export {
   batchUpserter,
   createVbapiClient,
@@ -73,6 +76,3 @@ export {
   recordValidators,
 } from "./generated/validators.js";
 export type * from "./types.js";
-
-// --- bulk engine (src/bulk/, built by the bulk helper) ---
-export * from "./bulk/index.js";

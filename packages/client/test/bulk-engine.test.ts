@@ -269,6 +269,33 @@ describe("bulk engine (in-memory fake)", () => {
     );
   });
 
+  it("an already aborted signal sends nothing and reports every array record not attempted", async () => {
+    const records: Rec[] = Array.from({ length: 7 }, (_, i) => ({ id: i, v: i }));
+    const fake = new Fake([{ kind: "ok" }]);
+    const report = await runBulk(fake, records, { ...fast, signal: AbortSignal.abort() });
+    expect(fake.sends).toBe(0);
+    expect(report.totals).toMatchObject({ total: 7, notAttempted: 7 });
+    expect(report.requests).toBe(0);
+  });
+
+  it("an abort while reading keeps every array record at its own index", async () => {
+    const records: Rec[] = Array.from({ length: 9 }, (_, i) => ({ id: 100 + i, v: i }));
+    const fake = new Fake([{ kind: "ok" }]);
+    const controller = new AbortController();
+    const keyOf = fake.keyOf.bind(fake);
+    fake.keyOf = (record) => {
+      if (record.v === 3) controller.abort();
+      return keyOf(record);
+    };
+    const report = await runBulk(fake, records, {
+      ...fast,
+      chunkSize: 2,
+      signal: controller.signal,
+    });
+    checkInvariants(records, report, fake);
+    expect(report.items[3]).toMatchObject({ outcome: "not_attempted", key: { id: 103 } });
+  });
+
   it("the report detects broken accounting", async () => {
     // A driver that reports a record at the wrong position must be caught by the invariants.
     const records: Rec[] = [

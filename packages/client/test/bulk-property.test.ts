@@ -9,6 +9,13 @@ import type { EntityRecord } from "../src/generated/entities.js";
 
 type Tolerance = EntityRecord<"Tolerance">;
 
+/** `list[i]`, failing the test when it is missing. */
+function at<T>(list: readonly T[], i: number): T {
+  const value = list[i];
+  if (value === undefined) throw new Error(`no element at ${i}`);
+  return value;
+}
+
 let server: MockServer;
 let scenario = 0;
 let requestsTotal = 0;
@@ -156,12 +163,13 @@ describe("upsertAll reliability (property-based, reference server)", () => {
           });
 
           for (const [key, indexes] of byKey) {
-            const items = indexes.map((i) => report.items[i]!);
+            const items = indexes.map((i) => at(report.items, i));
             const succeeded = (i: number) =>
-              report.items[i]!.outcome === "created" || report.items[i]!.outcome === "updated";
+              at(report.items, i).outcome === "created" ||
+              at(report.items, i).outcome === "updated";
             const successes = indexes.filter(succeeded);
             const owned = indexes.filter(
-              (i) => succeeded(i) || report.items[i]!.mayHaveBeenApplied,
+              (i) => succeeded(i) || at(report.items, i).mayHaveBeenApplied,
             );
             const stored = server.store.get(database, "Tolerance", { tolerance_Key: key });
             if (stored === undefined) {

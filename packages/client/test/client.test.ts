@@ -116,6 +116,34 @@ describe("requests", () => {
   });
 });
 
+describe("raw client", () => {
+  it("honours a signal passed to raw.PUT and retries like upsertBatch", async () => {
+    const aborted = scriptedFetch(hang());
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+    await expect(
+      testClient(aborted.fetch).raw.PUT("/tolerances-batch", {
+        body: [],
+        signal: controller.signal,
+      }),
+    ).rejects.toBeInstanceOf(AbortError);
+
+    const flaky = scriptedFetch(() => problem(503, "busy"), created("tolerance_Key"));
+    const { response } = await testClient(flaky.fetch).raw.PUT("/tolerances-batch", {
+      body: [tolerance(1)],
+    });
+    expect(response.status).toBe(207);
+    expect(flaky.calls).toHaveLength(2);
+  });
+
+  it("returns non-retryable errors the openapi-fetch way", async () => {
+    const { fetch } = scriptedFetch(() => problem(400, "bad"));
+    const { error, response } = await testClient(fetch).raw.PUT("/tolerances-batch", { body: [] });
+    expect(response.status).toBe(400);
+    expect(error).toMatchObject({ detail: "bad" });
+  });
+});
+
 describe("configuration", () => {
   it("reads apiKey, token and database from the environment", async () => {
     vi.stubEnv("VBAPI_API_KEY", "env-key");

@@ -13,8 +13,24 @@ rmSync(`${pkg}/dist`, { recursive: true, force: true });
 mkdirSync(`${pkg}/dist`);
 redocly("bundle", root, "--output", "dist/openapi.yaml");
 redocly("bundle", root, "--output", "dist/openapi.json", "--ext", "json");
-redocly("bundle", root, "--dereferenced", "--output", "dist/openapi.dereferenced.json", "--ext", "json");
-redocly("build-docs", "dist/openapi.yaml", "--output", "dist/index.html", "--inlineBundle", "--title", "VBAPI batch endpoints: API reference");
+redocly(
+  "bundle",
+  root,
+  "--dereferenced",
+  "--output",
+  "dist/openapi.dereferenced.json",
+  "--ext",
+  "json",
+);
+redocly(
+  "build-docs",
+  "dist/openapi.yaml",
+  "--output",
+  "dist/index.html",
+  "--inlineBundle",
+  "--title",
+  "VBAPI batch endpoints: API reference",
+);
 
 for (const f of ["openapi.yaml", "openapi.json", "openapi.dereferenced.json", "index.html"]) {
   if (statSync(`${pkg}/dist/${f}`).size === 0) throw new Error(`dist/${f} is empty`);
@@ -34,8 +50,14 @@ export interface OpenApiDocument {
 }
 `;
 writeFileSync(`${pkg}/dist/index.mjs`, `const spec = ${json};\nexport default spec;\n`);
-writeFileSync(`${pkg}/dist/index.cjs`, `"use strict";\nconst spec = ${json};\nmodule.exports = spec;\n`);
-writeFileSync(`${pkg}/dist/index.d.mts`, `${types}declare const spec: OpenApiDocument;\nexport default spec;\n`);
+writeFileSync(
+  `${pkg}/dist/index.cjs`,
+  `"use strict";\nconst spec = ${json};\nmodule.exports = spec;\n`,
+);
+writeFileSync(
+  `${pkg}/dist/index.d.mts`,
+  `${types}declare const spec: OpenApiDocument;\nexport default spec;\n`,
+);
 writeFileSync(
   `${pkg}/dist/index.d.cts`,
   `declare namespace spec {\n${types.replace(/^/gm, "  ").replace("export interface", "interface")}}\ndeclare const spec: spec.OpenApiDocument;\nexport = spec;\n`,

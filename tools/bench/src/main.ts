@@ -39,6 +39,25 @@ function machine() {
   };
 }
 
+// An error thrown where nobody awaits it (e.g. inside a library callback) fails the running
+// benchmark instead of killing the process; one from an already failed benchmark is only logged.
+let failCurrent: ((error: unknown) => void) | undefined;
+const onStray = (error: unknown) => {
+  if (failCurrent) failCurrent(error);
+  else console.error(`(stray error from a finished benchmark: ${String(error).split("\n")[0]})`);
+};
+process.on("uncaughtException", onStray);
+process.on("unhandledRejection", onStray);
+
+function failOnStrayError<T>(run: Promise<T>): Promise<T> {
+  const stray = new Promise<never>((_, reject) => {
+    failCurrent = reject;
+  });
+  return Promise.race([run, stray]).finally(() => {
+    failCurrent = undefined;
+  });
+}
+
 async function main() {
   const quick = flag("quick") !== undefined;
   const only = flag("only")?.split(",").filter(Boolean) as BenchName[] | undefined;
@@ -63,7 +82,7 @@ async function main() {
     process.stdout.write(`running ${name}... `);
     try {
       const mod = (await import(`./${name}.ts`)) as Record<string, Bench>;
-      results.push(await (mod[name] as Bench)({ quick }));
+      results.push(await failOnStrayError((mod[name] as Bench)({ quick })));
       console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s`);
     } catch (error) {
       // A broken benchmark is reported as such; the others still run.

@@ -19,22 +19,38 @@ async function* stream(n: number): AsyncGenerator<EntityRecord<"Event">> {
 
 const client = benchClient(url);
 await upsertAllEvents(client, stream(2_000)); // warm-up: load and JIT every code path
-globalThis.gc?.();
+const gc = globalThis.gc ?? (() => {}); // the parent passes --expose-gc
+const heap = () => {
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+const heapBefore = heap();
 const baseline = process.memoryUsage().rss;
 let peak = baseline;
 const timer = setInterval(() => {
   peak = Math.max(peak, process.memoryUsage().rss);
 }, 5);
 const t0 = performance.now();
-const report = await upsertAllEvents(client, stream(count));
+let report: Awaited<ReturnType<typeof upsertAllEvents>> | undefined = await upsertAllEvents(
+  client,
+  stream(count),
+);
 const elapsedMs = performance.now() - t0;
 clearInterval(timer);
 peak = Math.max(peak, process.memoryUsage().rss);
+const upserted = report.totals.created + report.totals.updated;
+// What the returned report keeps reachable: heap with it, then without it. The wait lets
+// timers the run left behind fire (they keep the run alive for a moment).
+const heapWithReport = heap() - heapBefore;
+report = undefined;
+await new Promise((resolve) => setTimeout(resolve, 2_000));
+const heapWithoutReport = heap() - heapBefore;
 process.send?.({
   count,
   baseline,
   peak,
   growth: peak - baseline,
   elapsedMs,
-  upserted: report.totals.created + report.totals.updated,
+  upserted,
+  heapRetainedByReport: heapWithReport - heapWithoutReport,
 });

@@ -66,7 +66,17 @@ export async function ratelimit({ quick }: { quick: boolean }): Promise<BenchRes
           verdict: verdict(provoked === 0),
         },
       ],
-      notes: ok === count ? [] : [`ratelimit: only ${ok} of ${count} records were upserted`],
+      notes: [
+        ...(ok === count ? [] : [`ratelimit: only ${ok} of ${count} records were upserted`]),
+        ...(provoked > 0 || ratio > 1.05
+          ? [
+              `ratelimit: ${provoked} HTTP 429 answer(s), ${fmt.ratio(ratio)} the minimum. The client's bucket runs at ` +
+                "exactly the server's rate and burst, with no safety margin, so a request that reaches the server a " +
+                "little later than it took its token (or earlier than the one before it) can find the server's bucket " +
+                "empty; each 429 then pauses every request for the Retry-After, at least 1 s (whole seconds).",
+            ]
+          : []),
+      ],
     };
   } finally {
     await server.close();

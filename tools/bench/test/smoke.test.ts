@@ -28,5 +28,11 @@ test("bench --quick runs every benchmark and saves the results", () => {
     "validation",
     "build",
   ]);
+  for (const [name, result] of Object.entries(json.results)) {
+    expect({ name, error: (result as { error?: string }).error }).toEqual({
+      name,
+      error: undefined,
+    });
+  }
   expect(json.table.length).toBeGreaterThan(10);
 });

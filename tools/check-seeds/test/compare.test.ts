@@ -31,8 +31,13 @@ describe("seed parsing", () => {
       required: true,
     });
     const pcs = seeds.find((s) => s.entity === "ProviderCredService");
-    expect(pcs?.pathParams).toMatchObject([{ path: "providerCredKey", types: ["integer"], required: true }]);
-    expect(pcs?.responseFields.find((f) => f.path === "data.id.value")?.types).toEqual(["any", "null"]);
+    expect(pcs?.pathParams).toMatchObject([
+      { path: "providerCredKey", types: ["integer"], required: true },
+    ]);
+    expect(pcs?.responseFields.find((f) => f.path === "data.id.value")?.types).toEqual([
+      "any",
+      "null",
+    ]);
   });
 });
 
@@ -60,7 +65,9 @@ describe("check:seeds", () => {
     spec.components.schemas.Event.properties.colour = { type: "string" };
     spec.components.schemas.KeyValuePair.properties.value.type = "string";
     const d = diff(spec);
-    expect(d).toContain("PUT /events-batch: request: field `colour` is in the spec but not in the seed");
+    expect(d).toContain(
+      "PUT /events-batch: request: field `colour` is in the spec but not in the seed",
+    );
     expect(d).toContain("PUT /events-batch: request subject: missing from the spec");
     expect(d).toContain(
       "PUT /events-batch: response 207 data.id.value: type is string in the spec, any,null in the seed",
@@ -83,7 +90,9 @@ describe("check:seeds", () => {
     expect(d).toContain(
       "PUT /provider-credentialing/{providerCredKey}/services-batch: path parameter `providerCredKey`: type is string in the spec, integer in the seed",
     );
-    expect(d).toContain("PUT /tolerances-batch: security: no requirement names all of apiKeyAuth, bearerAuth");
+    expect(d).toContain(
+      "PUT /tolerances-batch: security: no requirement names all of apiKeyAuth, bearerAuth",
+    );
   });
 
   it("reports a dropped media type", () => {

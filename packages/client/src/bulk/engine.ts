@@ -9,7 +9,7 @@
 import type { BatchResult, BulkProgress, BulkReport } from "../types.js";
 import { ChunkBuilder, type ChunkLimits, normalizeLimits, serializedBytes } from "./chunker.js";
 import { BulkLedger, type RunStats } from "./ledger.js";
-import { ProgressThrottle } from "./progress.js";
+import { DEFAULT_PROGRESS_INTERVAL_MS, ProgressThrottle } from "./progress.js";
 import { RetryQueue } from "./retry-queue.js";
 import { type BulkInput, openSource, type RecordSource } from "./source.js";
 
@@ -90,7 +90,13 @@ export interface BulkOptions {
   recordRetryDelayMs?: number;
   /** Cancels the run: the promise then resolves with a report (see `upsertAll`). */
   signal?: AbortSignal;
-  /** Progress callback, called at most every `progressIntervalMs` and once at the end. */
+  /**
+   * Progress callback, called at most every `progressIntervalMs` and once at the end (errors it
+   * throws are ignored). `done`: records with a final outcome (created, updated, failed or
+   * not attempted); `failed`: those failed; `inFlight`: records in requests under way;
+   * `requests`/`retries`: as in the report; `total`: the input length for arrays, for other
+   * inputs `undefined` until the input is exhausted.
+   */
   onProgress?: (progress: BulkProgress) => void;
   /** Minimum time between two `onProgress` calls. Default 200 ms. */
   progressIntervalMs?: number;
@@ -109,8 +115,11 @@ export class BulkInputError<K = Record<string, unknown>> extends Error {
   }
 }
 
+/** Default {@link BulkOptions.concurrency}. */
 export const DEFAULT_CONCURRENCY = 4;
+/** Default {@link BulkOptions.maxRecordRetries}. */
 export const DEFAULT_MAX_RECORD_RETRIES = 3;
+/** Default {@link BulkOptions.recordRetryDelayMs}. */
 export const DEFAULT_RECORD_RETRY_DELAY_MS = 250;
 const MAX_RECORD_RETRY_DELAY_MS = 30_000;
 const MAX_SERVER_MESSAGE = 500;
@@ -200,7 +209,7 @@ class BulkRun<R, K> {
     this.source = openSource(input);
     this.progress = new ProgressThrottle(
       options.onProgress,
-      Math.max(0, options.progressIntervalMs ?? 200),
+      Math.max(0, options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS),
       () => this.snapshot(),
     );
   }
@@ -311,15 +320,18 @@ class BulkRun<R, K> {
         this.inputError = error;
         return undefined;
       }
-      if (this.signal?.aborted) return undefined;
       if (next.done) {
-        this.inputDone = true;
+        if (!this.signal?.aborted) this.inputDone = true;
         return undefined;
       }
       const record = next.value;
       const index = this.nextIndex++;
       const key = this.driver.keyOf(record);
       this.ledger.register(index, key);
+      if (this.signal?.aborted) {
+        this.ledger.skip(index, "not sent: the run was aborted");
+        return undefined;
+      }
       const invalid = this.driver.validate(record);
       if (invalid !== undefined) {
         this.ledger.fail(index, 0, `invalid record, not sent: ${invalid}`);
@@ -340,7 +352,8 @@ class BulkRun<R, K> {
   private nextWithAbort(): Promise<IteratorResult<R, unknown>> {
     const next = this.source.next();
     const signal = this.signal;
-    if (signal === undefined) return next;
+    // An array answers at once; only a stream may keep us waiting past an abort.
+    if (signal === undefined || this.source.knownLength !== undefined) return next;
     return new Promise((resolve, reject) => {
       const onAbort = () => resolve({ done: true, value: undefined });
       signal.addEventListener("abort", onAbort, { once: true });
@@ -436,7 +449,6 @@ class BulkRun<R, K> {
       if (item !== undefined && (item.outcome === "created" || item.outcome === "updated")) {
         this.ledger.succeed(pending.index, item.outcome, item.status, clip(item.message));
         this.finalize(pending);
-        if (pending.index % 7 === 3) this.launch([pending]);
         return;
       }
       const status = item?.status ?? 0;
@@ -464,6 +476,12 @@ class BulkRun<R, K> {
       this.stopReason = `not sent: the run stopped after HTTP ${failure.status} (${clip(failure.message)})`;
     }
     for (const pending of chunk) {
+      if (failure.aborted && !failure.ambiguous && this.signal?.aborted) {
+        // Aborted before the request left: as if never sent; the final sweep reports it.
+        this.ledger.unattempt(pending.index);
+        this.retryQueue.push(pending);
+        continue;
+      }
       if (failure.ambiguous) this.ledger.markAmbiguous(pending.index);
       if (failure.aborted) {
         this.ledger.fail(pending.index, failure.status, "the request was aborted while in flight");

@@ -9,31 +9,23 @@ import type { BulkInput } from "./source.js";
 import { type BulkClient, type UpsertAllOptions, upsertAll } from "./upsert-all.js";
 
 export {
-  ChunkBuilder,
   type ChunkLimits,
   chunkRecords,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_MAX_CHUNK_BYTES,
-  serializedBytes,
 } from "./chunker.js";
 export {
-  type BulkDriver,
   BulkInputError,
   type BulkOptions,
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_RECORD_RETRIES,
   DEFAULT_RECORD_RETRY_DELAY_MS,
-  type DriverStats,
-  type RequestFailure,
-  runBulk,
-  type SendResult,
 } from "./engine.js";
 export { BulkAccountingError, MAY_HAVE_BEEN_APPLIED } from "./ledger.js";
 export { DEFAULT_PROGRESS_INTERVAL_MS } from "./progress.js";
 export type { BulkInput } from "./source.js";
 export {
   type BulkClient,
-  classifyRequestError,
   type UpsertAllArgs,
   type UpsertAllOptions,
   upsertAll,

@@ -92,6 +92,12 @@ export class BulkLedger<K> {
     this.open(index).attempts++;
   }
 
+  /** Takes back an attempt whose request never left (aborted before sending). */
+  unattempt(index: number): void {
+    const item = this.open(index);
+    if (item.attempts > 0) item.attempts--;
+  }
+
   /** The record's last attempt failed ambiguously: the server may have applied it. */
   markAmbiguous(index: number): void {
     this.open(index).mayHaveBeenApplied = true;

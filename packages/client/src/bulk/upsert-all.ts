@@ -194,7 +194,7 @@ function clientDriver<E extends EntityName>(
  *   reset, timeout, unreadable 2xx answer), its records are re-queued ONCE (within
  *   `maxRecordRetries`); otherwise, or the second time, they are failed with that status and
  *   message. A 401 or 403 stops the run: that request's records are failed, records not yet
- *   sent are reported `not_attempted`.
+ *   sent are reported `not_attempted` (an iterable input is not read further, as on abort).
  * - **Ambiguity**: a record whose request may have been applied although no success was
  *   reported (connection reset or timeout after sending, an unreadable 2xx answer, a record
  *   the server did not report on, an abort in flight) and that finally fails is reported with
@@ -204,6 +204,14 @@ function clientDriver<E extends EntityName>(
  *   cancelled request are `failed` ("may have been applied"). With an array input every record
  *   is in the report; with an iterable input, records not yet read are not read (the iterator is
  *   closed) and so are not in the report.
+ * - **Rate**: every request goes through the client's shared token bucket (25 req/s, burst 50
+ *   by default), which also pauses every request of the client after a 429; `concurrency`
+ *   only bounds the requests under way.
+ * - **Report**: every record read, once, by input index; `requests` counts HTTP requests
+ *   (including the client's own retries), `retries` counts the client's whole-request retries
+ *   plus record re-sends, `rateLimited` the 429 answers, `activityIds` VBA's ids of the
+ *   answered requests. Messages never contain record values or credentials (VBA's per-record
+ *   messages are passed on, cut at 500 characters).
  * - **Errors**: the promise rejects only for programming errors (bad options, unknown entity,
  *   invalid `pathParams`) and when the input itself throws: then with a `BulkInputError`
  *   whose `report` accounts for every record read before.

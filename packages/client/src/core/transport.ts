@@ -129,7 +129,8 @@ export class Transport {
     const cfg = this.config;
     const maxRetries = options.maxRetries ?? cfg.maxRetries;
     const timeoutMs = options.timeoutMs ?? cfg.timeoutMs;
-    const signal = options.signal ?? (request.signal.aborted ? request.signal : undefined);
+    // upsertBatch passes its signal in options; a raw-client caller puts it on the Request.
+    const signal = options.signal ?? request.signal;
     const body = request.body ? await request.text() : undefined;
     const headers = new Headers(request.headers);
     headers.set("x-api-key", cfg.apiKey as string);
