@@ -46,4 +46,14 @@ export const upsertArmorCodeExCodes: (
   options?: UpsertArmorCodeExCodesOptions,
 ) => Promise<BatchResult<ArmorCodeExCodeKey>> = batchUpserter("ArmorCodeExCode");
 
-// Bulk upserts (upsertAll*) are added here once the client's bulk engine lands.
+// Bulk upserts: any number of records (array, iterable or async iterable), chunked, rate-limited
+// and accounted for record by record. See @vbapi-sdk/client's upsertAll.
+export {
+  type BulkItem,
+  type BulkProgress,
+  type BulkReport,
+  type UpsertAllEntityOptions,
+  upsertAllArmorCodeExCodes,
+  upsertAllClaimPromptPays,
+  upsertAllTolerances,
+} from "@vbapi-sdk/client";

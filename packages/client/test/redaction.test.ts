@@ -185,6 +185,25 @@ describe("no secret or record content leaks", () => {
       for (const needle of NEEDLES) expect(text).not.toContain(needle);
   });
 
+  it("server text that echoes record contents is scrubbed too", async () => {
+    const { fetch } = scriptedFetch(() =>
+      problem(400, `value '${MARKER}' is too long for group_ID`),
+    );
+    const error = await createVbapiClient({
+      fetch,
+      apiKey: API_KEY,
+      token: TOKEN,
+      database: "d",
+      baseUrl: "http://x.test",
+      logLevel: "off",
+    })
+      .upsertBatch("Tolerance", [record(1)])
+      .catch((e) => e);
+    expect(error.detail).toBe("value '[redacted]' is too long for group_ID");
+    for (const text of renderings(error))
+      for (const needle of NEEDLES) expect(text).not.toContain(needle);
+  });
+
   it("the client object itself does not show its secrets", () => {
     const c = client({ token: TOKEN });
     for (const text of [inspect(c, { showHidden: true, depth: 5 }), JSON.stringify(c.config)]) {

@@ -105,3 +105,50 @@ describe("matchItems", () => {
     expect(keyOf({ a: 1, b: "x", c: 3 }, ["a", "b"])).toEqual({ a: 1, b: "x" });
   });
 });
+
+describe("matchItems (property)", () => {
+  it("gives every record its own entry, whatever the order, key-name case and value types", async () => {
+    const fc = (await import("fast-check")).default;
+    const recordsArb = fc.array(
+      fc.record({ a: fc.integer({ min: 0, max: 5 }), b: fc.integer({ min: 0, max: 3 }) }),
+      { maxLength: 30 },
+    );
+    fc.assert(
+      fc.property(recordsArb, fc.infiniteStream(fc.boolean()), fc.nat(), (records, flags, seed) => {
+        // The server reports each record with a status that identifies the record (1000 + index).
+        const entries = records.map((r, i) => {
+          const upper = flags.next().value;
+          const asString = flags.next().value;
+          const v = (x: number) => (asString ? String(x) : x);
+          return {
+            id: [
+              { key: upper ? "B" : "b", value: v(r.b) },
+              { key: upper ? "A" : "a", value: v(r.a) },
+            ],
+            status: 1000 + i,
+            body: `#${i}`,
+          };
+        });
+        // Shuffle, but keep duplicates of one key in their relative order (as VBA applies them).
+        const keyed = entries.map((e, i) => ({ e, i, r: (seed * (i + 7)) % 13 }));
+        const groups = new Map<string, typeof keyed>();
+        for (const k of keyed) {
+          const key = `${records[k.i]?.a}/${records[k.i]?.b}`;
+          groups.set(key, [...(groups.get(key) ?? []), k]);
+        }
+        const shuffled = [...groups.values()]
+          .sort((x, y) => (x[0]?.r ?? 0) - (y[0]?.r ?? 0))
+          .flat();
+        const items = matchItems(
+          records,
+          ["a", "b"],
+          shuffled.map((k) => k.e),
+        );
+        return items.every(
+          (item, i) => item.index === i && item.status === 1000 + i && item.message === `#${i}`,
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

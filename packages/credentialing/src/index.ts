@@ -42,4 +42,12 @@ export function upsertProviderCredServices(
   });
 }
 
-// Bulk upserts (upsertAll*) are added here once the client's bulk engine lands.
+// Bulk upserts: any number of records (array, iterable or async iterable), chunked, rate-limited
+// and accounted for record by record. See @vbapi-sdk/client's upsertAll.
+export {
+  type BulkItem,
+  type BulkProgress,
+  type BulkReport,
+  type UpsertAllEntityOptions,
+  upsertAllProviderCredServices,
+} from "@vbapi-sdk/client";

@@ -28,4 +28,12 @@ export const upsertEvents: (
   options?: UpsertEventsOptions,
 ) => Promise<BatchResult<VbaEventKey>> = batchUpserter("Event");
 
-// Bulk upserts (upsertAll*) are added here once the client's bulk engine lands.
+// Bulk upserts: any number of records (array, iterable or async iterable), chunked, rate-limited
+// and accounted for record by record. See @vbapi-sdk/client's upsertAll.
+export {
+  type BulkItem,
+  type BulkProgress,
+  type BulkReport,
+  type UpsertAllEntityOptions,
+  upsertAllEvents,
+} from "@vbapi-sdk/client";

@@ -4,10 +4,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type BenchResult, formatTable } from "./report.ts";
-
-export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+import { REPO_ROOT } from "./server.ts";
 
 /** In order; each module `./<name>.ts` exports a function of that name (loaded lazily). */
 const BENCHMARKS = ["overhead", "bulk", "ratelimit", "memory", "validation", "build"] as const;

@@ -1,9 +1,11 @@
 // Parent side of server-child.ts: start the reference server in a child process and talk to it.
 import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { createVbapiClient, type VbapiClient, type VbapiClientOptions } from "@vbapi-sdk/client";
 import type { MockServerOptions, MockStats } from "@vbapi-sdk/mock-server";
 
 export const BENCH_DIR = new URL("..", import.meta.url);
+export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 export const API_KEY = "test-api-key";
 export const TOKEN = "test-token";
 export const DATABASE = "BENCH";

@@ -42,7 +42,7 @@ export interface VbapiClientOptions {
   maxRetries?: number;
   /** Backoff tuning (defaults: 500 ms initial, 8 s cap, Retry-After honoured up to 60 s). */
   backoff?: Partial<BackoffOptions>;
-  /** One token bucket for every request of this client; default 25/s, burst 50. `false` removes the cap. */
+  /** One token bucket for every request of this client; default 25/s, burst 40 (VBA allows 50: ten are kept in hand against jitter). `false` removes the cap. */
   rateLimit?: RateLimitOptions | false;
   /** A custom fetch (tests, proxies, instrumentation). */
   fetch?: typeof globalThis.fetch;
@@ -216,7 +216,11 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
       fetch: transport.fetchWith(opts),
     });
     const operation = `PUT ${def.path.replace(/\{(\w+)\}/g, (_, p: string) => String((opts.pathParams as Record<string, unknown> | undefined)?.[p]))}`;
-    if (!response.ok) throw apiError(response, error, operation, scrub);
+    if (!response.ok) {
+      // Server text may echo what it was sent: scrub the records' string values too.
+      const values = recordStrings(toSend);
+      throw apiError(response, error, operation, (text) => redact(scrub(text), values));
+    }
 
     let body: unknown;
     try {
@@ -259,6 +263,18 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
     config: Object.freeze({ baseUrl, database, timeoutMs, maxRetries }),
     upsertBatch,
   };
+}
+
+/** String values of the records (6+ characters, so ordinary words in messages survive). */
+function recordStrings(records: readonly unknown[]): string[] {
+  const out = new Set<string>();
+  for (const record of records) {
+    if (typeof record !== "object" || record === null) continue;
+    for (const value of Object.values(record)) {
+      if (typeof value === "string" && value.length >= 6) out.add(value);
+    }
+  }
+  return [...out].sort((a, b) => b.length - a.length);
 }
 
 function keyFrom<K>(record: unknown, keys: readonly string[]): K {
