@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       invalid,
       Object.keys(spec.paths).length,
     ].join(" ");
-    const want = "created,created updated created 120/3 0:/tolerance1 5";
+    const want = "created,created updated created 120/3 0:tolerance1 5";
     if (got !== want) throw new Error(`expected "${want}", got "${got}"`);
     console.log(`consumer program ok: ${got}`);
   } finally {
