@@ -506,8 +506,9 @@ describe("upsertAll against the reference server", () => {
       expect(report.rateLimited).toBe(0);
       expect(limited.stats.rateLimited).toBe(0);
       expect(limited.stats.byStatus["429"] ?? 0).toBe(0);
+      // Never faster than the limit allows; how close to the minimum it gets is measured by
+      // `pnpm bench` (rate-limit efficiency), not asserted here, where other suites share the CPU.
       expect(seconds).toBeGreaterThan(1.9);
-      expect(seconds).toBeLessThan(3); // generous: CI machines run other suites meanwhile
       console.log(
         `${requests} requests in ${seconds.toFixed(2)} s at 200/s (minimum 2.00 s), 0 × 429`,
       );

@@ -26,8 +26,14 @@ export function serializedBytes(record: unknown): number {
   return json === undefined ? 4 : utf8Length(json);
 }
 
+const nodeBuffer = (
+  globalThis as { Buffer?: { byteLength(text: string, encoding: "utf8"): number } }
+).Buffer;
+
 /** UTF-8 length of a string without allocating (works outside Node too). */
 export function utf8Length(text: string): number {
+  // Node's native count gives the same figure (a lone surrogate counts as U+FFFD, 3 bytes).
+  if (nodeBuffer !== undefined) return nodeBuffer.byteLength(text, "utf8");
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);

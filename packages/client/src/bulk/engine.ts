@@ -7,7 +7,7 @@
  * client. That keeps it testable against an in-memory fake as well as the reference server.
  */
 import type { BatchResult, BulkProgress, BulkReport } from "../types.js";
-import { ChunkBuilder, type ChunkLimits, normalizeLimits, serializedBytes } from "./chunker.js";
+import { ChunkBuilder, type ChunkLimits, normalizeLimits, utf8Length } from "./chunker.js";
 import { BulkLedger, type RunStats } from "./ledger.js";
 import { DEFAULT_PROGRESS_INTERVAL_MS, ProgressThrottle } from "./progress.js";
 import { RetryQueue } from "./retry-queue.js";
@@ -61,7 +61,13 @@ export interface BulkDriver<R, K> {
    * rejects with an error that `classify` understands. Must count requests in `stats` (the
    * engine counts one request per call when the driver does not).
    */
-  send(records: R[], signal: AbortSignal | undefined, stats: DriverStats): Promise<SendResult>;
+  send(
+    records: R[],
+    signal: AbortSignal | undefined,
+    stats: DriverStats,
+    /** The records' JSON array, as the engine serialized it (a driver may send it as is). */
+    json?: string,
+  ): Promise<SendResult>;
   classify(error: unknown): RequestFailure;
   /** True when `send` maintains `stats.requests` itself. */
   readonly countsRequests?: boolean;
@@ -128,6 +134,8 @@ interface Pending<R> {
   index: number;
   record: R;
   bytes: number;
+  /** The record serialized once, as it appears in the request body. */
+  json: string;
   keyId: string;
   /** Already re-queued once after a whole-request failure. */
   requeuedWhole: boolean;
@@ -142,9 +150,20 @@ function clip(message: string): string {
 }
 
 function keyIdOf(key: unknown): string {
-  if (key !== null && typeof key === "object") return JSON.stringify(Object.values(key));
+  if (key !== null && typeof key === "object") {
+    const values = Object.values(key);
+    if (values.length === 1) {
+      const value = values[0];
+      // Cheap and still unambiguous: no JSON text starts with "#" or "$".
+      if (typeof value === "number" && Number.isSafeInteger(value)) return `#${value}`;
+      if (typeof value === "string") return `$${value}`;
+    }
+    return JSON.stringify(values);
+  }
   return JSON.stringify(key);
 }
+
+const SKIPPED: unique symbol = Symbol("skipped");
 
 function positiveInt(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min)
@@ -320,33 +339,58 @@ class BulkRun<R, K> {
         this.inputError = error;
         return undefined;
       }
-      if (next.done) {
-        if (!this.signal?.aborted) this.inputDone = true;
-        return undefined;
-      }
-      const record = next.value;
-      const index = this.nextIndex++;
-      const key = this.driver.keyOf(record);
-      this.ledger.register(index, key);
-      if (this.signal?.aborted) {
-        this.ledger.skip(index, "not sent: the run was aborted");
-        return undefined;
-      }
-      const invalid = this.driver.validate(record);
-      if (invalid !== undefined) {
-        this.ledger.fail(index, 0, `invalid record, not sent: ${invalid}`);
-        this.progress.tick(Date.now());
-        continue;
-      }
-      return {
-        index,
-        record,
-        bytes: serializedBytes(record),
-        keyId: keyIdOf(key),
-        requeuedWhole: false,
-      };
+      const pending = this.admit(next);
+      if (pending !== SKIPPED) return pending;
     }
     return undefined;
+  }
+
+  /** {@link pull} for arrays and sync iterables: no promise per record. */
+  private pullSync(nextSync: () => IteratorResult<R, unknown>): Pending<R> | undefined {
+    while (!this.inputDone && !this.stopped) {
+      let next: IteratorResult<R, unknown>;
+      try {
+        next = nextSync();
+      } catch (error) {
+        this.inputError = error;
+        return undefined;
+      }
+      const pending = this.admit(next);
+      if (pending !== SKIPPED) return pending;
+    }
+    return undefined;
+  }
+
+  /** Registers a record read from the input; SKIPPED when it was invalid (and failed here). */
+  private admit(next: IteratorResult<R, unknown>): Pending<R> | undefined | typeof SKIPPED {
+    if (next.done) {
+      if (!this.signal?.aborted) this.inputDone = true;
+      return undefined;
+    }
+    const record = next.value;
+    const index = this.nextIndex++;
+    const key = this.driver.keyOf(record);
+    this.ledger.register(index, key);
+    if (this.signal?.aborted) {
+      this.ledger.skip(index, "not sent: the run was aborted");
+      return undefined;
+    }
+    const invalid = this.driver.validate(record);
+    if (invalid !== undefined) {
+      this.ledger.fail(index, 0, `invalid record, not sent: ${invalid}`);
+      this.progress.tick(Date.now());
+      return SKIPPED;
+    }
+    // In an array body, what JSON.stringify leaves out (undefined, functions) becomes null.
+    const json = JSON.stringify(record) ?? "null";
+    return {
+      index,
+      record,
+      bytes: utf8Length(json),
+      json,
+      keyId: keyIdOf(key),
+      requeuedWhole: false,
+    };
   }
 
   private nextWithAbort(): Promise<IteratorResult<R, unknown>> {
@@ -388,7 +432,9 @@ class BulkRun<R, K> {
     });
     while (!builder.full && !this.stopped) {
       if (this.carry === undefined && this.unfinishedRecords(builder.size) >= this.capacity) break;
-      const pending = this.carry ?? (await this.pull());
+      const nextSync = this.source.nextSync;
+      const pending =
+        this.carry ?? (nextSync !== undefined ? this.pullSync(nextSync) : await this.pull());
       if (pending === undefined) break;
       this.carry = pending;
       if (this.unfinishedKeys.has(pending.keyId) || !builder.fits(pending.bytes)) break;
@@ -404,12 +450,15 @@ class BulkRun<R, K> {
     this.inFlightRecords += chunk.length;
     for (const pending of chunk) this.ledger.attempt(pending.index);
     if (!this.driver.countsRequests) this.stats.requests++;
+    const records: R[] = new Array(chunk.length);
+    const parts: string[] = new Array(chunk.length);
+    for (let i = 0; i < chunk.length; i++) {
+      const pending = chunk[i] as Pending<R>;
+      records[i] = pending.record;
+      parts[i] = pending.json;
+    }
     const task = this.driver
-      .send(
-        chunk.map((pending) => pending.record),
-        this.signal,
-        this.stats,
-      )
+      .send(records, this.signal, this.stats, `[${parts.join(",")}]`)
       .then(
         (result) => this.settle(chunk, result),
         (error: unknown) => this.fail(chunk, this.driver.classify(error)),

@@ -12,6 +12,11 @@ export interface RecordSource<T> {
   readonly knownLength: number | undefined;
   /** Next record, or `done` when the input is exhausted. Never called concurrently. */
   next(): Promise<IteratorResult<T, unknown>>;
+  /**
+   * For arrays and sync iterables: the next record without a promise (same sequence as
+   * `next`; the two are never mixed for one read). Absent for async iterables.
+   */
+  readonly nextSync?: (() => IteratorResult<T, unknown>) | undefined;
   /** Stop reading early: closes the underlying iterator (`return()`), ignoring its errors. */
   close(): Promise<void>;
 }
@@ -35,24 +40,36 @@ export function openSource<T>(input: BulkInput<T>): RecordSource<T> {
   if (Array.isArray(input)) {
     const array = input as readonly T[];
     let i = 0;
+    const nextSync = (): IteratorResult<T, unknown> =>
+      i < array.length ? { done: false, value: array[i++] as T } : { done: true, value: undefined };
     return {
       knownLength: array.length,
-      next: async () =>
-        i < array.length
-          ? { done: false, value: array[i++] as T }
-          : { done: true, value: undefined },
+      next: async () => nextSync(),
+      nextSync,
       close: async () => {
         i = array.length;
       },
     };
   }
   let iterator: Iterator<T> | AsyncIterator<T>;
+  let sync = false;
   if (isAsyncIterable<T>(input)) iterator = input[Symbol.asyncIterator]();
-  else if (isIterable<T>(input)) iterator = input[Symbol.iterator]();
-  else throw new TypeError("upsertAll: records must be an array, an iterable or an async iterable");
+  else if (isIterable<T>(input)) {
+    iterator = input[Symbol.iterator]();
+    sync = true;
+  } else
+    throw new TypeError("upsertAll: records must be an array, an iterable or an async iterable");
   let finished = false;
   return {
     knownLength: undefined,
+    nextSync: sync
+      ? () => {
+          if (finished) return { done: true, value: undefined };
+          const result = (iterator as Iterator<T>).next();
+          if (result.done) finished = true;
+          return result;
+        }
+      : undefined,
     async next() {
       if (finished) return { done: true, value: undefined };
       const result = await iterator.next();

@@ -1,7 +1,7 @@
 /**
  * `upsertAll`: the bulk engine wired to a {@link VbapiClient}, generic over the entity table.
  */
-import type { VbapiClient } from "../core/client.js";
+import { UPSERT_SERIALIZED, type UpsertSerialized, type VbapiClient } from "../core/client.js";
 import {
   AbortError,
   ApiError,
@@ -23,6 +23,7 @@ import {
   type EntityRecord,
   entities,
 } from "../generated/entities.js";
+import { recordValidators } from "../generated/validators.js";
 import type { BulkReport } from "../types.js";
 import {
   type BulkDriver,
@@ -118,16 +119,23 @@ function clientDriver<E extends EntityName>(
   const def = entities[entity];
   const pathParams = options.pathParams as EntityPathParams<E> | undefined;
   const signal = options.signal;
+  const validator = recordValidators[entity];
+  const noPathParams = def.pathParams.length === 0;
+  // The client's own fast path (records already validated and serialized), when it has one; a
+  // wrapper that only offers upsertBatch is called through upsertBatch.
+  const serialized = (client as { [UPSERT_SERIALIZED]?: UpsertSerialized })[UPSERT_SERIALIZED];
   return {
     countsRequests: true,
     keyOf: (record) => keyOf<EntityKey<E>>(record, def.keys),
     validate(record) {
+      // Fast path: a valid record of an entity without path parameters allocates nothing.
+      if (noPathParams && validator(record, 0, null)) return undefined;
       const issues = validateRecords(entity, [record], pathParams as never).filter(
         (i) => i.index >= 0,
       );
       return issues.length > 0 ? invalidMessage(issues) : undefined;
     },
-    async send(records, sendSignal, stats: DriverStats): Promise<SendResult> {
+    async send(records, sendSignal, stats: DriverStats, json?: string): Promise<SendResult> {
       let earlierAttemptMayHaveApplied = false;
       stats.requests++;
       const request: RequestOptions & { validate: false } = {
@@ -150,7 +158,10 @@ function clientDriver<E extends EntityName>(
           records: readonly unknown[],
           options: unknown,
         ) => Promise<SendResult>;
-        const result = await upsert(entity, records, { ...request, pathParams });
+        const result =
+          serialized !== undefined && json !== undefined
+            ? await serialized(entity, records, json, { ...request, pathParams })
+            : await upsert(entity, records, { ...request, pathParams });
         return { ...result, earlierAttemptMayHaveApplied };
       } catch (error) {
         if (error instanceof ApiError && error.status === 429) stats.rateLimited++;

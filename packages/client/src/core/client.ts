@@ -1,5 +1,5 @@
 // createVbapiClient: the configured client, its raw openapi-fetch client and the single-batch call.
-import createClient, { type Client } from "openapi-fetch";
+import createClient, { type Client, createFinalURL, defaultPathSerializer } from "openapi-fetch";
 import pkg from "../../package.json" with { type: "json" };
 import {
   type EntityKey,
@@ -18,6 +18,18 @@ import { type MultiCodeEntry, matchItems, toBatchResult } from "./results.js";
 import { type BackoffOptions, DEFAULT_BACKOFF, parseRetryAfter } from "./retry.js";
 import { type RequestOptions, type TokenProvider, Transport } from "./transport.js";
 import { validateRecords } from "./validate.js";
+
+/**
+ * Internal: `client[UPSERT_SERIALIZED](entity, records, json, options)` upserts records that are
+ * already validated, with `json` their serialized JSON array (the bulk engine's fast path).
+ */
+export const UPSERT_SERIALIZED: unique symbol = Symbol("vbapi-sdk.upsertSerialized");
+export type UpsertSerialized = (
+  entity: EntityName,
+  records: readonly unknown[],
+  json: string,
+  options: RequestOptions & { pathParams?: unknown },
+) => Promise<BatchResult<unknown>>;
 
 export const DEFAULT_BASE_URL = "https://vbapi.vbasoftware.com/vbasoftware";
 export const SDK_VERSION: string = pkg.version;
@@ -153,6 +165,34 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
     fetch: transport.fetchWith(),
   });
 
+  interface Target {
+    url: string;
+    what: string;
+    operation: string;
+  }
+  const targets = new Map<string, Target>();
+  function targetOf(entity: EntityName, pathParams: Record<string, unknown> | undefined): Target {
+    const def = entities[entity];
+    const cacheable = def.pathParams.length === 0;
+    if (cacheable) {
+      const cached = targets.get(entity);
+      if (cached) return cached;
+    }
+    const url = createFinalURL(def.path, {
+      baseUrl,
+      params: { path: pathParams },
+      querySerializer: () => "",
+      pathSerializer: defaultPathSerializer,
+    } as never);
+    const target: Target = {
+      url,
+      what: `PUT ${new URL(url).pathname}`,
+      operation: `PUT ${def.path.replace(/\{(\w+)\}/g, (_, p: string) => String(pathParams?.[p]))}`,
+    };
+    if (cacheable) targets.set(entity, target);
+    return target;
+  }
+
   async function upsertBatch<E extends EntityName>(
     entity: E,
     records: readonly EntityRecord<E>[],
@@ -205,29 +245,50 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
     }
     if (toSend.length === 0) return toBatchResult<K>(invalid, undefined);
 
-    const put = raw.PUT as unknown as (
-      path: string,
-      init: Record<string, unknown>,
-    ) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
-    const { data, error, response } = await put(def.path, {
-      params: { path: opts.pathParams },
-      body: toSend,
-      parseAs: "text",
-      fetch: transport.fetchWith(opts),
-    });
-    const operation = `PUT ${def.path.replace(/\{(\w+)\}/g, (_, p: string) => String((opts.pathParams as Record<string, unknown> | undefined)?.[p]))}`;
-    if (!response.ok) {
+    return sendBatch<E>(entity, toSend, JSON.stringify(toSend), opts, indices, invalid);
+  }
+
+  /** Sends records already validated, with their JSON body already serialized. */
+  async function sendBatch<E extends EntityName>(
+    entity: E,
+    toSend: readonly unknown[],
+    json: string,
+    opts: UpsertBatchOptions,
+    indices: number[] | undefined,
+    invalid: BatchItem<EntityKey<E>>[],
+  ): Promise<BatchResult<EntityKey<E>>> {
+    type K = EntityKey<E>;
+    const def = entities[entity];
+    const target = targetOf(entity, opts.pathParams as Record<string, unknown> | undefined);
+    const answer = await transport.sendJson("PUT", target.url, target.what, json, opts);
+    const status = answer.status;
+    const ok = status >= 200 && status <= 299;
+    const contentLength = answer.headers.get("content-length");
+    // As openapi-fetch reads it: no body for a 204 or an empty answer.
+    const empty =
+      status === 204 ||
+      (contentLength === "0" && !answer.headers.get("transfer-encoding")?.includes("chunked"));
+    const operation = target.operation;
+    if (!ok) {
+      let error: unknown;
+      if (!empty) {
+        error = answer.text;
+        try {
+          error = JSON.parse(answer.text);
+        } catch {}
+      }
       // Server text may echo what it was sent: scrub the records' string values too.
       const values = recordStrings(toSend);
-      throw apiError(response, error, operation, (text) => redact(scrub(text), values));
+      throw apiError(answer, error, operation, (text) => redact(scrub(text), values));
     }
+    const data = empty ? undefined : answer.text;
 
     let body: unknown;
     try {
       body = typeof data === "string" && data !== "" ? JSON.parse(data) : undefined;
     } catch {
-      throw new ResponseParseError(`${operation}: the HTTP ${response.status} answer is not JSON`, {
-        status: response.status,
+      throw new ResponseParseError(`${operation}: the HTTP ${status} answer is not JSON`, {
+        status,
       });
     }
     const envelope = body as
@@ -241,8 +302,8 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
       !(envelope?.data === null || Array.isArray(envelope?.data))
     ) {
       throw new ResponseParseError(
-        `${operation}: the HTTP ${response.status} answer is not a MultiCodeResponseListVBAResponse`,
-        { status: response.status, activityId },
+        `${operation}: the HTTP ${status} answer is not a MultiCodeResponseListVBAResponse`,
+        { status, activityId },
       );
     }
     const items = matchItems<K>(toSend, def.keys, envelope.data as MultiCodeEntry[] | null, {
@@ -257,12 +318,22 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
     return result;
   }
 
-  return {
+  const client: VbapiClient = {
     raw,
     rateLimiter,
     config: Object.freeze({ baseUrl, database, timeoutMs, maxRetries }),
     upsertBatch,
   };
+  // Internal fast path of the bulk engine: records already validated and serialized.
+  const upsertSerialized: UpsertSerialized = (entity, records, json, opts) => {
+    if (!entities[entity])
+      throw new ConfigurationError(`upsertBatch: unknown entity ${String(entity)}`);
+    if (records.length === 0) return Promise.resolve(toBatchResult([], undefined));
+    transport.checkConfig();
+    return sendBatch(entity, records, json, opts as UpsertBatchOptions, undefined, []);
+  };
+  Object.defineProperty(client, UPSERT_SERIALIZED, { value: upsertSerialized });
+  return client;
 }
 
 /** String values of the records (6+ characters, so ordinary words in messages survive). */
@@ -289,7 +360,7 @@ function keyFrom<K>(record: unknown, keys: readonly string[]): K {
 
 /** Builds the typed error for a non-2xx answer from its (parsed) problem details. */
 export function apiError(
-  response: Response,
+  response: Pick<Response, "status" | "statusText" | "headers">,
   body: unknown,
   operation: string,
   scrub: (s: string) => string,

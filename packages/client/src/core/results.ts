@@ -38,31 +38,49 @@ function norm(value: unknown): string {
   return typeof value === "string" ? value.trim() : JSON.stringify(value ?? null);
 }
 
+function keyPart(v: unknown): string {
+  return `${typeof v === "number" ? String(v) : norm(v)}\u0000`;
+}
+
 /** A string identifying a key tuple: equal for 5 and "5". */
 export function keyString(values: readonly unknown[]): string {
   let s = "";
-  for (const v of values) s += `${typeof v === "number" ? String(v) : norm(v)}\u0000`;
+  for (const v of values) s += keyPart(v);
   return s;
 }
 
-function entryKeyString(entry: MultiCodeEntry, keyFields: readonly string[]): string | undefined {
+/** Key names compared loosely: case and punctuation ignored. */
+function normName(name: string, cache: Map<string, string>): string {
+  let n = cache.get(name);
+  if (n === undefined) {
+    n = name.toLowerCase().replace(/[^a-z0-9]/g, "");
+    cache.set(name, n);
+  }
+  return n;
+}
+
+function entryKeyString(
+  entry: MultiCodeEntry,
+  fields: readonly string[],
+  names: Map<string, string>,
+): string | undefined {
   const id = entry.id;
   if (!Array.isArray(id) || id.length === 0) return undefined;
-  const byName = new Map<string, unknown>();
-  for (const pair of id) {
-    if (pair && typeof pair.key === "string")
-      byName.set(pair.key.toLowerCase().replace(/[^a-z0-9]/g, ""), pair.value);
-  }
-  const values: unknown[] = [];
-  for (const field of keyFields) {
-    const name = field.toLowerCase().replace(/[^a-z0-9]/g, "");
-    if (!byName.has(name)) {
-      // Names unusable: take the values in order when there is one per key field.
-      return id.length === keyFields.length ? keyString(id.map((p) => p?.value)) : undefined;
+  let s = "";
+  for (const field of fields) {
+    // The last pair with the field's name counts.
+    let p = id.length - 1;
+    for (; p >= 0; p--) {
+      const pair = id[p];
+      if (pair && typeof pair.key === "string" && normName(pair.key, names) === field) break;
     }
-    values.push(byName.get(name));
+    if (p < 0) {
+      // Names unusable: take the values in order when there is one per key field.
+      return id.length === fields.length ? keyString(id.map((pair) => pair?.value)) : undefined;
+    }
+    s += keyPart(id[p]?.value);
   }
-  return keyString(values);
+  return s;
 }
 
 export interface MatchOptions {
@@ -80,16 +98,19 @@ export function matchItems<K = Record<string, unknown>>(
   const entries = Array.isArray(data) ? data : [];
   const assigned: (MultiCodeEntry | undefined)[] = new Array(records.length).fill(undefined);
   const byKey = new Map<string, number[]>();
+  const names = new Map<string, string>();
+  const fields = keyFields.map((f) => normName(f, names));
   records.forEach((record, i) => {
     const r = (record ?? {}) as Record<string, unknown>;
-    const k = keyString(keyFields.map((f) => r[f]));
+    let k = "";
+    for (const f of keyFields) k += keyPart(r[f]);
     const list = byKey.get(k);
     if (list) list.push(i);
     else byKey.set(k, [i]);
   });
   const leftovers: number[] = [];
   entries.forEach((entry, j) => {
-    const k = entry && typeof entry === "object" ? entryKeyString(entry, keyFields) : undefined;
+    const k = entry && typeof entry === "object" ? entryKeyString(entry, fields, names) : undefined;
     const queue = k === undefined ? undefined : byKey.get(k);
     const i = queue?.shift();
     if (i !== undefined) assigned[i] = entry;
