@@ -3,7 +3,12 @@
  *
  * @packageDocumentation
  */
-import type { EntityKey, EntityRecord } from "../generated/entities.js";
+import type {
+  EntityKey,
+  EntityName,
+  EntityRecord,
+  EntityWithPathParams,
+} from "../generated/entities.js";
 import type { BulkReport } from "../types.js";
 import type { BulkInput } from "./source.js";
 import { type BulkClient, type UpsertAllOptions, upsertAll } from "./upsert-all.js";
@@ -34,41 +39,27 @@ export {
 /** Options of the per-entity one-liners (no `pathParams`: the ProviderCredService one takes the key). */
 export type UpsertAllEntityOptions = Omit<UpsertAllOptions<"Event">, "pathParams">;
 
+/** Entities whose batch path has no parameters. */
+type UnscopedEntity = Exclude<EntityName, EntityWithPathParams>;
+
+/** The bulk upsert of one unscoped entity, as a one-liner: `bulkUpserter("Event")`. */
+export function bulkUpserter<E extends UnscopedEntity>(entity: E) {
+  return (
+    client: BulkClient,
+    records: BulkInput<EntityRecord<E>>,
+    options?: UpsertAllEntityOptions,
+  ): Promise<BulkReport<EntityKey<E>>> =>
+    upsertAll(client, entity, records, options as UpsertAllOptions<E>);
+}
+
 /** Bulk upsert of events (`PUT /events-batch`). See {@link upsertAll}. */
-export function upsertAllEvents(
-  client: BulkClient,
-  records: BulkInput<EntityRecord<"Event">>,
-  options?: UpsertAllEntityOptions,
-): Promise<BulkReport<EntityKey<"Event">>> {
-  return upsertAll(client, "Event", records, options);
-}
-
+export const upsertAllEvents = bulkUpserter("Event");
 /** Bulk upsert of invoice close tolerances (`PUT /tolerances-batch`). See {@link upsertAll}. */
-export function upsertAllTolerances(
-  client: BulkClient,
-  records: BulkInput<EntityRecord<"Tolerance">>,
-  options?: UpsertAllEntityOptions,
-): Promise<BulkReport<EntityKey<"Tolerance">>> {
-  return upsertAll(client, "Tolerance", records, options);
-}
-
+export const upsertAllTolerances = bulkUpserter("Tolerance");
 /** Bulk upsert of claim prompt pay rules (`PUT /claim-prompt-pays-batch`). See {@link upsertAll}. */
-export function upsertAllClaimPromptPays(
-  client: BulkClient,
-  records: BulkInput<EntityRecord<"ClaimPromptPay">>,
-  options?: UpsertAllEntityOptions,
-): Promise<BulkReport<EntityKey<"ClaimPromptPay">>> {
-  return upsertAll(client, "ClaimPromptPay", records, options);
-}
-
+export const upsertAllClaimPromptPays = bulkUpserter("ClaimPromptPay");
 /** Bulk upsert of Armor code / EX code pairings (`PUT /armor-code-ex-codes-batch`). See {@link upsertAll}. */
-export function upsertAllArmorCodeExCodes(
-  client: BulkClient,
-  records: BulkInput<EntityRecord<"ArmorCodeExCode">>,
-  options?: UpsertAllEntityOptions,
-): Promise<BulkReport<EntityKey<"ArmorCodeExCode">>> {
-  return upsertAll(client, "ArmorCodeExCode", records, options);
-}
+export const upsertAllArmorCodeExCodes = bulkUpserter("ArmorCodeExCode");
 
 /**
  * Bulk upsert of the services of one provider credentialing process
