@@ -24,7 +24,7 @@ const client = createVbapiClient({
   baseUrl: server.url,
   apiKey: server.credentials.apiKey,
   token: server.credentials.token,
-  database: "DEMO", // the client keeps its default rate limit: 25 requests/s, bursts of 40
+  database: "DEMO", // the client keeps its default rate limit: 25 requests/s, bursts of 45
 });
 
 interface Row {

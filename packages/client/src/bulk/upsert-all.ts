@@ -215,7 +215,7 @@ function clientDriver<E extends EntityName>(
  *   cancelled request are `failed` ("may have been applied"). With an array input every record
  *   is in the report; with an iterable input, records not yet read are not read (the iterator is
  *   closed) and so are not in the report.
- * - **Rate**: every request goes through the client's shared token bucket (25 req/s, burst 40
+ * - **Rate**: every request goes through the client's shared token bucket (25 req/s, burst 45
  *   by default), which also pauses every request of the client after a 429; `concurrency`
  *   only bounds the requests under way.
  * - **Report**: every record read, once, by input index; `requests` counts HTTP requests

@@ -54,7 +54,7 @@ export interface VbapiClientOptions {
   maxRetries?: number;
   /** Backoff tuning (defaults: 500 ms initial, 8 s cap, Retry-After honoured up to 60 s). */
   backoff?: Partial<BackoffOptions>;
-  /** One token bucket for every request of this client; default 25/s, burst 40 (VBA allows 50: ten are kept in hand against jitter). `false` removes the cap. */
+  /** One token bucket for every request of this client; default 25/s, burst 45 (VBA allows 50: five are kept in hand against jitter). `false` removes the cap. */
   rateLimit?: RateLimitOptions | false;
   /** A custom fetch (tests, proxies, instrumentation). */
   fetch?: typeof globalThis.fetch;

@@ -8,9 +8,10 @@ export interface RateLimitOptions {
   burst: number;
 }
 
-// VBA allows 25 requests/s with bursts of 50. The client spends 40 of the 50 at once and keeps 10
-// in hand, so jitter in arrival times does not push a request past the server's bucket.
-export const DEFAULT_RATE_LIMIT: RateLimitOptions = { requestsPerSecond: 25, burst: 40 };
+// VBA allows 25 requests/s with bursts of 50. The client spends 45 of the 50 at once and keeps five
+// in hand (200 ms of arrival jitter at 25/s), so a request that reaches the server a little early
+// does not find its bucket empty: a single 429 costs a whole second of Retry-After.
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { requestsPerSecond: 25, burst: 45 };
 
 interface Waiter {
   resolve: () => void;
