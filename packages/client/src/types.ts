@@ -39,8 +39,9 @@ export interface BulkItem<K = Record<string, unknown>> {
   /** How many requests carried this record. */
   attempts: number;
   /**
-   * True when the last attempt failed ambiguously (connection reset or timeout after the
-   * request was sent): the server may have applied the record, so re-check it.
+   * True when the record did not succeed and some attempt failed ambiguously (a connection
+   * reset, timeout or abort after the request was sent, an unreadable 2xx body, or a record the
+   * server did not report on): the server may have applied it, so re-check it.
    */
   mayHaveBeenApplied: boolean;
 }
