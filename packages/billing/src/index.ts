@@ -32,19 +32,19 @@ export const upsertTolerances: (
   client: VbapiClient,
   records: readonly Tolerance[],
   options?: UpsertTolerancesOptions,
-) => Promise<BatchResult<ToleranceKey>> = batchUpserter("Tolerance");
+) => Promise<BatchResult<ToleranceKey>> = /* @__PURE__ */ batchUpserter("Tolerance");
 /** PUT /claim-prompt-pays-batch: creates or updates claim prompt pay rules in one request. */
 export const upsertClaimPromptPays: (
   client: VbapiClient,
   records: readonly ClaimPromptPay[],
   options?: UpsertClaimPromptPaysOptions,
-) => Promise<BatchResult<ClaimPromptPayKey>> = batchUpserter("ClaimPromptPay");
+) => Promise<BatchResult<ClaimPromptPayKey>> = /* @__PURE__ */ batchUpserter("ClaimPromptPay");
 /** PUT /armor-code-ex-codes-batch: creates or updates Armor code / EX code pairs in one request. */
 export const upsertArmorCodeExCodes: (
   client: VbapiClient,
   records: readonly ArmorCodeExCode[],
   options?: UpsertArmorCodeExCodesOptions,
-) => Promise<BatchResult<ArmorCodeExCodeKey>> = batchUpserter("ArmorCodeExCode");
+) => Promise<BatchResult<ArmorCodeExCodeKey>> = /* @__PURE__ */ batchUpserter("ArmorCodeExCode");
 
 // Bulk upserts: any number of records (array, iterable or async iterable), chunked, rate-limited
 // and accounted for record by record. See @vbapi-sdk/client's upsertAll.

@@ -26,7 +26,7 @@ export const upsertEvents: (
   client: VbapiClient,
   records: readonly VbaEvent[],
   options?: UpsertEventsOptions,
-) => Promise<BatchResult<VbaEventKey>> = batchUpserter("Event");
+) => Promise<BatchResult<VbaEventKey>> = /* @__PURE__ */ batchUpserter("Event");
 
 // Bulk upserts: any number of records (array, iterable or async iterable), chunked, rate-limited
 // and accounted for record by record. See @vbapi-sdk/client's upsertAll.

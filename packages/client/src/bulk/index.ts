@@ -53,13 +53,13 @@ export function bulkUpserter<E extends UnscopedEntity>(entity: E) {
 }
 
 /** Bulk upsert of events (`PUT /events-batch`). See {@link upsertAll}. */
-export const upsertAllEvents = bulkUpserter("Event");
+export const upsertAllEvents = /* @__PURE__ */ bulkUpserter("Event");
 /** Bulk upsert of invoice close tolerances (`PUT /tolerances-batch`). See {@link upsertAll}. */
-export const upsertAllTolerances = bulkUpserter("Tolerance");
+export const upsertAllTolerances = /* @__PURE__ */ bulkUpserter("Tolerance");
 /** Bulk upsert of claim prompt pay rules (`PUT /claim-prompt-pays-batch`). See {@link upsertAll}. */
-export const upsertAllClaimPromptPays = bulkUpserter("ClaimPromptPay");
+export const upsertAllClaimPromptPays = /* @__PURE__ */ bulkUpserter("ClaimPromptPay");
 /** Bulk upsert of Armor code / EX code pairings (`PUT /armor-code-ex-codes-batch`). See {@link upsertAll}. */
-export const upsertAllArmorCodeExCodes = bulkUpserter("ArmorCodeExCode");
+export const upsertAllArmorCodeExCodes = /* @__PURE__ */ bulkUpserter("ArmorCodeExCode");
 
 /**
  * Bulk upsert of the services of one provider credentialing process
