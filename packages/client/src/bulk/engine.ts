@@ -6,7 +6,7 @@
  * The engine knows nothing about HTTP or entities; `upsertAll` (index.ts) wires it to a
  * client. That keeps it testable against an in-memory fake as well as the reference server.
  */
-import type { BatchResult, BulkProgress, BulkReport } from "../types.js";
+import type { BatchResult, BulkItem, BulkProgress, BulkReport } from "../types.js";
 import { ChunkBuilder, type ChunkLimits, normalizeLimits, utf8Length } from "./chunker.js";
 import { BulkLedger, type RunStats } from "./ledger.js";
 import { DEFAULT_PROGRESS_INTERVAL_MS, ProgressThrottle } from "./progress.js";
@@ -74,7 +74,7 @@ export interface BulkDriver<R, K> {
 }
 
 /** Tuning and hooks of a bulk run (all optional). */
-export interface BulkOptions {
+export interface BulkOptions<K = Record<string, unknown>> {
   /** Maximum records per request. Default 500. */
   chunkSize?: number;
   /**
@@ -106,6 +106,19 @@ export interface BulkOptions {
   onProgress?: (progress: BulkProgress) => void;
   /** Minimum time between two `onProgress` calls. Default 200 ms. */
   progressIntervalMs?: number;
+  /**
+   * Called once per record, as soon as its outcome is final (in the order outcomes become
+   * final, not input order), with the same item the report holds. If it throws, the run stops
+   * as on abort (nothing more is sent; in-flight requests finish) and `upsertAll` rejects with a
+   * {@link BulkCallbackError} carrying the report; later items are not passed to it.
+   */
+  onRecord?: (item: BulkItem<K>) => void;
+  /**
+   * `"items"` (default): the report lists every record. `"totals"`: the report keeps only the
+   * counts (`items` is empty), so memory does not grow with the input: take the items from
+   * `onRecord` instead.
+   */
+  report?: "items" | "totals";
 }
 
 /** Thrown (rejected) when reading the input fails; carries the report of what was read. */
@@ -114,6 +127,18 @@ export class BulkInputError<K = Record<string, unknown>> extends Error {
   constructor(
     message: string,
     /** Outcome of every record read before the input failed; the run was stopped. */
+    readonly report: BulkReport<K>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Rejected when the `onRecord` callback throws; carries the report of the run it stopped. */
+export class BulkCallbackError<K = Record<string, unknown>> extends Error {
+  override name = "BulkCallbackError";
+  constructor(
+    message: string,
     readonly report: BulkReport<K>,
     options?: { cause?: unknown },
   ) {
@@ -175,7 +200,7 @@ function positiveInt(name: string, value: number, min: number): number {
 export async function runBulk<R, K>(
   driver: BulkDriver<R, K>,
   input: BulkInput<R>,
-  options: BulkOptions = {},
+  options: BulkOptions<K> = {},
 ): Promise<BulkReport<K>> {
   return new BulkRun(driver, input, options).run();
 }
@@ -188,7 +213,7 @@ class BulkRun<R, K> {
   private readonly signal: AbortSignal | undefined;
   private readonly capacity: number;
   private readonly source: RecordSource<R>;
-  private readonly ledger = new BulkLedger<K>();
+  private readonly ledger: BulkLedger<K>;
   private readonly retryQueue = new RetryQueue<Pending<R>>();
   private readonly progress: ProgressThrottle;
   private readonly started = Date.now();
@@ -213,8 +238,9 @@ class BulkRun<R, K> {
   constructor(
     private readonly driver: BulkDriver<R, K>,
     input: BulkInput<R>,
-    options: BulkOptions,
+    options: BulkOptions<K>,
   ) {
+    this.ledger = new BulkLedger<K>({ onRecord: options.onRecord, report: options.report });
     this.limits = normalizeLimits(options);
     this.concurrency = positiveInt("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY, 1);
     this.maxRecordRetries = positiveInt(
@@ -253,7 +279,8 @@ class BulkRun<R, K> {
     return (
       this.signal?.aborted === true ||
       this.stopReason !== undefined ||
-      this.inputError !== undefined
+      this.inputError !== undefined ||
+      this.ledger.callbackError !== undefined
     );
   }
 
@@ -286,6 +313,13 @@ class BulkRun<R, K> {
     }
     this.progress.flush();
     const report = this.ledger.build(this.runStats());
+    if (this.ledger.callbackError !== undefined) {
+      throw new BulkCallbackError(
+        "upsertAll: the onRecord callback threw; the run was stopped (see report)",
+        report,
+        { cause: this.ledger.callbackError },
+      );
+    }
     if (this.inputError !== undefined) {
       throw new BulkInputError(
         "upsertAll: reading the input failed; the run was stopped (see report)",
@@ -551,7 +585,11 @@ class BulkRun<R, K> {
     const reason = this.signal?.aborted
       ? "not sent: the run was aborted"
       : (this.stopReason ??
-        (this.inputError !== undefined ? "not sent: reading the input failed" : undefined));
+        (this.inputError !== undefined
+          ? "not sent: reading the input failed"
+          : this.ledger.callbackError !== undefined
+            ? "not sent: the onRecord callback failed"
+            : undefined));
     const leftovers = [...this.retryQueue.drain(), ...(this.carry ? [this.carry] : [])];
     this.carry = undefined;
     leftovers.sort((a, b) => a.index - b.index);

@@ -20,6 +20,7 @@ export {
   DEFAULT_MAX_CHUNK_BYTES,
 } from "./chunker.js";
 export {
+  BulkCallbackError,
   BulkInputError,
   type BulkOptions,
   DEFAULT_CONCURRENCY,
@@ -37,7 +38,10 @@ export {
 } from "./upsert-all.js";
 
 /** Options of the per-entity one-liners (no `pathParams`: the ProviderCredService one takes the key). */
-export type UpsertAllEntityOptions = Omit<UpsertAllOptions<"Event">, "pathParams">;
+export type UpsertAllEntityOptions<E extends EntityName = EntityName> = Omit<
+  UpsertAllOptions<E>,
+  "pathParams"
+>;
 
 /** Entities whose batch path has no parameters. */
 type UnscopedEntity = Exclude<EntityName, EntityWithPathParams>;
@@ -47,7 +51,7 @@ export function bulkUpserter<E extends UnscopedEntity>(entity: E) {
   return (
     client: BulkClient,
     records: BulkInput<EntityRecord<E>>,
-    options?: UpsertAllEntityOptions,
+    options?: UpsertAllEntityOptions<E>,
   ): Promise<BulkReport<EntityKey<E>>> =>
     upsertAll(client, entity, records, options as UpsertAllOptions<E>);
 }
@@ -71,7 +75,7 @@ export function upsertAllProviderCredServices(
   client: BulkClient,
   providerCredKey: number,
   records: BulkInput<EntityRecord<"ProviderCredService">>,
-  options?: UpsertAllEntityOptions,
+  options?: UpsertAllEntityOptions<"ProviderCredService">,
 ): Promise<BulkReport<EntityKey<"ProviderCredService">>> {
   return upsertAll(client, "ProviderCredService", records, {
     ...options,

@@ -29,15 +29,34 @@ export function withMayHaveBeenApplied(message: string): string {
     : `${message}; ${MAY_HAVE_BEEN_APPLIED}: re-check this record`;
 }
 
+/** How the ledger hands out final outcomes. */
+export interface LedgerOptions<K> {
+  /** Called once per record as soon as its outcome is final. */
+  onRecord?: ((item: BulkItem<K>) => void) | undefined;
+  /** "items" (default) keeps every item for the report; "totals" keeps only unfinished ones. */
+  report?: "items" | "totals" | undefined;
+}
+
 export class BulkLedger<K> {
-  private readonly items: BulkItem<K>[] = [];
-  private readonly final: boolean[] = [];
+  /** Every registered item, by index ("items" mode); undefined in "totals" mode. */
+  private readonly items: BulkItem<K>[] | undefined;
+  /** Items not final yet, by index. */
+  private readonly open = new Map<number, BulkItem<K>>();
+  private count = 0;
   private finalized = 0;
   private counts = { created: 0, updated: 0, failed: 0, notAttempted: 0 };
+  private readonly onRecord: ((item: BulkItem<K>) => void) | undefined;
+  /** What `onRecord` threw first (the engine then stops the run); undefined while it has not. */
+  callbackError: unknown;
+
+  constructor(options: LedgerOptions<K> = {}) {
+    this.items = options.report === "totals" ? undefined : [];
+    this.onRecord = options.onRecord;
+  }
 
   /** Records registered so far (pulled from the input). */
   get registered(): number {
-    return this.items.length;
+    return this.count;
   }
 
   /** Records with a final outcome. */
@@ -51,10 +70,10 @@ export class BulkLedger<K> {
 
   /** Registers the next input record; indexes must arrive in order 0, 1, 2, ... */
   register(index: number, key: K): void {
-    if (index !== this.items.length) {
+    if (index !== this.count) {
       throw new BulkAccountingError(`record ${index} registered out of order`);
     }
-    this.items.push({
+    const item: BulkItem<K> = {
       index,
       key,
       outcome: "not_attempted",
@@ -62,62 +81,72 @@ export class BulkLedger<K> {
       message: "",
       attempts: 0,
       mayHaveBeenApplied: false,
-    });
-    this.final.push(false);
+    };
+    this.count++;
+    this.items?.push(item);
+    this.open.set(index, item);
   }
 
-  private open(index: number): BulkItem<K> {
-    const item = this.items[index];
-    if (item === undefined) throw new BulkAccountingError(`record ${index} was never registered`);
-    if (this.final[index]) throw new BulkAccountingError(`record ${index} was already finalized`);
+  private openItem(index: number): BulkItem<K> {
+    const item = this.open.get(index);
+    if (item === undefined) {
+      throw new BulkAccountingError(
+        index < this.count
+          ? `record ${index} was already finalized`
+          : `record ${index} was never registered`,
+      );
+    }
     return item;
   }
 
-  private close(index: number): void {
-    this.final[index] = true;
+  /** Makes the record's outcome final and hands it to `onRecord`. */
+  private close(item: BulkItem<K>): void {
+    this.open.delete(item.index);
     this.finalized++;
-  }
-
-  isFinal(index: number): boolean {
-    return this.final[index] === true;
+    if (this.onRecord === undefined || this.callbackError !== undefined) return;
+    try {
+      this.onRecord(item);
+    } catch (error) {
+      this.callbackError = error ?? new Error("onRecord threw a nullish value");
+    }
   }
 
   /** How many requests carried the record so far. */
   attemptsOf(index: number): number {
-    return this.items[index]?.attempts ?? 0;
+    return this.open.get(index)?.attempts ?? 0;
   }
 
   /** A request carrying the record is about to be sent. */
   attempt(index: number): void {
-    this.open(index).attempts++;
+    this.openItem(index).attempts++;
   }
 
   /** Takes back an attempt whose request never left (aborted before sending). */
   unattempt(index: number): void {
-    const item = this.open(index);
+    const item = this.openItem(index);
     if (item.attempts > 0) item.attempts--;
   }
 
   /** The record's last attempt failed ambiguously: the server may have applied it. */
   markAmbiguous(index: number): void {
-    this.open(index).mayHaveBeenApplied = true;
+    this.openItem(index).mayHaveBeenApplied = true;
   }
 
   /** Remembers the last status and message seen for a record that will be retried. */
   note(index: number, status: number, message: string): void {
-    const item = this.open(index);
+    const item = this.openItem(index);
     item.status = status;
     item.message = message;
   }
 
   succeed(index: number, outcome: "created" | "updated", status: number, message: string): void {
-    const item = this.open(index);
+    const item = this.openItem(index);
     item.outcome = outcome;
     item.status = status;
     item.message = message;
     item.mayHaveBeenApplied = false;
     this.counts[outcome]++;
-    this.close(index);
+    this.close(item);
   }
 
   /**
@@ -125,18 +154,18 @@ export class BulkLedger<K> {
    * stays flagged, and its message then always says "may have been applied".
    */
   fail(index: number, status: number, message: string, mayHaveBeenApplied = false): void {
-    const item = this.open(index);
+    const item = this.openItem(index);
     item.outcome = "failed";
     item.status = status;
     item.mayHaveBeenApplied = item.mayHaveBeenApplied || mayHaveBeenApplied;
     item.message = item.mayHaveBeenApplied ? withMayHaveBeenApplied(message) : message;
     this.counts.failed++;
-    this.close(index);
+    this.close(item);
   }
 
   /** The record was never sent. A record already sent is failed instead (it was attempted). */
   skip(index: number, message: string): void {
-    const item = this.open(index);
+    const item = this.openItem(index);
     if (item.attempts > 0) {
       this.fail(index, item.status, `${item.message || "not retried"}; ${message}`);
       return;
@@ -145,19 +174,19 @@ export class BulkLedger<K> {
     item.status = 0;
     item.message = message;
     this.counts.notAttempted++;
-    this.close(index);
+    this.close(item);
   }
 
   /** Builds the report; throws {@link BulkAccountingError} unless every record is final. */
   build(stats: RunStats): BulkReport<K> {
-    if (this.finalized !== this.items.length) {
+    if (this.finalized !== this.count) {
       throw new BulkAccountingError(
-        `${this.items.length - this.finalized} record(s) have no final outcome`,
+        `${this.count - this.finalized} record(s) have no final outcome`,
       );
     }
     return {
-      items: this.items,
-      totals: { total: this.items.length, ...this.counts },
+      items: this.items ?? [],
+      totals: { total: this.count, ...this.counts },
       requests: stats.requests,
       retries: stats.retries,
       rateLimited: stats.rateLimited,

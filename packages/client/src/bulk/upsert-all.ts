@@ -43,7 +43,7 @@ type PathParamsOption<E extends EntityName> = [EntityPathParams<E>] extends [nev
   : { pathParams: EntityPathParams<E> };
 
 /** Options of {@link upsertAll}. */
-export type UpsertAllOptions<E extends EntityName = EntityName> = BulkOptions & {
+export type UpsertAllOptions<E extends EntityName = EntityName> = BulkOptions<EntityKey<E>> & {
   /** Per-attempt timeout of each request (default: the client's, 30 s). */
   timeoutMs?: number;
   /** Whole-request retries of each request by the client (default: the client's, 2). */
