@@ -1,11 +1,12 @@
-// Public API of @vbapi-sdk/client.
+// Public API of @vbapi-sdk/client. Every name here is a promise kept across minor releases:
+// test/public-api.test.ts lists them, so adding or removing one is a deliberate change.
 
-// --- bulk engine (src/bulk/, built by the bulk helper) ---
 export * from "./bulk/index.js";
 export {
   batchUpserter,
   createVbapiClient,
   DEFAULT_BASE_URL,
+  type PathParamsOption,
   type RawClient,
   SDK_VERSION,
   type UpsertBatchArgs,
@@ -14,19 +15,27 @@ export {
   type VbapiClient,
   type VbapiClientOptions,
 } from "./core/client.js";
+export { DEFAULT_MAX_RESPONSE_BYTES } from "./core/config.js";
 export {
   AbortError,
   ApiError,
   type ApiErrorFields,
   AuthenticationError,
   BadRequestError,
+  BulkAccountingError,
+  BulkCallbackError,
+  BulkInputError,
+  BulkRunError,
   ConfigurationError,
   ConnectionError,
   InternalServerError,
+  NoResponseError,
   PermissionDeniedError,
   RateLimitError,
+  RequestSetupError,
   ResponseParseError,
   TimeoutError,
+  TokenProviderError,
   ValidationError,
   type ValidationIssue,
   VbapiError,
@@ -34,30 +43,13 @@ export {
 export type { Logger, LogLevel } from "./core/logger.js";
 export {
   DEFAULT_RATE_LIMIT,
+  type Limiter,
   RateLimiter,
   type RateLimiterStats,
   type RateLimitOptions,
 } from "./core/rate-limit.js";
 export type { VbapiPaths } from "./core/raw.js";
-export { redact } from "./core/redact.js";
-export {
-  keyOf,
-  keyString,
-  type MultiCodeEntry,
-  matchItems,
-  NOT_REPORTED_MESSAGE,
-  outcomeOf,
-  toBatchResult,
-} from "./core/results.js";
-export {
-  type BackoffOptions,
-  backoffDelay,
-  DEFAULT_BACKOFF,
-  isRetryableStatus,
-  parseRetryAfter,
-  retryDelay,
-} from "./core/retry.js";
-export type { RequestOptions, RetryInfo, TokenProvider } from "./core/transport.js";
+export { type BackoffOptions, DEFAULT_BACKOFF } from "./core/retry.js";
 export { validateRecords } from "./core/validate.js";
 export {
   type EntityKey,
@@ -75,4 +67,7 @@ export {
   type RecordValidator,
   recordValidators,
 } from "./generated/validators.js";
+export { NOT_REPORTED_MESSAGE } from "./internal/results.js";
+export type { TokenProvider } from "./internal/tokens.js";
+export type { RequestOptions, RetryInfo } from "./internal/transport.js";
 export type * from "./types.js";

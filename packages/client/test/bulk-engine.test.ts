@@ -2,12 +2,9 @@
 // property-based scenarios. The reference-server suite is in bulk-reliability.test.ts.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  type BulkDriver,
-  BulkInputError,
-  type RequestFailure,
-  runBulk,
-} from "../src/bulk/engine.js";
+import { runBulk } from "../src/bulk/engine.js";
+import type { BulkDriver, DriverStats, RequestFailure, SendOutcome } from "../src/bulk/options.js";
+import { BulkInputError } from "../src/core/errors.js";
 import type { BatchItem, BatchResult, BulkReport } from "../src/types.js";
 
 interface Rec {
@@ -48,12 +45,27 @@ class Fake implements BulkDriver<Rec, { id: number }> {
   keyOf(record: Rec) {
     return { id: record?.id };
   }
-  validate(record: Rec) {
-    return record.bad ? "v: must be a number" : undefined;
+  keyIdOf(key: { id: number }) {
+    return String(key.id);
   }
-  classify(error: unknown): RequestFailure {
-    if (error instanceof FakeError) return error.failure;
-    throw error;
+  prepare(record: Rec) {
+    return record.bad
+      ? { ok: false as const, message: "v: must be a number" }
+      : { ok: true as const, json: JSON.stringify(record) };
+  }
+  async send(
+    records: Rec[],
+    _json: string,
+    _signal: AbortSignal | undefined,
+    stats: DriverStats,
+  ): Promise<SendOutcome> {
+    stats.requests++;
+    try {
+      return { ok: true, result: await this.answer(records), mayHaveBeenApplied: false };
+    } catch (error) {
+      if (error instanceof FakeError) return { ok: false, failure: error.failure };
+      throw error;
+    }
   }
   private apply(record: Rec): "created" | "updated" {
     const existed = this.store.has(record.id);
@@ -61,7 +73,7 @@ class Fake implements BulkDriver<Rec, { id: number }> {
     this.writes.set(record.id, (this.writes.get(record.id) ?? 0) + 1);
     return existed ? "updated" : "created";
   }
-  async send(records: Rec[]): Promise<BatchResult<unknown>> {
+  private async answer(records: Rec[]): Promise<BatchResult<unknown>> {
     const fault = this.schedule[this.sends % Math.max(1, this.schedule.length)] ?? { kind: "ok" };
     this.sends++;
     this.inFlight++;
@@ -70,7 +82,13 @@ class Fake implements BulkDriver<Rec, { id: number }> {
     try {
       if (this.delay) await new Promise((r) => setTimeout(r, Math.random() * 3));
       else await Promise.resolve();
-      const base = { status: 0, retryable: true, ambiguous: false, fatal: false, aborted: false };
+      const base = {
+        status: 0,
+        retryable: true,
+        mayHaveBeenApplied: false,
+        fatal: false,
+        aborted: false,
+      };
       switch (fault.kind) {
         case "whole":
           throw new FakeError({ ...base, status: fault.status, message: `HTTP ${fault.status}` });
@@ -81,7 +99,7 @@ class Fake implements BulkDriver<Rec, { id: number }> {
             this.apply(r);
             this.ambiguousRecords.add(r);
           }
-          throw new FakeError({ ...base, ambiguous: true, message: "connection reset" });
+          throw new FakeError({ ...base, mayHaveBeenApplied: true, message: "connection reset" });
         case "fatal":
           throw new FakeError({
             ...base,
@@ -253,9 +271,9 @@ describe("bulk engine (in-memory fake)", () => {
         const fake = new Fake([{ kind: "ok" }], true);
         const controller = new AbortController();
         const send = fake.send.bind(fake);
-        fake.send = async (recs) => {
+        fake.send = async (recs, ...rest) => {
           if (fake.sends >= abortAfter) controller.abort();
-          return send(recs);
+          return send(recs, ...rest);
         };
         const report = await runBulk(fake, records, {
           ...fast,
@@ -313,9 +331,9 @@ describe("bulk engine (in-memory fake)", () => {
     const fake = new Fake([{ kind: "ok" }], true);
     const seen: number[][] = [];
     const send = fake.send.bind(fake);
-    fake.send = async (recs) => {
+    fake.send = async (recs, ...rest) => {
       seen.push(recs.map((r) => r.id));
-      return send(recs);
+      return send(recs, ...rest);
     };
     const report = await runBulk(fake, records, { ...fast, chunkSize: 10, concurrency: 4 });
     for (const ids of seen) expect(new Set(ids).size).toBe(ids.length);

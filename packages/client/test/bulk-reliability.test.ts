@@ -308,7 +308,7 @@ describe("upsertAll against the reference server", () => {
     expect(report.rateLimited).toBe(2);
     expect(report.requests).toBe(6);
     expect(report.retries).toBe(2);
-    expect(c.rateLimiter.stats.rateLimited).toBe(2);
+    expect(c.rateLimiter.stats().rateLimited).toBe(2);
     checkAgainstStore(db, records, report, { clientMaxRetries: 3 });
   });
 

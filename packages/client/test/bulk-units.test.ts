@@ -6,9 +6,10 @@ import {
   serializedBytes,
   utf8Length,
 } from "../src/bulk/chunker.js";
-import { BulkAccountingError, BulkLedger, MAY_HAVE_BEEN_APPLIED } from "../src/bulk/ledger.js";
+import { BulkLedger, MAY_HAVE_BEEN_APPLIED } from "../src/bulk/ledger.js";
 import { RetryQueue } from "../src/bulk/retry-queue.js";
 import { openSource } from "../src/bulk/source.js";
+import { BulkAccountingError } from "../src/core/errors.js";
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -157,10 +158,10 @@ describe("ledger", () => {
     ledger.register(1, {});
     ledger.register(2, {});
     ledger.attempt(0);
-    ledger.markAmbiguous(0);
+    ledger.markMayHaveBeenApplied(0);
     ledger.fail(0, 400, "rejected");
     ledger.attempt(1);
-    ledger.markAmbiguous(1);
+    ledger.markMayHaveBeenApplied(1);
     ledger.succeed(1, "updated", 200, "Updated");
     ledger.attempt(2);
     ledger.note(2, 503, "busy");

@@ -279,7 +279,7 @@ describe("retries", () => {
     await client.upsertBatch("Tolerance", [tolerance(2)]); // another request waits for the pause too
     expect(performance.now() - start).toBeGreaterThanOrEqual(200);
     await first;
-    expect(client.rateLimiter.stats.rateLimited).toBe(1);
+    expect(client.rateLimiter.stats().rateLimited).toBe(1);
     expect(calls).toHaveLength(3);
   });
 

@@ -164,7 +164,7 @@ describe("against the reference server", () => {
     const r = await c.upsertBatch("Tolerance", [tol(1)]);
     expect(r.succeeded).toBe(1);
     expect(server.stats.byStatus).toMatchObject({ "429": 1, "503": 1, "207": 1 });
-    expect(c.rateLimiter.stats.rateLimited).toBe(1);
+    expect(c.rateLimiter.stats().rateLimited).toBe(1);
   });
 
   it("backs off from the server's own rate limiter with one shared bucket", async () => {

@@ -39,7 +39,7 @@ describe("RateLimiter", () => {
     expect(limiter.backOff()).toBe(4000);
     limiter.onSuccess();
     expect(limiter.backOff()).toBe(1000);
-    expect(limiter.stats.rateLimited).toBe(4);
+    expect(limiter.stats().rateLimited).toBe(4);
   });
 
   it("hands out tokens in FIFO order over real time", async () => {
@@ -61,7 +61,7 @@ describe("RateLimiter", () => {
     controller.abort(new Error("stop"));
     await expect(aborted).rejects.toThrow("stop");
     await expect(other).resolves.toBeUndefined();
-    expect(limiter.stats.waiting).toBe(0);
+    expect(limiter.stats().waiting).toBe(0);
   });
 
   it("false removes the cap but keeps the shared 429 pause", () => {

@@ -3,7 +3,8 @@
 import { inspect } from "node:util";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createVbapiClient, type Logger, redact, type VbapiClientOptions } from "../src/index.js";
+import { createVbapiClient, type Logger, type VbapiClientOptions } from "../src/index.js";
+import { redact } from "../src/internal/redact.js";
 import { problem, scriptedFetch } from "./helpers.js";
 
 const API_KEY = "sk-SECRET-APIKEY-5f1e2d3c4b5a";
@@ -92,7 +93,10 @@ const cases: Array<[string, string, () => Promise<unknown>]> = [
   [
     "403",
     "PermissionDeniedError",
-    () => client({ userAgent: "" }).upsertBatch("Tolerance", [record(1)]),
+    () => {
+      server.faults.failNext(1, 403);
+      return client().upsertBatch("Tolerance", [record(1)]);
+    },
   ],
   [
     "429 exhausted",
@@ -145,10 +149,12 @@ const cases: Array<[string, string, () => Promise<unknown>]> = [
   [
     "configuration",
     "ConfigurationError",
-    () =>
-      createVbapiClient({ apiKey: API_KEY, token: TOKEN, database: "" }).upsertBatch("Tolerance", [
-        record(1),
-      ]),
+    // Checked at construction: the error names the option, never its value.
+    async () =>
+      createVbapiClient({ apiKey: API_KEY, token: TOKEN, database: "db\r\nx" }).upsertBatch(
+        "Tolerance",
+        [record(1)],
+      ),
   ],
 ];
 
@@ -218,5 +224,16 @@ describe("no secret or record content leaks", () => {
       "Authorization: Bearer [redacted]",
     );
     expect(redact("short", ["abc"])).toBe("short");
+    expect(redact("Basic dXNlcjpwYXNzd29yZA==", [])).toBe("Basic [redacted]");
+  });
+
+  it("redact() leaves ordinary server words readable", () => {
+    for (const text of [
+      "A bearer token is required",
+      "Bearer authentication failed for this database",
+      "Basic authentication is not enabled",
+    ]) {
+      expect(redact(text, [])).toBe(text);
+    }
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { keyOf, matchItems, NOT_REPORTED_MESSAGE, toBatchResult } from "../src/core/results.js";
+import { keyOf } from "../src/internal/keys.js";
+import {
+  matchItems as match,
+  NOT_REPORTED_MESSAGE,
+  toBatchResult,
+} from "../src/internal/results.js";
+
+/** The items of a match (the count of ignored entries is asserted where it matters). */
+const matchItems = (...args: Parameters<typeof match>) => match(...args).items;
 
 const entry = (
   id: Record<string, unknown>,
@@ -77,14 +85,72 @@ describe("matchItems", () => {
     expect(matchItems(records, ["tolerance_Key"], null).every((i) => i.status === 0)).toBe(true);
   });
 
-  it("falls back to position for entries without usable keys", () => {
-    const data = [
+  it("falls back to position when no entry has a usable key (and only then)", () => {
+    const keyless = [
       { id: [], status: 201, body: "Created" },
       { id: null, status: 500, body: "boom" },
-      { id: [{ key: null, value: 3 }], status: 200, body: "Updated" },
+      { status: 200, body: "Updated" },
     ];
-    const items = matchItems(records, ["tolerance_Key"], data);
-    expect(items.map((i) => i.status)).toEqual([201, 500, 200]);
+    expect(matchItems(records, ["tolerance_Key"], keyless).map((i) => i.status)).toEqual([
+      201, 500, 200,
+    ]);
+    // A nameless pair still names the key by its value: then nothing goes by position.
+    const oneKeyed = [...keyless.slice(0, 2), { id: [{ key: null, value: 3 }], status: 200 }];
+    expect(matchItems(records, ["tolerance_Key"], oneKeyed).map((i) => i.status)).toEqual([
+      0, 0, 200,
+    ]);
+  });
+
+  it("never reports a record saved on the strength of an entry naming another key", () => {
+    const two = records.slice(0, 2);
+    // [key 1, key 999]: record 2 was not reported; position must not rescue it.
+    const foreign = match(
+      two,
+      ["tolerance_Key"],
+      [entry({ tolerance_Key: 1 }, 201), entry({ tolerance_Key: 999 }, 201)],
+    );
+    expect(foreign.items.map((i) => [i.outcome, i.status])).toEqual([
+      ["created", 201],
+      ["failed", 0],
+    ]);
+    expect(foreign.items[1]?.message).toBe(NOT_REPORTED_MESSAGE);
+    expect(foreign.unmatchedEntries).toBe(1);
+    // [key 999] alone: nothing is reported saved.
+    const alone = match(two, ["tolerance_Key"], [entry({ tolerance_Key: 999 }, 201)]);
+    expect(alone.items.map((i) => i.outcome)).toEqual(["failed", "failed"]);
+    expect(alone.unmatchedEntries).toBe(1);
+    // [key 1, key 1]: the duplicate does not stand in for record 2.
+    const dup = match(
+      two,
+      ["tolerance_Key"],
+      [entry({ tolerance_Key: 1 }, 201), entry({ tolerance_Key: 1 }, 200)],
+    );
+    expect(dup.items.map((i) => [i.outcome, i.status])).toEqual([
+      ["created", 201],
+      ["failed", 0],
+    ]);
+    expect(dup.unmatchedEntries).toBe(1);
+  });
+
+  it("matches by position only when no entry carries a key and the counts agree", () => {
+    const keyless = [{ status: 201, body: "Created" }];
+    expect(
+      matchItems(records.slice(0, 2), ["tolerance_Key"], keyless).map((i) => i.status),
+    ).toEqual([0, 0]);
+    // One keyed entry among keyless ones: the keyless ones cannot be attributed.
+    const mixed = [entry({ tolerance_Key: 1 }, 201), { status: 201, body: "Created" }];
+    expect(matchItems(records.slice(0, 2), ["tolerance_Key"], mixed).map((i) => i.status)).toEqual([
+      201, 0,
+    ]);
+  });
+
+  it("cuts a long per-record message to 500 characters", () => {
+    const items = matchItems(
+      records.slice(0, 1),
+      ["tolerance_Key"],
+      [entry({ tolerance_Key: 1 }, 400, "x".repeat(5_000))],
+    );
+    expect(items[0]?.message).toBe(`${"x".repeat(500)}…`);
   });
 
   it("uses the caller's indices and counts outcomes", () => {

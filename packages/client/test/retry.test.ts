@@ -2,9 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   backoffDelay,
   DEFAULT_BACKOFF,
-  isRetryableStatus,
   parseRetryAfter,
   retryDelay,
+  shouldRetryRecord,
+  shouldRetryStatus,
 } from "../src/core/retry.js";
 
 describe("parseRetryAfter", () => {
@@ -59,10 +60,18 @@ describe("backoff", () => {
   });
 });
 
-describe("isRetryableStatus", () => {
-  it("retries only 408, 429, 502, 503, 504", () => {
+describe("the retry policy", () => {
+  it("retries a request after 408, 429, 500, 502, 503, 504 only", () => {
     const retryable = [];
-    for (let s = 200; s < 600; s++) if (isRetryableStatus(s)) retryable.push(s);
-    expect(retryable).toEqual([408, 429, 502, 503, 504]);
+    for (let s = 200; s < 600; s++) if (shouldRetryStatus(s)) retryable.push(s);
+    expect(retryable).toEqual([408, 429, 500, 502, 503, 504]);
+  });
+  it("re-sends a record after those, any 5xx, or no report at all (0)", () => {
+    const retryable = [0];
+    for (let s = 200; s < 600; s++) if (shouldRetryRecord(s)) retryable.push(s);
+    expect(retryable.filter((s) => s < 500)).toEqual([0, 408, 429]);
+    expect(retryable.filter((s) => s >= 500)).toHaveLength(100);
+    expect(shouldRetryRecord(400)).toBe(false);
+    expect(shouldRetryRecord(201)).toBe(false);
   });
 });

@@ -13,21 +13,15 @@ import type { BulkReport } from "../types.js";
 import type { BulkInput } from "./source.js";
 import { type BulkClient, type UpsertAllOptions, upsertAll } from "./upsert-all.js";
 
+export { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_CHUNK_BYTES } from "./chunker.js";
+export { MAY_HAVE_BEEN_APPLIED } from "./ledger.js";
 export {
-  type ChunkLimits,
-  chunkRecords,
-  DEFAULT_CHUNK_SIZE,
-  DEFAULT_MAX_CHUNK_BYTES,
-} from "./chunker.js";
-export {
-  BulkCallbackError,
-  BulkInputError,
   type BulkOptions,
   DEFAULT_CONCURRENCY,
+  DEFAULT_LINGER_MS,
   DEFAULT_MAX_RECORD_RETRIES,
   DEFAULT_RECORD_RETRY_DELAY_MS,
-} from "./engine.js";
-export { BulkAccountingError, MAY_HAVE_BEEN_APPLIED } from "./ledger.js";
+} from "./options.js";
 export { DEFAULT_PROGRESS_INTERVAL_MS } from "./progress.js";
 export type { BulkInput } from "./source.js";
 export {

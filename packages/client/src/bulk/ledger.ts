@@ -3,15 +3,11 @@
  * once. The ledger keeps only the key values and the outcome of each record, never its
  * contents, so a report of a large load stays small.
  */
+import { BulkAccountingError } from "../core/errors.js";
 import type { BulkItem, BulkReport } from "../types.js";
 
 /** Phrase every message of a record that may have been applied contains. */
 export const MAY_HAVE_BEEN_APPLIED = "may have been applied";
-
-/** Thrown when the engine's bookkeeping is broken (a bug, never a data or network problem). */
-export class BulkAccountingError extends Error {
-  override name = "BulkAccountingError";
-}
 
 /** Counters the engine adds to the report. */
 export interface RunStats {
@@ -127,8 +123,8 @@ export class BulkLedger<K> {
     if (item.attempts > 0) item.attempts--;
   }
 
-  /** The record's last attempt failed ambiguously: the server may have applied it. */
-  markAmbiguous(index: number): void {
+  /** An attempt of the record may have been applied by the server although none succeeded. */
+  markMayHaveBeenApplied(index: number): void {
     this.openItem(index).mayHaveBeenApplied = true;
   }
 

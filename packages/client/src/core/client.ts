@@ -1,6 +1,5 @@
 // createVbapiClient: the configured client, its raw openapi-fetch client and the single-batch call.
-import createClient, { type Client, createFinalURL, defaultPathSerializer } from "openapi-fetch";
-import pkg from "../../package.json" with { type: "json" };
+import createClient, { type Client } from "openapi-fetch";
 import {
   type EntityKey,
   type EntityName,
@@ -8,66 +7,33 @@ import {
   type EntityRecord,
   entities,
 } from "../generated/entities.js";
+import { type BatchContext, sendBatch, withRefused } from "../internal/batch.js";
+import { type BulkContext, registerContext } from "../internal/context.js";
+import { redact } from "../internal/redact.js";
+import { toBatchResult } from "../internal/results.js";
+import { TokenSource } from "../internal/tokens.js";
+import { type RequestOptions, Transport } from "../internal/transport.js";
 import type { BatchItem, BatchResult } from "../types.js";
-import { ApiError, ConfigurationError, ResponseParseError, ValidationError } from "./errors.js";
-import { type Logger, type LogLevel, levelLogger } from "./logger.js";
-import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from "./rate-limit.js";
+import {
+  checkCredentials,
+  checkTimeout,
+  type ResolvedConfig,
+  resolveConfig,
+  type VbapiClientOptions,
+} from "./config.js";
+import { ConfigurationError, ValidationError } from "./errors.js";
+import { levelLogger } from "./logger.js";
+import { type Limiter, RateLimiter } from "./rate-limit.js";
 import type { VbapiPaths } from "./raw.js";
-import { redact, truncate } from "./redact.js";
-import { type MultiCodeEntry, matchItems, toBatchResult } from "./results.js";
-import { type BackoffOptions, DEFAULT_BACKOFF, parseRetryAfter } from "./retry.js";
-import { type RequestOptions, type TokenProvider, Transport } from "./transport.js";
-import { validateRecords } from "./validate.js";
+import { prepareRecords } from "./validate.js";
 
-/**
- * Internal: `client[UPSERT_SERIALIZED](entity, records, json, options)` upserts records that are
- * already validated, with `json` their serialized JSON array (the bulk engine's fast path).
- */
-export const UPSERT_SERIALIZED: unique symbol = Symbol("vbapi-sdk.upsertSerialized");
-export type UpsertSerialized = (
-  entity: EntityName,
-  records: readonly unknown[],
-  json: string,
-  options: RequestOptions & { pathParams?: unknown },
-) => Promise<BatchResult<unknown>>;
-
-export const DEFAULT_BASE_URL = "https://vbapi.vbasoftware.com/vbasoftware";
-export const SDK_VERSION: string = pkg.version;
-
-export interface VbapiClientOptions {
-  /** Default `https://vbapi.vbasoftware.com/vbasoftware`. */
-  baseUrl?: string;
-  /** Sent as `x-api-key`. Default: env VBAPI_API_KEY. */
-  apiKey?: string;
-  /**
-   * The bearer JWT (VBA's `idToken`), or a function returning it. A function's result is cached;
-   * on a 401 it is called again and the request retried once. Default: env VBAPI_TOKEN.
-   */
-  token?: TokenProvider;
-  /** Sent as `vbasoftware-database` on every call. Default: env VBAPI_DATABASE. */
-  database?: string;
-  /** Default `vbapi-sdk/<version> node/<version>` (VBA answers 403 without a User-Agent). */
-  userAgent?: string;
-  /** Per attempt; default 30 000. */
-  timeoutMs?: number;
-  /** Retries after the first attempt (408, 429, 502, 503, 504, connection errors, timeouts); default 2. */
-  maxRetries?: number;
-  /** Backoff tuning (defaults: 500 ms initial, 8 s cap, Retry-After honoured up to 60 s). */
-  backoff?: Partial<BackoffOptions>;
-  /** One token bucket for every request of this client; default 25/s, burst 45 (VBA allows 50: five are kept in hand against jitter). `false` removes the cap. */
-  rateLimit?: RateLimitOptions | false;
-  /** A custom fetch (tests, proxies, instrumentation). */
-  fetch?: typeof globalThis.fetch;
-  /** Default: console. */
-  logger?: Logger;
-  /** Default "warn". */
-  logLevel?: LogLevel;
-}
+export { DEFAULT_BASE_URL, SDK_VERSION, type VbapiClientOptions } from "./config.js";
 
 /** How upsertBatch treats records that fail client-side validation. */
 export type ValidateMode = boolean | "skip-invalid";
 
-type PathParamsOption<E extends EntityName> = [EntityPathParams<E>] extends [never]
+/** `pathParams`, required exactly for the entities whose batch path has parameters. */
+export type PathParamsOption<E extends EntityName> = [EntityPathParams<E>] extends [never]
   ? { pathParams?: undefined }
   : { pathParams: EntityPathParams<E> };
 
@@ -75,7 +41,7 @@ export type UpsertBatchOptions<E extends EntityName = EntityName> = RequestOptio
   /**
    * true (default): invalid records raise ValidationError and nothing is sent.
    * "skip-invalid": valid records are sent; invalid ones come back as failed items (status 0).
-   * false: send as given.
+   * false: send as given (records that cannot be serialized still raise ValidationError).
    */
   validate?: ValidateMode;
 } & PathParamsOption<E>;
@@ -91,8 +57,8 @@ export type RawClient = Client<VbapiPaths, "application/json">;
 export interface VbapiClient {
   /** openapi-fetch client over the same transport (auth, rate limit, retries, timeouts). */
   readonly raw: RawClient;
-  /** The token bucket every request of this client goes through. */
-  readonly rateLimiter: RateLimiter;
+  /** The limiter every request of this client goes through. */
+  readonly rateLimiter: Limiter;
   /** The resolved, non-secret settings. */
   readonly config: Readonly<{
     baseUrl: string;
@@ -108,90 +74,97 @@ export interface VbapiClient {
   ): Promise<BatchResult<EntityKey<E>>>;
 }
 
-function env(name: string): string | undefined {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env?.[name];
-  return value === "" ? undefined : value;
+/** The entity's definition, or a ConfigurationError naming the bad value (never a TypeError). */
+export function entityDef(where: string, entity: unknown) {
+  if (typeof entity !== "string" || !Object.hasOwn(entities, entity)) {
+    throw new ConfigurationError(
+      `${where}: unknown entity ${JSON.stringify(String(entity)).slice(0, 60)} (one of ${Object.keys(entities).join(", ")})`,
+    );
+  }
+  return entities[entity as EntityName];
 }
 
-function defaultUserAgent(): string {
-  const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions
-    ?.node;
-  return `vbapi-sdk/${SDK_VERSION}${node ? ` node/${node}` : ""}`;
+/** The headers of every request but the bearer token, built once. */
+function baseHeaders(config: ResolvedConfig): Record<string, string> {
+  return {
+    "content-type": "application/json",
+    "x-api-key": config.apiKey ?? "",
+    "vbasoftware-database": config.database ?? "",
+    "user-agent": config.userAgent,
+    accept: "application/json",
+  };
 }
 
-function str(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
+/** A fetch for openapi-fetch: the raw client's requests through the same transport. */
+function rawFetch(
+  config: ResolvedConfig,
+  transport: Transport,
+  headers: Record<string, string>,
+): typeof globalThis.fetch {
+  return async (input, init) => {
+    checkCredentials(config);
+    const request =
+      input instanceof Request && init === undefined ? input : new Request(input, init);
+    // The raw caller may set its own headers (another database, say); the API key is the client's.
+    const merged: Record<string, string> = { ...headers };
+    request.headers.forEach((value, name) => {
+      merged[name] = value;
+    });
+    merged["x-api-key"] = headers["x-api-key"] as string;
+    const answer = await transport.execute(
+      {
+        method: request.method,
+        url: request.url,
+        what: `${request.method} ${new URL(request.url).pathname}`,
+        headers: merged,
+        body: request.body ? await request.text() : undefined,
+      },
+      { signal: request.signal },
+    );
+    const empty = [101, 204, 205, 304].includes(answer.status);
+    return new Response(empty ? null : (answer.body as Uint8Array<ArrayBuffer>), {
+      status: answer.status,
+      statusText: answer.statusText,
+      headers: answer.headers,
+    });
+  };
 }
 
 export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient {
-  const apiKey = options.apiKey ?? env("VBAPI_API_KEY");
-  const token = options.token ?? env("VBAPI_TOKEN");
-  const database = options.database ?? env("VBAPI_DATABASE");
-  const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const maxRetries = options.maxRetries ?? 2;
-  if (!(timeoutMs > 0)) throw new ConfigurationError("timeoutMs must be a positive number");
-  if (!(Number.isInteger(maxRetries) && maxRetries >= 0)) {
-    throw new ConfigurationError("maxRetries must be a non-negative integer");
-  }
+  const config = resolveConfig(options);
   const tokensSeen = new Set<string>();
-  const secrets = () => [apiKey, typeof token === "string" ? token : undefined, ...tokensSeen];
+  const secrets = () => [
+    config.apiKey,
+    typeof config.token === "string" ? config.token : undefined,
+    ...tokensSeen,
+  ];
   const scrub = (text: string) => redact(text, secrets());
-  const logger = levelLogger(options.logger ?? console, options.logLevel ?? "warn", scrub);
-  const rateLimiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
-  const userFetch = options.fetch ?? globalThis.fetch;
+  const logger = levelLogger(config.logger, config.logLevel, scrub);
+  const limiter = config.limiter ?? new RateLimiter(config.rateLimit);
+  const tokens = new TokenSource(config.token ?? "", (token) => tokensSeen.add(token));
   const transport = new Transport({
-    fetch: userFetch,
-    apiKey,
-    token:
-      typeof token === "function"
-        ? async () => {
-            const t = await token();
-            tokensSeen.add(t);
-            return t;
-          }
-        : token,
-    database,
-    userAgent: options.userAgent ?? defaultUserAgent(),
-    timeoutMs,
-    maxRetries,
-    backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
-    limiter: rateLimiter,
+    fetch: config.fetch,
+    tokens,
+    timeoutMs: config.timeoutMs,
+    maxRetries: config.maxRetries,
+    backoff: config.backoff,
+    limiter,
     logger,
+    maxResponseBytes: config.maxResponseBytes,
   });
+  const headers = baseHeaders(config);
+  const ctx: BatchContext = {
+    transport,
+    baseUrl: config.baseUrl,
+    headers,
+    logger,
+    scrub,
+    targets: new Map(),
+  };
   const raw = createClient<VbapiPaths, "application/json">({
-    baseUrl,
-    fetch: transport.fetchWith(),
+    baseUrl: config.baseUrl,
+    fetch: rawFetch(config, transport, headers),
   });
-
-  interface Target {
-    url: string;
-    what: string;
-    operation: string;
-  }
-  const targets = new Map<string, Target>();
-  function targetOf(entity: EntityName, pathParams: Record<string, unknown> | undefined): Target {
-    const def = entities[entity];
-    const cacheable = def.pathParams.length === 0;
-    if (cacheable) {
-      const cached = targets.get(entity);
-      if (cached) return cached;
-    }
-    const url = createFinalURL(def.path, {
-      baseUrl,
-      params: { path: pathParams },
-      querySerializer: () => "",
-      pathSerializer: defaultPathSerializer,
-    } as never);
-    const target: Target = {
-      url,
-      what: `PUT ${new URL(url).pathname}`,
-      operation: `PUT ${def.path.replace(/\{(\w+)\}/g, (_, p: string) => String(pathParams?.[p]))}`,
-    };
-    if (cacheable) targets.set(entity, target);
-    return target;
-  }
 
   async function upsertBatch<E extends EntityName>(
     entity: E,
@@ -200,198 +173,45 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
   ): Promise<BatchResult<EntityKey<E>>> {
     type K = EntityKey<E>;
     const opts = (args[0] ?? {}) as UpsertBatchOptions;
-    const def = entities[entity];
-    if (!def) throw new ConfigurationError(`upsertBatch: unknown entity ${String(entity)}`);
-    if (!Array.isArray(records)) throw new TypeError("upsertBatch: records must be an array");
+    entityDef("upsertBatch", entity);
+    if (!Array.isArray(records)) {
+      throw new ConfigurationError("upsertBatch: records must be an array");
+    }
+    checkTimeout("upsertBatch", opts.timeoutMs);
     if (records.length === 0) return toBatchResult<K>([], undefined);
-    transport.checkConfig();
-
-    let toSend: readonly unknown[] = records;
-    let indices: number[] | undefined;
-    const invalid: BatchItem<K>[] = [];
-    const mode = opts.validate ?? true;
-    if (mode !== false) {
-      const issues = validateRecords(entity, records, opts.pathParams as never);
-      if (issues.length > 0) {
-        if (mode !== "skip-invalid" || issues.some((i) => i.index < 0))
-          throw new ValidationError(entity, issues);
-        const byIndex = new Map<number, string[]>();
-        for (const issue of issues) {
-          const list = byIndex.get(issue.index) ?? [];
-          list.push(`${issue.path ? `${issue.path}: ` : ""}${issue.message}`);
-          byIndex.set(issue.index, list);
-        }
-        const valid: unknown[] = [];
-        indices = [];
-        records.forEach((record, i) => {
-          const problems = byIndex.get(i);
-          if (problems) {
-            const key = keyFrom<K>(record, def.keys);
-            invalid.push({
-              index: i,
-              key,
-              status: 0,
-              outcome: "failed",
-              message: `invalid: ${problems.join("; ")}`,
-            });
-          } else {
-            valid.push(record);
-            indices?.push(i);
-          }
-        });
-        toSend = valid;
-        logger.warn(`upsertBatch ${entity}: skipping ${invalid.length} invalid record(s)`);
-      }
+    checkCredentials(config);
+    const prepared = prepareRecords<K>(entity, records, opts.pathParams, opts.validate ?? true);
+    if (prepared.issues.length > 0) throw new ValidationError(entity, prepared.issues);
+    if (prepared.refused.length > 0) {
+      logger.warn(`upsertBatch ${entity}: skipping ${prepared.refused.length} invalid record(s)`);
     }
-    if (toSend.length === 0) return toBatchResult<K>(invalid, undefined);
-
-    return sendBatch<E>(entity, toSend, JSON.stringify(toSend), opts, indices, invalid);
-  }
-
-  /** Sends records already validated, with their JSON body already serialized. */
-  async function sendBatch<E extends EntityName>(
-    entity: E,
-    toSend: readonly unknown[],
-    json: string,
-    opts: UpsertBatchOptions,
-    indices: number[] | undefined,
-    invalid: BatchItem<EntityKey<E>>[],
-  ): Promise<BatchResult<EntityKey<E>>> {
-    type K = EntityKey<E>;
-    const def = entities[entity];
-    const target = targetOf(entity, opts.pathParams as Record<string, unknown> | undefined);
-    const answer = await transport.sendJson("PUT", target.url, target.what, json, opts);
-    const status = answer.status;
-    const ok = status >= 200 && status <= 299;
-    const contentLength = answer.headers.get("content-length");
-    // As openapi-fetch reads it: no body for a 204 or an empty answer.
-    const empty =
-      status === 204 ||
-      (contentLength === "0" && !answer.headers.get("transfer-encoding")?.includes("chunked"));
-    const operation = target.operation;
-    if (!ok) {
-      let error: unknown;
-      if (!empty) {
-        error = answer.text;
-        try {
-          error = JSON.parse(answer.text);
-        } catch {}
-      }
-      // Server text may echo what it was sent: scrub the records' string values too.
-      const values = recordStrings(toSend);
-      throw apiError(answer, error, operation, (text) => redact(scrub(text), values));
-    }
-    const data = empty ? undefined : answer.text;
-
-    let body: unknown;
-    try {
-      body = typeof data === "string" && data !== "" ? JSON.parse(data) : undefined;
-    } catch {
-      throw new ResponseParseError(`${operation}: the HTTP ${status} answer is not JSON`, {
-        status,
-      });
-    }
-    const envelope = body as
-      | { data?: unknown; debug?: { activityID?: unknown; activityId?: unknown } }
-      | undefined;
-    const activityId = str(envelope?.debug?.activityID) ?? str(envelope?.debug?.activityId);
-    if (
-      typeof body !== "object" ||
-      body === null ||
-      Array.isArray(body) ||
-      !(envelope?.data === null || Array.isArray(envelope?.data))
-    ) {
-      throw new ResponseParseError(
-        `${operation}: the HTTP ${status} answer is not a MultiCodeResponseListVBAResponse`,
-        { status, activityId },
-      );
-    }
-    const items = matchItems<K>(toSend, def.keys, envelope.data as MultiCodeEntry[] | null, {
-      indices,
+    const refused: BatchItem<K>[] = prepared.refused;
+    if (prepared.records.length === 0) return toBatchResult<K>(refused, undefined);
+    const outcome = await sendBatch<K>(ctx, entity, prepared.records, prepared.json, {
+      ...opts,
+      indices: prepared.indices,
     });
-    const all =
-      invalid.length > 0 ? [...items, ...invalid].sort((a, b) => a.index - b.index) : items;
-    const result = toBatchResult<K>(all, activityId);
-    logger.debug(
-      `${operation}: ${result.succeeded} succeeded, ${result.failed} failed${activityId ? ` [activityId ${activityId}]` : ""}`,
-    );
-    return result;
+    if (!outcome.ok) throw outcome.error;
+    return withRefused(outcome.result, refused);
   }
 
   const client: VbapiClient = {
     raw,
-    rateLimiter,
-    config: Object.freeze({ baseUrl, database, timeoutMs, maxRetries }),
+    rateLimiter: limiter,
+    config: Object.freeze({
+      baseUrl: config.baseUrl,
+      database: config.database,
+      timeoutMs: config.timeoutMs,
+      maxRetries: config.maxRetries,
+    }),
     upsertBatch,
   };
-  // Internal fast path of the bulk engine: records already validated and serialized.
-  const upsertSerialized: UpsertSerialized = (entity, records, json, opts) => {
-    if (!entities[entity])
-      throw new ConfigurationError(`upsertBatch: unknown entity ${String(entity)}`);
-    if (records.length === 0) return Promise.resolve(toBatchResult([], undefined));
-    transport.checkConfig();
-    return sendBatch(entity, records, json, opts as UpsertBatchOptions, undefined, []);
+  const bulk: BulkContext = {
+    batch: ctx,
+    checkCredentials: () => checkCredentials(config),
   };
-  Object.defineProperty(client, UPSERT_SERIALIZED, { value: upsertSerialized });
+  registerContext(client, bulk);
   return client;
-}
-
-/** String values of the records (6+ characters, so ordinary words in messages survive). */
-function recordStrings(records: readonly unknown[]): string[] {
-  const out = new Set<string>();
-  for (const record of records) {
-    if (typeof record !== "object" || record === null) continue;
-    for (const value of Object.values(record)) {
-      if (typeof value === "string" && value.length >= 6) out.add(value);
-    }
-  }
-  return [...out].sort((a, b) => b.length - a.length);
-}
-
-function keyFrom<K>(record: unknown, keys: readonly string[]): K {
-  const r = (typeof record === "object" && record !== null ? record : {}) as Record<
-    string,
-    unknown
-  >;
-  const key: Record<string, unknown> = {};
-  for (const k of keys) key[k] = r[k];
-  return key as K;
-}
-
-/** Builds the typed error for a non-2xx answer from its (parsed) problem details. */
-export function apiError(
-  response: Pick<Response, "status" | "statusText" | "headers">,
-  body: unknown,
-  operation: string,
-  scrub: (s: string) => string,
-): ApiError {
-  const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
-  const problem = (typeof b.error === "object" && b.error !== null ? b.error : b) as Record<
-    string,
-    unknown
-  >;
-  const debug = (typeof b.debug === "object" && b.debug !== null ? b.debug : {}) as Record<
-    string,
-    unknown
-  >;
-  const clean = (v: unknown) =>
-    typeof v === "string" && v !== "" ? truncate(scrub(v)) : undefined;
-  return ApiError.from(
-    {
-      status: response.status,
-      type: clean(problem.type),
-      title: clean(problem.title) ?? (response.statusText || undefined),
-      detail: clean(problem.detail) ?? (typeof body === "string" ? clean(body) : undefined),
-      instance: clean(problem.instance),
-      activityId:
-        clean(debug.activityID) ??
-        clean(debug.activityId) ??
-        clean(b.activityID) ??
-        clean(b.activityId),
-      retryAfterMs: parseRetryAfter(response.headers.get("retry-after")),
-    },
-    operation,
-  );
 }
 
 /**

@@ -29,7 +29,32 @@ export interface RateLimiterStats {
   waiting: number;
 }
 
-export class RateLimiter {
+/**
+ * What the client needs of a rate limiter. Every request of a client takes a permit first; a
+ * 429 is reported so that every sharer pauses. The in-memory {@link RateLimiter} is the default;
+ * `@vbapi-sdk/redis` shares one budget between processes.
+ */
+export interface Limiter {
+  /** Resolves when a request may go; rejects with the signal's reason when it aborts first. */
+  acquire(signal?: AbortSignal): Promise<void>;
+  /** Optional fast path: takes a permit now when one is free, without a promise. */
+  tryAcquire?(): boolean;
+  /**
+   * The server answered 429: every sharer pauses for `retryAfterMs` (or an escalating default
+   * when undefined), capped at `maxMs`.
+   */
+  backOff(retryAfterMs: number | undefined, maxMs: number): void;
+  /** A non-429 answer arrived (resets the escalation of consecutive 429s). */
+  onSuccess(): void;
+  /** Milliseconds until requests may flow again after a 429 pause (0 when not paused). */
+  pausedFor(): number;
+  stats(): RateLimiterStats;
+  /** Releases what the limiter holds (connections, timers). */
+  close?(): Promise<void>;
+}
+
+/** The in-memory token bucket: one per client unless a shared {@link Limiter} is given. */
+export class RateLimiter implements Limiter {
   readonly requestsPerSecond: number;
   readonly burst: number;
   private tokens: number;
@@ -59,7 +84,7 @@ export class RateLimiter {
     this.last = this.now();
   }
 
-  get stats(): RateLimiterStats {
+  stats(): RateLimiterStats {
     return { acquired: this.acquired, rateLimited: this.rateLimited, waiting: this.queue.length };
   }
 

@@ -1,4 +1,9 @@
-// Retry policy: which answers are worth another attempt, and how long to wait before it.
+// The whole retry policy, in one place: which failures are worth another attempt (per request
+// by the client, per record by the bulk engine), and how long to wait before it.
+//
+// The batch endpoints are idempotent upserts by key, so resending is always safe; what the
+// policy decides is whether it is useful. One name per idea: `mayHaveBeenApplied` says that a
+// request (or a record) may have reached the server although no success was reported.
 
 export interface BackoffOptions {
   /** Delay before the first retry (default 500 ms); doubles each retry. */
@@ -15,14 +20,37 @@ export const DEFAULT_BACKOFF: BackoffOptions = {
   maxRetryAfterMs: 60_000,
 };
 
-/** 408, 429, 502, 503, 504: the batch upserts are idempotent PUTs, so these are safe to resend. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status === 502 || status === 503 || status === 504;
+/**
+ * Whole-request statuses worth another attempt: 408, 429, 500, 502, 503, 504. Other 4xx answers
+ * (and 501, 505...) would fail the same way again.
+ */
+export function shouldRetryStatus(status: number): boolean {
+  return (
+    status === 408 ||
+    status === 429 ||
+    status === 500 ||
+    status === 502 ||
+    status === 503 ||
+    status === 504
+  );
 }
 
 /**
- * Exponential backoff with jitter: attempt 0 waits about initialDelayMs, each later retry
- * twice as long, capped at maxDelayMs; the jitter takes up to a quarter off.
+ * Per-record statuses (inside a 207) worth re-sending the record: the request statuses above,
+ * any other 5xx, and 0 (the server did not report on the record).
+ */
+export function shouldRetryRecord(status: number): boolean {
+  return status === 0 || status >= 500 || shouldRetryStatus(status);
+}
+
+/** Statuses after which every further request would fail the same way: a bulk run stops. */
+export function isFatalStatus(status: number): boolean {
+  return status === 401 || status === 403;
+}
+
+/**
+ * Exponential backoff with jitter: retry 0 waits about initialDelayMs, each later retry twice as
+ * long, capped at maxDelayMs; the jitter takes up to a quarter off.
  */
 export function backoffDelay(
   retry: number,

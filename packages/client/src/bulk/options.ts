@@ -1,0 +1,128 @@
+// The bulk engine's contract with the outside world (the driver) and its options.
+import type { BatchResult, BulkItem, BulkProgress } from "../types.js";
+
+/** How a whole-request failure is to be handled, as the driver classifies it. */
+export interface RequestFailure {
+  /** HTTP status of the final answer, or 0 when none was received. */
+  status: number;
+  /** Safe message (no record contents, no credentials). */
+  message: string;
+  /** Worth sending the records again (see core/retry.ts). */
+  retryable: boolean;
+  /** The request (or an earlier attempt of it) may have been applied by the server. */
+  mayHaveBeenApplied: boolean;
+  /** Every further request would fail the same way (401, 403, a request that cannot be built). */
+  fatal: boolean;
+  /** The run's own abort signal ended the request. */
+  aborted: boolean;
+  /** VBA's activity id, when the failed answer carried one. */
+  activityId?: string | undefined;
+}
+
+/** What one request came to: per-record results, or a whole-request failure. */
+export type SendOutcome =
+  | {
+      ok: true;
+      result: BatchResult<unknown>;
+      /** An earlier attempt of the request may have been applied (records reported failed may still have been). */
+      mayHaveBeenApplied: boolean;
+    }
+  | { ok: false; failure: RequestFailure };
+
+/** Counters a driver updates as requests happen (it sees the client's own retries). */
+export interface DriverStats {
+  /** HTTP requests made, including the client's own retries. */
+  requests: number;
+  /** Whole-request retries made by the client. */
+  requestRetries: number;
+  /** HTTP 429 answers received. */
+  rateLimited: number;
+}
+
+/** A record ready to send, or why it cannot be sent. */
+export type Prepared = { ok: true; json: string } | { ok: false; message: string };
+
+/** What the engine needs from the outside world for one entity. */
+export interface BulkDriver<R, K> {
+  /** The record's key field values, for the report (must not throw on malformed records). */
+  keyOf(record: R): K;
+  /** The identity of a key: records with the same identity never share a request. */
+  keyIdOf(key: K): string;
+  /** Validates and serializes a record (never throws). */
+  prepare(record: R): Prepared;
+  /**
+   * Sends one batch: `json` is the records' JSON array. Resolves with per-record results
+   * indexed by position in `records`, or with the failure; never rejects. Counts requests in
+   * `stats`.
+   */
+  send(
+    records: R[],
+    json: string,
+    signal: AbortSignal | undefined,
+    stats: DriverStats,
+  ): Promise<SendOutcome>;
+}
+
+/** Tuning and hooks of a bulk run (all optional). */
+export interface BulkOptions<K = Record<string, unknown>> {
+  /** Maximum records per request. Default 500. */
+  chunkSize?: number;
+  /**
+   * Maximum serialized request body size in bytes (UTF-8 JSON). Default 1 MiB. A record that
+   * alone exceeds it is sent in a request of its own (the limit is a grouping target).
+   */
+  maxChunkBytes?: number;
+  /** Requests in flight at once. Default 4. The client's shared rate limiter still applies. */
+  concurrency?: number;
+  /**
+   * How many times a record may be re-sent after a retryable per-record status (429, 5xx, or
+   * not reported by the server), or after a retryable whole-request failure. Default 3.
+   */
+  maxRecordRetries?: number;
+  /**
+   * Delay before a record is re-sent: `recordRetryDelayMs × 2^(re-send number − 1)`, capped at
+   * 30 s. Default 250 ms. Records that are not ready yet do not hold up other records.
+   */
+  recordRetryDelayMs?: number;
+  /**
+   * With a slow input (an async iterable), how long a partly filled chunk waits for more
+   * records before it is sent anyway. Default 100 ms.
+   */
+  lingerMs?: number;
+  /** Cancels the run: the promise then resolves with a report (see `upsertAll`). */
+  signal?: AbortSignal;
+  /**
+   * Progress callback, called at most every `progressIntervalMs` and once at the end (errors it
+   * throws are ignored). `done`: records with a final outcome (created, updated, failed or
+   * not attempted); `failed`: those failed; `inFlight`: records in requests under way;
+   * `requests`/`retries`: as in the report; `total`: the input length for arrays, for other
+   * inputs `undefined` until the input is exhausted.
+   */
+  onProgress?: (progress: BulkProgress) => void;
+  /** Minimum time between two `onProgress` calls. Default 200 ms. */
+  progressIntervalMs?: number;
+  /**
+   * Called once per record, as soon as its outcome is final (in the order outcomes become
+   * final, not input order), with the same item the report holds. If it throws, the run stops
+   * as on abort (nothing more is sent; in-flight requests finish) and `upsertAll` rejects with a
+   * `BulkCallbackError` carrying the report; later items are not passed to it.
+   */
+  onRecord?: (item: BulkItem<K>) => void;
+  /**
+   * `"items"` (default): the report lists every record. `"totals"`: the report keeps only the
+   * counts (`items` is empty), so memory does not grow with the input: take the items from
+   * `onRecord` instead.
+   */
+  report?: "items" | "totals";
+}
+
+/** Default {@link BulkOptions.concurrency}. */
+export const DEFAULT_CONCURRENCY = 4;
+/** Default {@link BulkOptions.maxRecordRetries}. */
+export const DEFAULT_MAX_RECORD_RETRIES = 3;
+/** Default {@link BulkOptions.recordRetryDelayMs}. */
+export const DEFAULT_RECORD_RETRY_DELAY_MS = 250;
+/** Default {@link BulkOptions.lingerMs}. */
+export const DEFAULT_LINGER_MS = 100;
+/** Cap on a record's re-send delay. */
+export const MAX_RECORD_RETRY_DELAY_MS = 30_000;

@@ -1,0 +1,205 @@
+// The client's options, resolved (environment defaults) and checked once, at construction.
+// Everything wrong with them is a ConfigurationError naming the option; nothing is re-checked
+// per request except what cannot be known up front (a missing credential is reported when the
+// first request needs it, so a client can be built before the environment is complete).
+import pkg from "../../package.json" with { type: "json" };
+import { isHeaderSafe, type TokenProvider } from "../internal/tokens.js";
+import { ConfigurationError } from "./errors.js";
+import type { Logger, LogLevel } from "./logger.js";
+import { DEFAULT_RATE_LIMIT, type Limiter, type RateLimitOptions } from "./rate-limit.js";
+import { type BackoffOptions, DEFAULT_BACKOFF } from "./retry.js";
+
+export const DEFAULT_BASE_URL = "https://vbapi.vbasoftware.com/vbasoftware";
+export const SDK_VERSION: string = pkg.version;
+/** Default cap on an answer's body: far above any 207 VBA sends for a batch. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+export interface VbapiClientOptions {
+  /** Default `https://vbapi.vbasoftware.com/vbasoftware`. Must be http(s). */
+  baseUrl?: string;
+  /** Sent as `x-api-key`. Default: env VBAPI_API_KEY. */
+  apiKey?: string;
+  /**
+   * The bearer JWT (VBA's `idToken`), or a function returning it. A function's result is cached;
+   * on a 401 it is called again and the request retried once. The function runs inside the
+   * attempt's timeout and the caller's signal. Default: env VBAPI_TOKEN.
+   */
+  token?: TokenProvider;
+  /** Sent as `vbasoftware-database` on every call. Default: env VBAPI_DATABASE. */
+  database?: string;
+  /** Default `vbapi-sdk/<version> node/<version>` (VBA answers 403 without a User-Agent). */
+  userAgent?: string;
+  /** Per attempt, > 0; default 30 000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt (see core/retry.ts for which failures); default 2. */
+  maxRetries?: number;
+  /** Backoff tuning (defaults: 500 ms initial, 8 s cap, Retry-After honoured up to 60 s). */
+  backoff?: Partial<BackoffOptions>;
+  /**
+   * The client's own token bucket: default 25/s, burst 45 (VBA allows 50: five are kept in hand
+   * against jitter). `false` removes the cap. Ignored when `limiter` is given.
+   */
+  rateLimit?: RateLimitOptions | false;
+  /** A limiter shared with other clients or processes (e.g. `@vbapi-sdk/redis`). */
+  limiter?: Limiter;
+  /** Largest answer body read, in bytes; default 32 MiB. */
+  maxResponseBytes?: number;
+  /** A custom fetch (tests, proxies, instrumentation). */
+  fetch?: typeof globalThis.fetch;
+  /** Default: console. */
+  logger?: Logger;
+  /** Default "warn". */
+  logLevel?: LogLevel;
+}
+
+export interface ResolvedConfig {
+  baseUrl: string;
+  apiKey: string | undefined;
+  token: TokenProvider | undefined;
+  database: string | undefined;
+  userAgent: string;
+  timeoutMs: number;
+  maxRetries: number;
+  backoff: BackoffOptions;
+  rateLimit: RateLimitOptions | false;
+  limiter: Limiter | undefined;
+  maxResponseBytes: number;
+  fetch: typeof globalThis.fetch;
+  logger: Logger;
+  logLevel: LogLevel;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "off"];
+
+function env(name: string): string | undefined {
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.[name];
+  return value === "" ? undefined : value;
+}
+
+function defaultUserAgent(): string {
+  const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions
+    ?.node;
+  return `vbapi-sdk/${SDK_VERSION}${node ? ` node/${node}` : ""}`;
+}
+
+function fail(message: string): never {
+  throw new ConfigurationError(`createVbapiClient: ${message}`);
+}
+
+/** A header value option: undefined, or a non-empty string a header can carry. Never echoed. */
+function headerValue(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") fail(`${name} must be a string`);
+  if (value === "") fail(`${name} must not be empty`);
+  if (!isHeaderSafe(value)) {
+    fail(
+      `${name} holds characters an HTTP header cannot carry (line breaks, control characters, non-Latin-1, or surrounding spaces)`,
+    );
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    fail(`${name} must be a finite number >= 0`);
+  }
+  return value;
+}
+
+export function resolveConfig(options: VbapiClientOptions): ResolvedConfig {
+  if (typeof options !== "object" || options === null) fail("options must be an object");
+  const rawBase = options.baseUrl ?? DEFAULT_BASE_URL;
+  let base: URL;
+  try {
+    base = new URL(String(rawBase));
+  } catch {
+    fail("baseUrl is not a valid URL");
+  }
+  if (base.protocol !== "https:" && base.protocol !== "http:") {
+    fail(`baseUrl must be http or https (got ${base.protocol})`);
+  }
+  if (base.username || base.password) fail("baseUrl must not hold credentials");
+  if (base.search || base.hash) fail("baseUrl must not have a query or fragment");
+
+  const apiKey = headerValue("apiKey", options.apiKey ?? env("VBAPI_API_KEY"));
+  const database = headerValue("database", options.database ?? env("VBAPI_DATABASE"));
+  const userAgent = headerValue("userAgent", options.userAgent) ?? defaultUserAgent();
+  const token = options.token ?? env("VBAPI_TOKEN");
+  if (typeof token === "string") headerValue("token", token);
+  else if (token !== undefined && typeof token !== "function") {
+    fail("token must be a string or a function returning one");
+  }
+
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+    fail("timeoutMs must be a finite number > 0");
+  }
+  const maxRetries = options.maxRetries ?? 2;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) fail("maxRetries must be an integer >= 0");
+  const backoff = { ...DEFAULT_BACKOFF };
+  for (const name of Object.keys(options.backoff ?? {}) as (keyof BackoffOptions)[]) {
+    if (!(name in DEFAULT_BACKOFF)) fail(`backoff.${String(name)} is not a backoff option`);
+    backoff[name] = nonNegative(`backoff.${name}`, options.backoff?.[name]);
+  }
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < 1) {
+    fail("maxResponseBytes must be an integer >= 1");
+  }
+  const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  if (rateLimit !== false) {
+    if (typeof rateLimit !== "object" || rateLimit === null) {
+      fail("rateLimit must be { requestsPerSecond, burst } or false");
+    }
+    if (!(rateLimit.requestsPerSecond > 0) || !(rateLimit.burst >= 1)) {
+      fail("rateLimit needs requestsPerSecond > 0 and burst >= 1");
+    }
+  }
+  const limiter = options.limiter;
+  if (limiter !== undefined) {
+    for (const method of ["acquire", "backOff", "onSuccess", "pausedFor", "stats"] as const) {
+      if (typeof limiter?.[method] !== "function") fail(`limiter must have a ${method}() method`);
+    }
+  }
+  const fetchFn = options.fetch ?? globalThis.fetch;
+  if (typeof fetchFn !== "function") fail("fetch must be a function");
+  const logLevel = options.logLevel ?? "warn";
+  if (!LOG_LEVELS.includes(logLevel)) fail(`logLevel must be one of ${LOG_LEVELS.join(", ")}`);
+  const logger = options.logger ?? console;
+  for (const level of ["debug", "info", "warn", "error"] as const) {
+    if (typeof logger?.[level] !== "function") fail(`logger must have a ${level}() method`);
+  }
+  return {
+    baseUrl: base.href.replace(/\/+$/, ""),
+    apiKey,
+    token,
+    database,
+    userAgent,
+    timeoutMs,
+    maxRetries,
+    backoff,
+    rateLimit,
+    limiter,
+    maxResponseBytes,
+    fetch: fetchFn,
+    logger,
+    logLevel,
+  };
+}
+
+/** Throws ConfigurationError naming every missing credential (checked when a request needs them). */
+export function checkCredentials(config: ResolvedConfig): void {
+  const missing: string[] = [];
+  if (!config.apiKey) missing.push("apiKey (or env VBAPI_API_KEY)");
+  if (!config.token) missing.push("token (or env VBAPI_TOKEN)");
+  if (!config.database) missing.push("database (or env VBAPI_DATABASE)");
+  if (missing.length > 0) fail(`missing ${missing.join(", ")}`);
+}
+
+/** A per-call timeout override: undefined, or a finite number > 0. */
+export function checkTimeout(where: string, timeoutMs: unknown): void {
+  if (timeoutMs === undefined) return;
+  if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+    throw new ConfigurationError(`${where}: timeoutMs must be a finite number > 0`);
+  }
+}

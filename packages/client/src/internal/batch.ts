@@ -1,0 +1,182 @@
+// The one request path of a batch upsert, shared by `upsertBatch` and the bulk engine: build
+// the request for an entity, send it through the transport, and turn the answer into per-record
+// results. It never throws for what the server or the network did: it returns the outcome
+// together with whether the request may have been applied.
+import { createFinalURL, defaultPathSerializer } from "openapi-fetch";
+import {
+  apiErrorFromAnswer,
+  NoResponseError,
+  ResponseParseError,
+  type VbapiError,
+} from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { type EntityName, entities } from "../generated/entities.js";
+import type { BatchItem, BatchResult } from "../types.js";
+import { redact } from "./redact.js";
+import { matchItems, toBatchResult } from "./results.js";
+import type { RequestOptions, Transport } from "./transport.js";
+
+/** What a client hands to the request path. */
+export interface BatchContext {
+  transport: Transport;
+  baseUrl: string;
+  /** Headers of every batch request (credentials included), built once per client. */
+  headers: Record<string, string>;
+  logger: Logger;
+  /** Removes the client's secrets from text. */
+  scrub: (text: string) => string;
+  /** Per-entity targets of entities without path parameters. */
+  targets: Map<string, Target>;
+}
+
+interface Target {
+  url: string;
+  /** "PUT /vbasoftware/events-batch" */
+  what: string;
+  /** "PUT /provider-credentialing/7/services-batch", for error messages. */
+  operation: string;
+}
+
+export type BatchOutcome<K> =
+  | { ok: true; result: BatchResult<K>; mayHaveBeenApplied: boolean }
+  | {
+      ok: false;
+      error: VbapiError;
+      /** True when the request (or an earlier attempt of it) may have been applied. */
+      mayHaveBeenApplied: boolean;
+    };
+
+function targetOf(
+  ctx: BatchContext,
+  entity: EntityName,
+  pathParams: Record<string, unknown> | undefined,
+): Target {
+  const def = entities[entity];
+  const cacheable = def.pathParams.length === 0;
+  const cached = cacheable ? ctx.targets.get(entity) : undefined;
+  if (cached) return cached;
+  const url = createFinalURL(def.path, {
+    baseUrl: ctx.baseUrl,
+    params: { path: pathParams },
+    querySerializer: () => "",
+    pathSerializer: defaultPathSerializer,
+  } as never);
+  const target: Target = {
+    url,
+    what: `PUT ${new URL(url).pathname}`,
+    operation: `PUT ${def.path.replace(/\{(\w+)\}/g, (_, p: string) => String(pathParams?.[p]))}`,
+  };
+  if (cacheable) ctx.targets.set(entity, target);
+  return target;
+}
+
+/** String values of the records (6+ characters, so ordinary words in messages survive). */
+function recordStrings(records: readonly unknown[]): string[] {
+  const out = new Set<string>();
+  for (const record of records) {
+    if (typeof record !== "object" || record === null) continue;
+    try {
+      for (const value of Object.values(record)) {
+        if (typeof value === "string" && value.length >= 6) out.add(value);
+      }
+    } catch {
+      // A record with a throwing getter was already refused before sending.
+    }
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: false });
+
+/**
+ * Sends `records` (already validated) as one batch, `json` being their JSON array, and reports
+ * every record's outcome in the order of `records` (`indices` gives the caller's index of each).
+ */
+export async function sendBatch<K>(
+  ctx: BatchContext,
+  entity: EntityName,
+  records: readonly unknown[],
+  json: string,
+  options: RequestOptions & { pathParams?: unknown; indices?: readonly number[] | undefined },
+): Promise<BatchOutcome<K>> {
+  const target = targetOf(ctx, entity, options.pathParams as Record<string, unknown> | undefined);
+  const { operation } = target;
+  let answer: Awaited<ReturnType<Transport["execute"]>>;
+  try {
+    answer = await ctx.transport.execute(
+      { method: "PUT", url: target.url, what: target.what, headers: ctx.headers, body: json },
+      options,
+    );
+  } catch (error) {
+    if (error instanceof NoResponseError) {
+      return { ok: false, error, mayHaveBeenApplied: error.mayHaveBeenApplied };
+    }
+    if (error instanceof ResponseParseError) {
+      // An answer too large to read: the server did process the request.
+      return { ok: false, error, mayHaveBeenApplied: true };
+    }
+    throw error;
+  }
+  const { status, mayHaveBeenApplied } = answer;
+  const text = decoder.decode(answer.body);
+  if (status < 200 || status > 299) {
+    // Server text may echo what it was sent: scrub the records' string values too.
+    const values = recordStrings(records);
+    const error = apiErrorFromAnswer(answer, text, operation, target.url, (s) =>
+      redact(ctx.scrub(s), values),
+    );
+    return { ok: false, error, mayHaveBeenApplied };
+  }
+  let body: unknown;
+  try {
+    body = text.trim() === "" ? undefined : JSON.parse(text);
+  } catch {
+    const error = new ResponseParseError(`${operation}: the HTTP ${status} answer is not JSON`, {
+      status,
+    });
+    return { ok: false, error, mayHaveBeenApplied: true };
+  }
+  const envelope = body as
+    | { data?: unknown; debug?: { activityID?: unknown; activityId?: unknown } }
+    | undefined;
+  const activityIdRaw = envelope?.debug?.activityID ?? envelope?.debug?.activityId;
+  const activityId =
+    typeof activityIdRaw === "string" && activityIdRaw !== ""
+      ? activityIdRaw.slice(0, 200)
+      : undefined;
+  if (
+    typeof body !== "object" ||
+    body === null ||
+    Array.isArray(body) ||
+    !(envelope?.data === null || Array.isArray(envelope?.data))
+  ) {
+    const error = new ResponseParseError(
+      `${operation}: the HTTP ${status} answer is not a MultiCodeResponseListVBAResponse`,
+      { status, activityId },
+    );
+    return { ok: false, error, mayHaveBeenApplied: true };
+  }
+  const matched = matchItems<K>(records, entities[entity].keys, envelope.data as unknown[] | null, {
+    indices: options.indices,
+  });
+  if (matched.unmatchedEntries > 0) {
+    ctx.logger.warn(
+      `${operation}: ${matched.unmatchedEntries} entr${matched.unmatchedEntries === 1 ? "y" : "ies"} of the answer named no record of the request (or one already reported on) and ${matched.unmatchedEntries === 1 ? "was" : "were"} ignored${activityId ? ` [activityId ${activityId}]` : ""}`,
+    );
+  }
+  const result = toBatchResult<K>(matched.items, activityId);
+  ctx.logger.debug(
+    `${operation}: ${result.succeeded} succeeded, ${result.failed} failed${activityId ? ` [activityId ${activityId}]` : ""}`,
+  );
+  return { ok: true, result, mayHaveBeenApplied };
+}
+
+/** Merges items of records refused before sending into a result, in index order. */
+export function withRefused<K>(
+  result: BatchResult<K>,
+  refused: readonly BatchItem<K>[],
+): BatchResult<K> {
+  if (refused.length === 0) return result;
+  const items = [...result.items, ...refused].sort((a, b) => a.index - b.index);
+  return toBatchResult(items, result.activityId);
+}

@@ -1,0 +1,20 @@
+// How the bulk engine reaches a client's request path: each client registers its context here
+// when it is created, and `upsertAll` looks it up. A client-like wrapper that was not made by
+// createVbapiClient has no context and is called through its public upsertBatch instead.
+import type { BatchContext } from "./batch.js";
+
+export interface BulkContext {
+  batch: BatchContext;
+  /** Throws ConfigurationError when a credential is missing. */
+  checkCredentials(): void;
+}
+
+const contexts = new WeakMap<object, BulkContext>();
+
+export function registerContext(client: object, context: BulkContext): void {
+  contexts.set(client, context);
+}
+
+export function contextOf(client: object): BulkContext | undefined {
+  return contexts.get(client);
+}
