@@ -46,7 +46,10 @@ export class Intake<R> {
       });
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let gaveUp = false;
       const later = () => {
+        // The read goes on; its value stays `pending` for the next call (or lateRecord).
+        gaveUp = true;
         cleanup();
         resolve(LATER);
       };
@@ -59,10 +62,12 @@ export class Intake<R> {
       if (deadline !== undefined) timer = setTimeout(later, Math.max(0, deadline - Date.now()));
       read.then(
         (value) => {
+          if (gaveUp) return;
           cleanup();
           resolve(settle(value));
         },
         (error: unknown) => {
+          if (gaveUp) return;
           cleanup();
           if (this.pending === read) this.pending = undefined;
           reject(error);

@@ -1,0 +1,80 @@
+// The public surface of @vbapi-sdk/client is deliberate: every runtime name exported is listed
+// here. Adding one is a minor release, removing or renaming one a major: change this list only
+// together with a changeset that says so.
+import { expect, it } from "vitest";
+import * as client from "../src/index.js";
+
+it("exports exactly the documented runtime names", () => {
+  expect(Object.keys(client).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual([
+    "AbortError",
+    "ApiError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BulkAccountingError",
+    "BulkCallbackError",
+    "BulkInputError",
+    "BulkRunError",
+    "ConfigurationError",
+    "ConnectionError",
+    "DEFAULT_BACKOFF",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_LINGER_MS",
+    "DEFAULT_MAX_CHUNK_BYTES",
+    "DEFAULT_MAX_RECORD_RETRIES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_PROGRESS_INTERVAL_MS",
+    "DEFAULT_RATE_LIMIT",
+    "DEFAULT_RECORD_RETRY_DELAY_MS",
+    "InternalServerError",
+    "MAY_HAVE_BEEN_APPLIED",
+    "NOT_REPORTED_MESSAGE",
+    "NoResponseError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RateLimiter",
+    "RequestSetupError",
+    "ResponseParseError",
+    "SDK_VERSION",
+    "TimeoutError",
+    "TokenProviderError",
+    "ValidationError",
+    "VbapiError",
+    "batchUpserter",
+    "bulkUpserter",
+    "createVbapiClient",
+    "entities",
+    "entityNames",
+    "pathParamValidators",
+    "recordValidators",
+    "upsertAll",
+    "upsertAllArmorCodeExCodes",
+    "upsertAllClaimPromptPays",
+    "upsertAllEvents",
+    "upsertAllProviderCredServices",
+    "upsertAllTolerances",
+    "validateRecords",
+  ]);
+});
+
+it("every error class is a VbapiError, and the ones for an unfinished request share a base", () => {
+  const errors = Object.entries(client).filter(
+    ([name, value]) =>
+      typeof value === "function" && name.endsWith("Error") && name !== "VbapiError",
+  );
+  for (const [, ErrorClass] of errors) {
+    expect((ErrorClass as { prototype: unknown }).prototype).toBeInstanceOf(client.VbapiError);
+  }
+  for (const name of [
+    "ConnectionError",
+    "TimeoutError",
+    "AbortError",
+    "RequestSetupError",
+    "TokenProviderError",
+  ]) {
+    expect((client as Record<string, { prototype: unknown }>)[name]?.prototype).toBeInstanceOf(
+      client.NoResponseError,
+    );
+  }
+});
