@@ -1,7 +1,7 @@
 // Public API of @vbapi-sdk/client. Every name here is a promise kept across minor releases:
 // test/public-api.test.ts lists them, so adding or removing one is a deliberate change.
 
-export * from "./bulk/index.js";
+export * from "./bulk/index.ts";
 export {
   batchUpserter,
   createVbapiClient,
@@ -14,8 +14,8 @@ export {
   type ValidateMode,
   type VbapiClient,
   type VbapiClientOptions,
-} from "./core/client.js";
-export { DEFAULT_MAX_RESPONSE_BYTES } from "./core/config.js";
+} from "./core/client.ts";
+export { DEFAULT_MAX_RESPONSE_BYTES } from "./core/config.ts";
 export {
   AbortError,
   ApiError,
@@ -39,18 +39,18 @@ export {
   ValidationError,
   type ValidationIssue,
   VbapiError,
-} from "./core/errors.js";
-export type { Logger, LogLevel } from "./core/logger.js";
+} from "./core/errors.ts";
+export type { Logger, LogLevel } from "./core/logger.ts";
 export {
   DEFAULT_RATE_LIMIT,
   type Limiter,
   RateLimiter,
   type RateLimiterStats,
   type RateLimitOptions,
-} from "./core/rate-limit.js";
-export type { VbapiPaths } from "./core/raw.js";
-export { type BackoffOptions, DEFAULT_BACKOFF } from "./core/retry.js";
-export { validateRecords } from "./core/validate.js";
+} from "./core/rate-limit.ts";
+export type { VbapiPaths } from "./core/raw.ts";
+export { type BackoffOptions, DEFAULT_BACKOFF } from "./core/retry.ts";
+export { validateRecords } from "./core/validate.ts";
 export {
   type EntityKey,
   type EntityKeyField,
@@ -60,14 +60,14 @@ export {
   type EntityWithPathParams,
   entities,
   entityNames,
-} from "./generated/entities.js";
-export type { components, operations, paths } from "./generated/schema.js";
+} from "./generated/entities.ts";
+export type { components, operations, paths } from "./generated/schema.ts";
 export {
   pathParamValidators,
   type RecordValidator,
   recordValidators,
-} from "./generated/validators.js";
-export { NOT_REPORTED_MESSAGE } from "./internal/results.js";
-export type { TokenProvider } from "./internal/tokens.js";
-export type { RequestOptions, RetryInfo } from "./internal/transport.js";
-export type * from "./types.js";
+} from "./generated/validators.ts";
+export { NOT_REPORTED_MESSAGE } from "./internal/results.ts";
+export type { TokenProvider } from "./internal/tokens.ts";
+export type { RequestOptions, RetryInfo } from "./internal/transport.ts";
+export type * from "./types.ts";

@@ -3,9 +3,9 @@
 import { type FaultSpec, type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { upsertAllTolerances } from "../src/bulk/index.js";
-import { createVbapiClient } from "../src/core/client.js";
-import type { EntityRecord } from "../src/generated/entities.js";
+import { upsertAllTolerances } from "../src/bulk/index.ts";
+import { createVbapiClient } from "../src/core/client.ts";
+import type { EntityRecord } from "../src/generated/entities.ts";
 
 type Tolerance = EntityRecord<"Tolerance">;
 

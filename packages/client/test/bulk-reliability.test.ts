@@ -5,10 +5,10 @@ import {
   upsertAll,
   upsertAllProviderCredServices,
   upsertAllTolerances,
-} from "../src/bulk/index.js";
-import { createVbapiClient, type VbapiClientOptions } from "../src/core/client.js";
-import type { EntityRecord } from "../src/generated/entities.js";
-import type { BulkReport } from "../src/types.js";
+} from "../src/bulk/index.ts";
+import { createVbapiClient, type VbapiClientOptions } from "../src/core/client.ts";
+import type { EntityRecord } from "../src/generated/entities.ts";
+import type { BulkReport } from "../src/types.ts";
 
 type Tolerance = EntityRecord<"Tolerance">;
 type Key = { tolerance_Key: number };

@@ -5,11 +5,11 @@ import {
   normalizeLimits,
   serializedBytes,
   utf8Length,
-} from "../src/bulk/chunker.js";
-import { BulkLedger, MAY_HAVE_BEEN_APPLIED } from "../src/bulk/ledger.js";
-import { RetryQueue } from "../src/bulk/retry-queue.js";
-import { openSource } from "../src/bulk/source.js";
-import { BulkAccountingError } from "../src/core/errors.js";
+} from "../src/bulk/chunker.ts";
+import { BulkLedger, MAY_HAVE_BEEN_APPLIED } from "../src/bulk/ledger.ts";
+import { RetryQueue } from "../src/bulk/retry-queue.ts";
+import { openSource } from "../src/bulk/source.ts";
+import { BulkAccountingError } from "../src/core/errors.ts";
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

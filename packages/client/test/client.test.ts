@@ -13,7 +13,7 @@ import {
   ResponseParseError,
   TimeoutError,
   ValidationError,
-} from "../src/index.js";
+} from "../src/index.ts";
 import {
   connectionError,
   created,
@@ -25,7 +25,7 @@ import {
   scriptedFetch,
   testClient,
   tolerance,
-} from "./helpers.js";
+} from "./helpers.ts";
 
 afterEach(() => vi.unstubAllEnvs());
 

@@ -1,6 +1,6 @@
 // Test helpers: a scripted fetch that records every call (faults are injected here, never by
 // mocking the client itself).
-import { createVbapiClient, type VbapiClientOptions } from "../src/index.js";
+import { createVbapiClient, type VbapiClientOptions } from "../src/index.ts";
 
 export interface Call {
   url: string;

@@ -11,7 +11,7 @@ import {
   ResponseParseError,
   TimeoutError,
   type VbapiClientOptions,
-} from "../src/index.js";
+} from "../src/index.ts";
 
 let server: MockServer;
 const validTokens = new Set(["test-token"]);

@@ -2,7 +2,7 @@
 // here. Adding one is a minor release, removing or renaming one a major: change this list only
 // together with a changeset that says so.
 import { expect, it } from "vitest";
-import * as client from "../src/index.js";
+import * as client from "../src/index.ts";
 
 it("exports exactly the documented runtime names", () => {
   expect(Object.keys(client).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual([
@@ -73,8 +73,8 @@ it("every error class is a VbapiError, and the ones for an unfinished request sh
     "RequestSetupError",
     "TokenProviderError",
   ]) {
-    expect((client as Record<string, { prototype: unknown }>)[name]?.prototype).toBeInstanceOf(
-      client.NoResponseError,
-    );
+    expect(
+      (client as unknown as Record<string, { prototype: unknown }>)[name]?.prototype,
+    ).toBeInstanceOf(client.NoResponseError);
   }
 });

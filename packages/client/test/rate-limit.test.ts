@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RateLimiter } from "../src/core/rate-limit.js";
+import { RateLimiter } from "../src/core/rate-limit.ts";
 
 function clock() {
   let t = 1000;

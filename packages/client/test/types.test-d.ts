@@ -7,7 +7,7 @@ import {
   type EntityRecord,
   entities,
   type paths,
-} from "../src/index.js";
+} from "../src/index.ts";
 
 const client = createVbapiClient({ apiKey: "k", token: "t", database: "db" });
 

@@ -3,9 +3,9 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { validateRecords } from "../src/core/validate.js";
-import { entities, entityNames } from "../src/generated/entities.js";
-import { recordValidators, type ValidationIssue } from "../src/generated/validators.js";
+import { validateRecords } from "../src/core/validate.ts";
+import { entities, entityNames } from "../src/generated/entities.ts";
+import { recordValidators, type ValidationIssue } from "../src/generated/validators.ts";
 
 const spec = createRequire(import.meta.url)("@vbapi-sdk/openapi/openapi.json");
 

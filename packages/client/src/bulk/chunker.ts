@@ -7,7 +7,7 @@
  * target, not a server limit (VBA publishes none), and the server is the judge of whether
  * it accepts the record.
  */
-import { type BulkInput, openSource } from "./source.js";
+import { type BulkInput, openSource } from "./source.ts";
 
 /** Limits of one chunk. */
 export interface ChunkLimits {

@@ -6,13 +6,13 @@
  * The engine knows nothing about HTTP or entities; `upsertAll` (upsert-all.ts) wires it to a
  * client. That keeps it testable against an in-memory fake as well as the reference server.
  */
-import { BulkCallbackError, BulkInputError } from "../core/errors.js";
-import { shouldRetryRecord } from "../core/retry.js";
-import { clip } from "../internal/redact.js";
-import type { BatchResult, BulkProgress, BulkReport } from "../types.js";
-import { ChunkBuilder, type ChunkLimits, normalizeLimits, utf8Length } from "./chunker.js";
-import { Intake, LATER } from "./intake.js";
-import { BulkLedger, type RunStats } from "./ledger.js";
+import { BulkCallbackError, BulkInputError } from "../core/errors.ts";
+import { shouldRetryRecord } from "../core/retry.ts";
+import { clip } from "../internal/redact.ts";
+import type { BatchResult, BulkProgress, BulkReport } from "../types.ts";
+import { ChunkBuilder, type ChunkLimits, normalizeLimits, utf8Length } from "./chunker.ts";
+import { Intake, LATER } from "./intake.ts";
+import { BulkLedger, type RunStats } from "./ledger.ts";
 import {
   type BulkDriver,
   type BulkOptions,
@@ -23,10 +23,10 @@ import {
   type DriverStats,
   MAX_RECORD_RETRY_DELAY_MS,
   type RequestFailure,
-} from "./options.js";
-import { DEFAULT_PROGRESS_INTERVAL_MS, ProgressThrottle } from "./progress.js";
-import { RetryQueue } from "./retry-queue.js";
-import type { BulkInput } from "./source.js";
+} from "./options.ts";
+import { DEFAULT_PROGRESS_INTERVAL_MS, ProgressThrottle } from "./progress.ts";
+import { RetryQueue } from "./retry-queue.ts";
+import type { BulkInput } from "./source.ts";
 
 /** How long a stopped run waits for a stalled input before it reports without it. */
 const STOP_GRACE_MS = 100;

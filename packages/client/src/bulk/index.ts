@@ -8,28 +8,28 @@ import type {
   EntityName,
   EntityRecord,
   EntityWithPathParams,
-} from "../generated/entities.js";
-import type { BulkReport } from "../types.js";
-import type { BulkInput } from "./source.js";
-import { type BulkClient, type UpsertAllOptions, upsertAll } from "./upsert-all.js";
+} from "../generated/entities.ts";
+import type { BulkReport } from "../types.ts";
+import type { BulkInput } from "./source.ts";
+import { type BulkClient, type UpsertAllOptions, upsertAll } from "./upsert-all.ts";
 
-export { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_CHUNK_BYTES } from "./chunker.js";
-export { MAY_HAVE_BEEN_APPLIED } from "./ledger.js";
+export { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_CHUNK_BYTES } from "./chunker.ts";
+export { MAY_HAVE_BEEN_APPLIED } from "./ledger.ts";
 export {
   type BulkOptions,
   DEFAULT_CONCURRENCY,
   DEFAULT_LINGER_MS,
   DEFAULT_MAX_RECORD_RETRIES,
   DEFAULT_RECORD_RETRY_DELAY_MS,
-} from "./options.js";
-export { DEFAULT_PROGRESS_INTERVAL_MS } from "./progress.js";
-export type { BulkInput } from "./source.js";
+} from "./options.ts";
+export { DEFAULT_PROGRESS_INTERVAL_MS } from "./progress.ts";
+export type { BulkInput } from "./source.ts";
 export {
   type BulkClient,
   type UpsertAllArgs,
   type UpsertAllOptions,
   upsertAll,
-} from "./upsert-all.js";
+} from "./upsert-all.ts";
 
 /** Options of the per-entity one-liners (no `pathParams`: the ProviderCredService one takes the key). */
 export type UpsertAllEntityOptions<E extends EntityName = EntityName> = Omit<

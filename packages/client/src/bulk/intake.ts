@@ -1,7 +1,7 @@
 // Reading the bulk input without ever getting stuck on it: a read that has not settled when the
 // run is aborted (or when a partly filled chunk should go) is kept, not lost, and the input is
 // closed without waiting on a stalled generator.
-import { type BulkInput, openSource, type RecordSource } from "./source.js";
+import { type BulkInput, openSource, type RecordSource } from "./source.ts";
 
 /** Returned by {@link Intake.next} when the deadline passed or the run was aborted first. */
 export const LATER: unique symbol = Symbol("later");

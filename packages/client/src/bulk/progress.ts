@@ -1,5 +1,5 @@
 /** Throttled progress reporting. */
-import type { BulkProgress } from "../types.js";
+import type { BulkProgress } from "../types.ts";
 
 export const DEFAULT_PROGRESS_INTERVAL_MS = 200;
 

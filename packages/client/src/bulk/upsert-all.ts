@@ -1,8 +1,8 @@
 /**
  * `upsertAll`: the bulk engine wired to a {@link VbapiClient}, generic over the entity table.
  */
-import { entityDef, type PathParamsOption, type VbapiClient } from "../core/client.js";
-import { checkTimeout } from "../core/config.js";
+import { entityDef, type PathParamsOption, type VbapiClient } from "../core/client.ts";
+import { checkTimeout } from "../core/config.ts";
 import {
   AbortError,
   ApiError,
@@ -13,23 +13,23 @@ import {
   TokenProviderError,
   ValidationError,
   VbapiError,
-} from "../core/errors.js";
-import { isFatalStatus, shouldRetryStatus } from "../core/retry.js";
-import { checkRecord, validateRecords } from "../core/validate.js";
+} from "../core/errors.ts";
+import { isFatalStatus, shouldRetryStatus } from "../core/retry.ts";
+import { checkRecord, validateRecords } from "../core/validate.ts";
 import type {
   EntityKey,
   EntityName,
   EntityPathParams,
   EntityRecord,
-} from "../generated/entities.js";
-import { type BatchOutcome, sendBatch } from "../internal/batch.js";
-import { contextOf } from "../internal/context.js";
-import { keyIdOf, keyOf } from "../internal/keys.js";
-import type { RequestOptions } from "../internal/transport.js";
-import type { BatchResult, BulkReport } from "../types.js";
-import { runBulk } from "./engine.js";
-import type { BulkDriver, BulkOptions, RequestFailure, SendOutcome } from "./options.js";
-import type { BulkInput } from "./source.js";
+} from "../generated/entities.ts";
+import { type BatchOutcome, sendBatch } from "../internal/batch.ts";
+import { contextOf } from "../internal/context.ts";
+import { keyIdOf, keyOf } from "../internal/keys.ts";
+import type { RequestOptions } from "../internal/transport.ts";
+import type { BatchResult, BulkReport } from "../types.ts";
+import { runBulk } from "./engine.ts";
+import type { BulkDriver, BulkOptions, RequestFailure, SendOutcome } from "./options.ts";
+import type { BulkInput } from "./source.ts";
 
 /** The part of a client `upsertAll` uses: any {@link VbapiClient} will do. */
 export type BulkClient = Pick<VbapiClient, "upsertBatch">;

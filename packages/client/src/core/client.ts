@@ -6,28 +6,28 @@ import {
   type EntityPathParams,
   type EntityRecord,
   entities,
-} from "../generated/entities.js";
-import { type BatchContext, sendBatch, withRefused } from "../internal/batch.js";
-import { type BulkContext, registerContext } from "../internal/context.js";
-import { redact } from "../internal/redact.js";
-import { toBatchResult } from "../internal/results.js";
-import { TokenSource } from "../internal/tokens.js";
-import { type RequestOptions, Transport } from "../internal/transport.js";
-import type { BatchItem, BatchResult } from "../types.js";
+} from "../generated/entities.ts";
+import { type BatchContext, sendBatch, withRefused } from "../internal/batch.ts";
+import { type BulkContext, registerContext } from "../internal/context.ts";
+import { redact } from "../internal/redact.ts";
+import { toBatchResult } from "../internal/results.ts";
+import { TokenSource } from "../internal/tokens.ts";
+import { type RequestOptions, Transport } from "../internal/transport.ts";
+import type { BatchItem, BatchResult } from "../types.ts";
 import {
   checkCredentials,
   checkTimeout,
   type ResolvedConfig,
   resolveConfig,
   type VbapiClientOptions,
-} from "./config.js";
-import { ConfigurationError, ValidationError } from "./errors.js";
-import { levelLogger } from "./logger.js";
-import { type Limiter, RateLimiter } from "./rate-limit.js";
-import type { VbapiPaths } from "./raw.js";
-import { prepareRecords } from "./validate.js";
+} from "./config.ts";
+import { ConfigurationError, ValidationError } from "./errors.ts";
+import { levelLogger } from "./logger.ts";
+import { type Limiter, RateLimiter } from "./rate-limit.ts";
+import type { VbapiPaths } from "./raw.ts";
+import { prepareRecords } from "./validate.ts";
 
-export { DEFAULT_BASE_URL, SDK_VERSION, type VbapiClientOptions } from "./config.js";
+export { DEFAULT_BASE_URL, SDK_VERSION, type VbapiClientOptions } from "./config.ts";
 
 /** How upsertBatch treats records that fail client-side validation. */
 export type ValidateMode = boolean | "skip-invalid";

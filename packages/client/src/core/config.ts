@@ -3,11 +3,11 @@
 // per request except what cannot be known up front (a missing credential is reported when the
 // first request needs it, so a client can be built before the environment is complete).
 import pkg from "../../package.json" with { type: "json" };
-import { isHeaderSafe, type TokenProvider } from "../internal/tokens.js";
-import { ConfigurationError } from "./errors.js";
-import type { Logger, LogLevel } from "./logger.js";
-import { DEFAULT_RATE_LIMIT, type Limiter, type RateLimitOptions } from "./rate-limit.js";
-import { type BackoffOptions, DEFAULT_BACKOFF } from "./retry.js";
+import { isHeaderSafe, type TokenProvider } from "../internal/tokens.ts";
+import { ConfigurationError } from "./errors.ts";
+import type { Logger, LogLevel } from "./logger.ts";
+import { DEFAULT_RATE_LIMIT, type Limiter, type RateLimitOptions } from "./rate-limit.ts";
+import { type BackoffOptions, DEFAULT_BACKOFF } from "./retry.ts";
 
 export const DEFAULT_BASE_URL = "https://vbapi.vbasoftware.com/vbasoftware";
 export const SDK_VERSION: string = pkg.version;

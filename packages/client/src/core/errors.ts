@@ -18,10 +18,10 @@
 // Errors never hold request bodies, headers, the API key or the token: they carry only the
 // fields below, and toJSON()/inspect show nothing else (`cause` is kept for debugging but never
 // serialized).
-import type { ValidationIssue } from "../generated/validators.js";
-import { clip } from "../internal/redact.js";
-import type { BulkReport } from "../types.js";
-import { parseRetryAfter } from "./retry.js";
+import type { ValidationIssue } from "../generated/validators.ts";
+import { clip } from "../internal/redact.ts";
+import type { BulkReport } from "../types.ts";
+import { parseRetryAfter } from "./retry.ts";
 
 export type { ValidationIssue };
 

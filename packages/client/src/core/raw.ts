@@ -1,5 +1,5 @@
 // The generated `paths`, with the `vbasoftware-database` header optional: the client sends it.
-import type { paths } from "../generated/schema.js";
+import type { paths } from "../generated/schema.ts";
 
 type DatabaseHeader = "vbasoftware-database";
 

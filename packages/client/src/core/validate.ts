@@ -1,14 +1,14 @@
 // Client-side request validation: the generated validators plus the one rule JSON Schema cannot
 // say (a record's providerCred_Key must equal the providerCredKey path parameter).
-import { type EntityName, type EntityPathParams, entities } from "../generated/entities.js";
+import { type EntityName, type EntityPathParams, entities } from "../generated/entities.ts";
 import {
   pathParamValidators,
   recordValidators,
   type ValidationIssue,
-} from "../generated/validators.js";
-import { keyOf } from "../internal/keys.js";
-import type { BatchItem } from "../types.js";
-import { ConfigurationError } from "./errors.js";
+} from "../generated/validators.ts";
+import { keyOf } from "../internal/keys.ts";
+import type { BatchItem } from "../types.ts";
+import { ConfigurationError } from "./errors.ts";
 
 /**
  * Every issue of every record (index, field, reason; never the value). Path parameter issues

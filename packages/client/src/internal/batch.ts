@@ -8,13 +8,13 @@ import {
   NoResponseError,
   ResponseParseError,
   type VbapiError,
-} from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import { type EntityName, entities } from "../generated/entities.js";
-import type { BatchItem, BatchResult } from "../types.js";
-import { redact } from "./redact.js";
-import { matchItems, toBatchResult } from "./results.js";
-import type { RequestOptions, Transport } from "./transport.js";
+} from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import { type EntityName, entities } from "../generated/entities.ts";
+import type { BatchItem, BatchResult } from "../types.ts";
+import { redact } from "./redact.ts";
+import { matchItems, toBatchResult } from "./results.ts";
+import type { RequestOptions, Transport } from "./transport.ts";
 
 /** What a client hands to the request path. */
 export interface BatchContext {

@@ -6,9 +6,9 @@
 // position alone happens only when NO entry carries a usable key and the counts agree. An entry
 // whose key names no record of the request (or one already matched) is ignored and counted in
 // `unmatchedEntries`; a record no entry reported on fails with status 0.
-import type { BatchItem, BatchResult, Outcome } from "../types.js";
-import { keyIdOf, keyIdOfValues, keyOf } from "./keys.js";
-import { clip } from "./redact.js";
+import type { BatchItem, BatchResult, Outcome } from "../types.ts";
+import { keyIdOf, keyIdOfValues, keyOf } from "./keys.ts";
+import { clip } from "./redact.ts";
 
 /** One entry of VBA's `data` array, as loosely as it may arrive. */
 export interface MultiCodeEntry {

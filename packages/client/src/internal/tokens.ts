@@ -1,7 +1,7 @@
 // The bearer token of a client: a fixed string, or a provider function whose result is cached
 // until a 401 says it is stale. A provider that throws, hangs or returns something unusable never
 // sends a request; it becomes a TokenProviderError.
-import { TokenProviderError } from "../core/errors.js";
+import { TokenProviderError } from "../core/errors.ts";
 
 /** The bearer JWT (VBA's idToken), or a function returning it. */
 export type TokenProvider = string | (() => string | Promise<string>);

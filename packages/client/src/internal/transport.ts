@@ -8,17 +8,17 @@ import {
   ResponseParseError,
   TimeoutError,
   TokenProviderError,
-} from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import type { Limiter } from "../core/rate-limit.js";
+} from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import type { Limiter } from "../core/rate-limit.ts";
 import {
   type BackoffOptions,
   parseRetryAfter,
   retryDelay,
   shouldRetryStatus,
-} from "../core/retry.js";
-import { attemptSignal, sleep } from "./timeout.js";
-import type { TokenSource } from "./tokens.js";
+} from "../core/retry.ts";
+import { attemptSignal, sleep } from "./timeout.ts";
+import type { TokenSource } from "./tokens.ts";
 
 export interface RetryInfo {
   /** 1 for the first retry. */
