@@ -1,0 +1,65 @@
+// Forking limiter workers and checking grant times: shared by the benchmark and the tests.
+
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { WorkerConfig, WorkerMessage } from "./limiter-worker.ts";
+
+export const packageDir = fileURLToPath(new URL("..", import.meta.url));
+export const wallClock = () => performance.timeOrigin + performance.now();
+
+/** Runs a TypeScript file of this package as a child process (with tsx), with IPC. */
+export function forkTs(file: string, args: string[]): ChildProcess {
+  return fork(fileURLToPath(new URL(file, new URL("../", import.meta.url))), args, {
+    cwd: packageDir,
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+}
+
+export interface Worker {
+  child: ChildProcess;
+  grants: number[];
+  ready: Promise<void>;
+  done: Promise<{ grants: number } | undefined>;
+  go(): void;
+}
+
+/** Forks bench/limiter-worker.ts; `done` resolves with its final report (undefined if it died). */
+export function startWorker(config: WorkerConfig): Worker {
+  const child = forkTs("bench/limiter-worker.ts", [JSON.stringify(config)]);
+  const grants: number[] = [];
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    onReady = resolve;
+  });
+  let report: { grants: number } | undefined;
+  child.on("message", (m: WorkerMessage) => {
+    if (m.type === "ready") onReady();
+    else if (m.type === "grant") grants.push(m.t);
+    else if (m.type === "done") report = { grants: m.grants };
+  });
+  const done = new Promise<{ grants: number } | undefined>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", () => resolve(report));
+  });
+  return { child, grants, ready, done, go: () => child.send({ type: "go" }) };
+}
+
+/**
+ * The largest excess of permits over what a bucket allows in any window: for sorted grant times,
+ * max over i <= j of (j - i + 1) - (burst + rate * (t_j - t_i) / 1000). Never > 0 for a correct
+ * bucket (the caller adds a small tolerance for timer jitter).
+ */
+export function maxExcess(times: number[], rate: number, burst: number): number {
+  // (j - i + 1) - burst - rate*(t_j - t_i)/1000 = a(j) - b(i) - burst with
+  // a(j) = j + 1 - rate*t_j/1000 and b(i) = i - rate*t_i/1000: one pass keeping the least b(i).
+  const t = [...times].sort((x, y) => x - y);
+  let worst = Number.NEGATIVE_INFINITY;
+  let leastB = Number.POSITIVE_INFINITY;
+  for (let j = 0; j < t.length; j++) {
+    const scaled = (rate * (t[j] as number)) / 1000;
+    leastB = Math.min(leastB, j - scaled);
+    worst = Math.max(worst, j + 1 - scaled - leastB - burst);
+  }
+  return worst;
+}

@@ -1,0 +1,211 @@
+// The login's TokenCache in Redis: every process sharing one Redis shares one ID token, and
+// withLock() lets exactly one of them log in at a time.
+
+import { randomUUID } from "node:crypto";
+import {
+  type Connection,
+  type ConnectionOptions,
+  connect,
+  disconnect,
+  hashKey,
+  LuaScript,
+  reasonOf,
+  withTimeout,
+} from "./connection.js";
+import type { RedisLogger, StoredToken, TokenCache } from "./types.js";
+
+export interface RedisTokenCacheOptions extends ConnectionOptions {
+  /** Prefix of every Redis key. Default "vbapi:". */
+  keyPrefix?: string;
+  /** Gets one warning per outage (the cache then acts as empty and locks are skipped). Default: console. */
+  logger?: RedisLogger;
+  /** A Redis call that takes longer counts as an outage. Default 1000 ms. */
+  commandTimeoutMs?: number;
+  /** How long withLock() waits for a lock held by another live process before it throws LockTimeoutError. Default 30 000 ms. */
+  lockWaitMs?: number;
+}
+
+export interface RedisTokenCache extends TokenCache {
+  withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T>;
+  /** Closes the connection if this package opened it. */
+  close(): Promise<void>;
+}
+
+/** withLock() waited lockWaitMs for another process's lock. */
+export class LockTimeoutError extends Error {
+  override name = "LockTimeoutError";
+}
+
+// Only the holder (its random token) may extend or release a lock: a holder that outlived its
+// TTL never deletes the next holder's lock.
+const RELEASE = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+const EXTEND = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`);
+
+function isStoredToken(value: unknown): value is StoredToken {
+  if (!value || typeof value !== "object") return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.token === "string" &&
+    v.token.length > 0 &&
+    typeof v.expiresAt === "number" &&
+    Number.isFinite(v.expiresAt)
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class RedisTokenStore implements RedisTokenCache {
+  private readonly connection: Connection;
+  private readonly prefix: string;
+  private readonly logger: RedisLogger;
+  private readonly timeoutMs: number;
+  private readonly lockWaitMs: number;
+  private down = false;
+
+  constructor(options: RedisTokenCacheOptions) {
+    this.prefix = options?.keyPrefix ?? "vbapi:";
+    if (typeof this.prefix !== "string") {
+      throw new TypeError("createRedisTokenCache: keyPrefix must be a string");
+    }
+    this.logger = options.logger ?? console;
+    this.timeoutMs = options.commandTimeoutMs ?? 1000;
+    this.lockWaitMs = options.lockWaitMs ?? 30_000;
+    for (const [name, v] of [
+      ["commandTimeoutMs", this.timeoutMs],
+      ["lockWaitMs", this.lockWaitMs],
+    ] as const) {
+      if (!Number.isFinite(v) || v <= 0) {
+        throw new RangeError(`createRedisTokenCache: ${name} must be a finite number > 0`);
+      }
+    }
+    this.connection = connect(options, "createRedisTokenCache");
+  }
+
+  private tokenKey(key: string): string {
+    return `${this.prefix}token:${hashKey(checkKey(key))}`;
+  }
+
+  private lockKey(key: string): string {
+    return `${this.prefix}lock:${hashKey(checkKey(key))}`;
+  }
+
+  /** Runs one Redis call; on an outage warns once and returns `undefined` instead. */
+  private async guard<T>(what: string, op: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const result = await withTimeout(op(), this.timeoutMs);
+      if (this.down) {
+        this.down = false;
+        this.logger.info?.(
+          "@vbapi-sdk/redis: Redis answers again; the token cache is shared again",
+        );
+      }
+      return result;
+    } catch (error) {
+      if (!this.down) {
+        this.down = true;
+        this.logger.warn(
+          `@vbapi-sdk/redis: Redis is unreachable (${reasonOf(error)}) during token cache ${what}; ` +
+            "until it answers, each process logs in on its own (the cache acts as empty, locks are skipped)",
+        );
+      }
+      return undefined;
+    }
+  }
+
+  async get(key: string): Promise<StoredToken | undefined> {
+    const k = this.tokenKey(key);
+    const raw = await this.guard("get", () => this.connection.client.get(k));
+    if (typeof raw !== "string") return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return undefined; // not ours or damaged: a miss, so the caller logs in and overwrites it
+    }
+    if (!isStoredToken(value) || value.expiresAt <= Date.now()) return undefined;
+    return { token: value.token, expiresAt: value.expiresAt };
+  }
+
+  async set(key: string, value: StoredToken): Promise<void> {
+    if (!isStoredToken(value)) {
+      throw new TypeError(
+        "RedisTokenCache.set: value must be { token: non-empty string, expiresAt: epoch ms }",
+      );
+    }
+    const k = this.tokenKey(key);
+    const ttl = Math.ceil(value.expiresAt - Date.now());
+    const json = JSON.stringify({ token: value.token, expiresAt: value.expiresAt });
+    // An expired token is not worth keeping: drop any older one instead.
+    await this.guard(
+      "set",
+      (): Promise<unknown> =>
+        ttl > 0 ? this.connection.client.set(k, json, "PX", ttl) : this.connection.client.del(k),
+    );
+  }
+
+  async delete(key: string): Promise<void> {
+    const k = this.tokenKey(key);
+    await this.guard("delete", () => this.connection.client.del(k));
+  }
+
+  async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    if (!Number.isFinite(ttlMs) || ttlMs < 10) {
+      throw new RangeError("RedisTokenCache.withLock: ttlMs must be a finite number >= 10");
+    }
+    const k = this.lockKey(key);
+    const owner = randomUUID();
+    const ttl = Math.ceil(ttlMs);
+    const client = this.connection.client;
+    const deadline = performance.now() + this.lockWaitMs;
+    for (;;) {
+      const got = await this.guard("lock", () => client.set(k, owner, "PX", ttl, "NX"));
+      if (got === undefined) return fn(); // Redis is down: no lock to take
+      if (got === "OK") break;
+      if (performance.now() >= deadline) {
+        throw new LockTimeoutError(
+          `RedisTokenCache.withLock: another process held the lock for more than ${this.lockWaitMs} ms`,
+        );
+      }
+      await sleep(25 + Math.random() * 50);
+    }
+    // Extend the lock while fn runs, so a slow login keeps it; a killed holder stops extending,
+    // and the lock expires ttlMs after its last extension.
+    const renew = setInterval(
+      () => void EXTEND.run(client, [k], [owner, ttl], this.timeoutMs).catch(() => {}),
+      Math.max(5, Math.floor(ttl / 3)),
+    );
+    try {
+      return await fn();
+    } finally {
+      clearInterval(renew);
+      await RELEASE.run(client, [k], [owner], this.timeoutMs).catch(() => {
+        // Unreachable now: the TTL frees it.
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await disconnect(this.connection);
+  }
+}
+
+function checkKey(key: string): string {
+  if (typeof key !== "string" || key.length === 0) {
+    throw new TypeError("RedisTokenCache: key must be a non-empty string");
+  }
+  return key;
+}
+
+/**
+ * A TokenCache (issue 13) in Redis: tokens live under `${keyPrefix}token:<sha256(key)>` with a TTL
+ * that ends at the token's expiry, and withLock() is SET NX PX with a token-checked release.
+ */
+export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTokenCache {
+  return new RedisTokenStore(options);
+}

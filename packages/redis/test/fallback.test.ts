@@ -1,0 +1,165 @@
+// Redis stopped or hung mid-run: the documented fallback (one warning, a local bucket at
+// requestsPerSecond / expectedProcesses), every acquire still resolves, and the limiter returns to
+// the shared bucket when Redis is back. The redis-server is really stopped, by its PID.
+
+import { randomUUID } from "node:crypto";
+import { type RedisServer, startRedisServer } from "@vbapi-sdk/tool-redis-harness";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRedisRateLimiter, RedisUnavailableError } from "../src/index.ts";
+import { maxExcess, sleep } from "./helpers.ts";
+
+let server: RedisServer;
+let admin: Redis;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  admin = new Redis(server.url, { maxRetriesPerRequest: null });
+  admin.on("error", () => {});
+});
+afterAll(async () => {
+  admin?.disconnect();
+  await server?.stop();
+});
+
+function recordingLogger() {
+  const lines: { level: "warn" | "info"; message: string }[] = [];
+  return {
+    lines,
+    warn: (message: string) => lines.push({ level: "warn", message }),
+    info: (message: string) => lines.push({ level: "info", message }),
+  };
+}
+
+async function until(condition: () => boolean, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await sleep(10);
+  }
+}
+
+describe("Redis unreachable mid-run", () => {
+  it("stopped: one warning, a local bucket at rate / expectedProcesses, every acquire resolves, back to Redis when it returns", async () => {
+    const apiKey = `secret-${randomUUID()}`;
+    const logger = recordingLogger();
+    const limiter = createRedisRateLimiter({
+      url: server.url,
+      apiKey,
+      requestsPerSecond: 40,
+      burst: 4,
+      maxReservationMs: 100,
+      commandTimeoutMs: 300,
+      reconnectIntervalMs: 100,
+      fallback: { expectedProcesses: 2 },
+      logger,
+    });
+    try {
+      const grants: { t: number; backend: string }[] = [];
+      const total = 90;
+      let started = 0;
+      const run = Promise.all(
+        Array.from({ length: 6 }, async () => {
+          while (started < total) {
+            started++;
+            await limiter.acquire();
+            grants.push({ t: performance.now(), backend: limiter.stats().backend });
+          }
+        }),
+      );
+      await until(() => grants.length >= 15, 3000);
+      await server.halt();
+      const haltedAt = performance.now();
+      await until(() => limiter.stats().backend === "local", 2000);
+      await until(() => grants.length >= 45, 5000);
+      await server.restart();
+      const restartedAt = performance.now();
+      await until(() => limiter.stats().backend === "redis", 3000);
+      await run;
+
+      expect(grants).toHaveLength(total);
+      expect(limiter.stats()).toMatchObject({ acquired: total, waiting: 0, fallbacks: 1 });
+      const warnings = logger.lines.filter((l) => l.level === "warn");
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]?.message).toMatch(
+        /falls back to a local bucket of 20 requests\/s \(burst 2\)/,
+      );
+      expect(logger.lines.some((l) => l.level === "info" && /answers again/.test(l.message))).toBe(
+        true,
+      );
+      for (const line of logger.lines) expect(line.message).not.toContain(apiKey);
+
+      // While Redis was down, this process stayed within its share: 20/s, burst 2 (plus the
+      // permits it had reserved within the 100 ms horizon before Redis stopped).
+      const outage = grants
+        .filter((g) => g.t > haltedAt + 150 && g.t < restartedAt)
+        .map((g) => g.t);
+      expect(outage.length).toBeGreaterThan(10);
+      expect(maxExcess(outage, 20, 2)).toBeLessThanOrEqual(1);
+      // Back on the shared bucket: the restarted (empty) Redis holds it again.
+      expect(grants.at(-1)?.backend).toBe("redis");
+      expect(await admin.keys("vbapi:*")).toHaveLength(1);
+    } finally {
+      await limiter.close();
+    }
+  });
+
+  it("hung (SIGSTOP): a call that takes longer than commandTimeoutMs counts as an outage", async () => {
+    const logger = recordingLogger();
+    const limiter = createRedisRateLimiter({
+      url: server.url,
+      apiKey: randomUUID(),
+      commandTimeoutMs: 200,
+      reconnectIntervalMs: 100,
+      logger,
+    });
+    try {
+      await limiter.acquire();
+      process.kill(server.pid, "SIGSTOP");
+      const start = performance.now();
+      try {
+        await limiter.acquire();
+        expect(performance.now() - start).toBeLessThan(600);
+        expect(limiter.stats().backend).toBe("local");
+        expect(logger.lines.filter((l) => l.level === "warn")).toHaveLength(1);
+        expect(logger.lines[0]?.message).toMatch(/did not answer within 200 ms/);
+      } finally {
+        process.kill(server.pid, "SIGCONT");
+      }
+      await until(() => limiter.stats().backend === "redis", 3000);
+      await limiter.acquire();
+    } finally {
+      await limiter.close();
+    }
+  });
+
+  it("with fallback: false, acquire rejects with RedisUnavailableError while Redis is down, and works again after", async () => {
+    const limiter = createRedisRateLimiter({
+      url: server.url,
+      apiKey: randomUUID(),
+      fallback: false,
+      commandTimeoutMs: 300,
+      logger: recordingLogger(),
+    });
+    try {
+      await limiter.acquire();
+      await server.halt();
+      await expect(limiter.acquire()).rejects.toBeInstanceOf(RedisUnavailableError);
+      await server.restart();
+      // ioredis reconnects on its own (backing off up to 1 s).
+      const deadline = performance.now() + 4000;
+      for (;;) {
+        try {
+          await limiter.acquire();
+          break;
+        } catch (error) {
+          expect(error).toBeInstanceOf(RedisUnavailableError);
+          if (performance.now() > deadline) throw error;
+          await sleep(100);
+        }
+      }
+    } finally {
+      await limiter.close();
+    }
+  });
+});

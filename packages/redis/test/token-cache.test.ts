@@ -1,0 +1,210 @@
+// The login's TokenCache in a real Redis: round trip with expiry, hashed keys, a lock that only
+// one process holds at a time, expires when its holder is killed, and is released by its owner only.
+
+import { createHash, randomUUID } from "node:crypto";
+import { type RedisServer, startRedisServer } from "@vbapi-sdk/tool-redis-harness";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRedisTokenCache, LockTimeoutError, type RedisTokenCache } from "../src/index.ts";
+import { forkTs, sleep } from "./helpers.ts";
+
+let server: RedisServer;
+let admin: Redis;
+const open: RedisTokenCache[] = [];
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  admin = new Redis(server.url);
+});
+afterAll(async () => {
+  await Promise.all(open.map((c) => c.close()));
+  await admin?.quit();
+  await server?.stop();
+});
+
+function cache(options: Partial<Parameters<typeof createRedisTokenCache>[0]> = {}) {
+  const c = createRedisTokenCache({ url: server.url, logger: { warn() {} }, ...options });
+  open.push(c);
+  return c;
+}
+
+const message = (child: ReturnType<typeof forkTs>, text: string) =>
+  new Promise<number>((resolve) =>
+    child.on("message", (m) => {
+      if (m === text) resolve(performance.now());
+    }),
+  );
+
+describe("createRedisTokenCache", () => {
+  it("round-trips a token between connections, under a hashed key with a TTL at its expiry", async () => {
+    const key = `alice@demo/${randomUUID()}`;
+    const writer = cache({ keyPrefix: "tc:" });
+    const reader = cache({ keyPrefix: "tc:" });
+    const value = { token: "eyJ.secret.token", expiresAt: Date.now() + 60_000 };
+    expect(await reader.get(key)).toBeUndefined();
+    await writer.set(key, value);
+    expect(await reader.get(key)).toEqual(value);
+    const hash = createHash("sha256").update(key).digest("hex");
+    expect(await admin.keys("tc:*")).toEqual([`tc:token:${hash}`]);
+    const ttl = await admin.pttl(`tc:token:${hash}`);
+    expect(ttl).toBeGreaterThan(59_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    await reader.delete(key);
+    expect(await writer.get(key)).toBeUndefined();
+  });
+
+  it("an expired token is a miss (Redis drops it), and setting an already expired one drops the old", async () => {
+    const key = randomUUID();
+    const c = cache();
+    await c.set(key, { token: "t1", expiresAt: Date.now() + 150 });
+    expect((await c.get(key))?.token).toBe("t1");
+    await sleep(200);
+    expect(await c.get(key)).toBeUndefined();
+    await c.set(key, { token: "t2", expiresAt: Date.now() + 60_000 });
+    await c.set(key, { token: "t3", expiresAt: Date.now() - 1 });
+    expect(await c.get(key)).toBeUndefined();
+  });
+
+  it("a damaged or foreign value under the key is a miss, not a crash; bad input is a clear error", async () => {
+    const key = randomUUID();
+    const c = cache();
+    const k = `vbapi:token:${createHash("sha256").update(key).digest("hex")}`;
+    await admin.set(k, "not json");
+    expect(await c.get(key)).toBeUndefined();
+    await admin.set(k, JSON.stringify({ token: 42, expiresAt: "soon" }));
+    expect(await c.get(key)).toBeUndefined();
+    await expect(c.set(key, { token: "", expiresAt: Date.now() + 1000 })).rejects.toThrow(
+      /token: non-empty string/,
+    );
+    await expect(c.get("")).rejects.toThrow(/key must be a non-empty string/);
+  });
+
+  it("withLock: one holder at a time across connections, every caller runs", async () => {
+    const key = randomUUID();
+    const caches = Array.from({ length: 5 }, () => cache());
+    let inside = 0;
+    let most = 0;
+    const order: number[] = [];
+    await Promise.all(
+      caches.map((c, i) =>
+        c.withLock(key, 2000, async () => {
+          inside++;
+          most = Math.max(most, inside);
+          await sleep(40);
+          order.push(i);
+          inside--;
+        }),
+      ),
+    );
+    expect(most).toBe(1);
+    expect(order.sort()).toEqual([0, 1, 2, 3, 4]);
+    // Released: nothing left behind.
+    expect(await admin.exists(`vbapi:lock:${createHash("sha256").update(key).digest("hex")}`)).toBe(
+      0,
+    );
+  });
+
+  it("withLock is extended while a slow holder runs past its TTL", async () => {
+    const key = randomUUID();
+    const [a, b] = [cache(), cache()];
+    let aDone = 0;
+    let bIn = 0;
+    const first = a.withLock(key, 150, async () => {
+      await sleep(500);
+      aDone = performance.now();
+    });
+    await sleep(20);
+    await b.withLock(key, 150, async () => {
+      bIn = performance.now();
+    });
+    await first;
+    expect(bIn).toBeGreaterThanOrEqual(aDone);
+  });
+
+  it("a holder killed with -9 blocks the others only until its lock's TTL runs out", async () => {
+    const key = randomUUID();
+    const child = forkTs("test/fixtures/lock-holder.ts", [server.url, key, "400", "hang"]);
+    try {
+      await message(child, "locked");
+      child.kill("SIGKILL");
+      const killedAt = performance.now();
+      await cache().withLock(key, 1000, async () => {});
+      const waited = performance.now() - killedAt;
+      expect(waited).toBeLessThan(400 + 300);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("a holder whose lock expired does not release the next holder's lock", async () => {
+    const key = randomUUID();
+    // The child takes the lock (TTL 200 ms) and then blocks its event loop for 700 ms, so it
+    // cannot extend it: the lock expires and B takes it. The child then releases "its" lock.
+    const child = forkTs("test/fixtures/lock-holder.ts", [server.url, key, "200", "700"]);
+    try {
+      const released = message(child, "released");
+      await message(child, "locked");
+      const [b, c] = [cache(), cache()];
+      let bOut = 0;
+      let cIn = 0;
+      const bRun = b.withLock(key, 5000, async () => {
+        await released; // B still holds the lock when the old holder releases
+        await sleep(300);
+        bOut = performance.now();
+      });
+      await released;
+      await sleep(50);
+      await c.withLock(key, 5000, async () => {
+        cIn = performance.now();
+      });
+      await bRun;
+      expect(cIn).toBeGreaterThanOrEqual(bOut);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("withLock waits at most lockWaitMs for a live holder", async () => {
+    const key = randomUUID();
+    const holder = cache();
+    const impatient = cache({ lockWaitMs: 200 });
+    let release: () => void = () => {};
+    const held = holder.withLock(
+      key,
+      5000,
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+    );
+    await sleep(20);
+    await expect(impatient.withLock(key, 5000, async () => {})).rejects.toBeInstanceOf(
+      LockTimeoutError,
+    );
+    release();
+    await held;
+  });
+
+  it("Redis down: one warning, the cache acts as empty and withLock still runs its function", async () => {
+    const own = await startRedisServer();
+    const warnings: string[] = [];
+    const c = createRedisTokenCache({
+      url: own.url,
+      commandTimeoutMs: 300,
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    try {
+      await c.set("k", { token: "secret-token", expiresAt: Date.now() + 60_000 });
+      await own.halt();
+      expect(await c.get("k")).toBeUndefined();
+      await c.set("k", { token: "secret-token-2", expiresAt: Date.now() + 60_000 });
+      expect(await c.withLock("k", 1000, async () => "ran")).toBe("ran");
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/Redis is unreachable/);
+      expect(warnings[0]).not.toContain("secret-token");
+    } finally {
+      await c.close();
+      await own.stop();
+    }
+  });
+});
