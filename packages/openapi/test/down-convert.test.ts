@@ -66,8 +66,9 @@ describe("openapi.3.0.json", () => {
     ).toBe(undefined);
   });
 
-  it("the YAML holds the same document as the JSON", () => {
+  it("the YAML holds the same document as the JSON (3.0 and 3.1)", () => {
     expect(parse(readFileSync(join(pkg, "dist/openapi.3.0.yaml"), "utf8"))).toEqual(spec30);
+    expect(parse(readFileSync(join(pkg, "dist/openapi.yaml"), "utf8"))).toEqual(spec31);
   });
 
   it("validates under the repository's strict Redocly rules", () => {
