@@ -3,7 +3,10 @@
 // 2. `pnpm pack` every published package;
 // 3. two fresh projects outside the workspace (ESM with NodeNext, and CommonJS), the tarballs
 //    installed with plain npm, program.ts type-checked with strict TypeScript and run against
-//    the reference server.
+//    the reference server;
+// 4. the spec package's artifacts read from the installed tarball through its exports map: the
+//    3.0 bundle, the Postman collection, and the SDK code samples of the 3.1 bundle compiled
+//    (strict) in the ESM project against the installed domain packages.
 import { execFileSync } from "node:child_process";
 import {
   cpSync,
@@ -14,8 +17,10 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { parse } from "yaml";
 
 const root = resolve(import.meta.dirname, "../..");
 const run = (cmd, args, cwd) => {
@@ -93,6 +98,7 @@ for (const type of ["module", "commonjs"]) {
   );
   cpSync(join(import.meta.dirname, "program.ts"), join(app, "src/index.ts"));
   run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], app);
+  if (type === "module") checkSpecArtifacts(app);
   run("npx", ["tsc", "-p", "."], app);
   const out = readFileSync(join(app, "dist/index.js"), "utf8");
   const isCjs = out.includes("require(");
@@ -101,6 +107,46 @@ for (const type of ["module", "commonjs"]) {
   run("node", ["dist/index.js"], app);
 }
 rmSync(work, { recursive: true, force: true });
+
+/** The spec package's artifacts, as a consumer gets them: resolved through its exports map. */
+function checkSpecArtifacts(app) {
+  const resolveIn = createRequire(join(app, "package.json")).resolve;
+  const read = (sub) => readFileSync(resolveIn(`@vbapi-sdk/openapi/${sub}`), "utf8");
+  const spec = JSON.parse(read("openapi.json"));
+  const spec30 = JSON.parse(read("openapi.3.0.json"));
+  const fail = (what) => {
+    throw new Error(`@vbapi-sdk/openapi tarball: ${what}`);
+  };
+  const operations = (doc) =>
+    Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+  if (spec30.openapi !== "3.0.3") fail(`openapi.3.0.json says openapi ${spec30.openapi}`);
+  if (operations(spec30).join() !== operations(spec).join())
+    fail("openapi.3.0.json does not have the operations of openapi.json");
+  if (JSON.stringify(parse(read("openapi.3.0.yaml"))) !== JSON.stringify(spec30))
+    fail("openapi.3.0.yaml and openapi.3.0.json differ");
+  const collection = JSON.parse(read("vbapi.postman_collection.json"));
+  const requests = (items) => items.flatMap((i) => (i.item ? requests(i.item) : [i]));
+  if (requests(collection.item).length !== operations(spec).length)
+    fail("the Postman collection does not have one request per operation");
+  const secrets = collection.variable.filter((v) => v.key !== "baseUrl" && v.value !== "");
+  if (secrets.length) fail(`Postman variables ${secrets.map((v) => v.key)} carry values`);
+  // The SDK samples of the HTML reference, compiled as a user would paste them.
+  mkdirSync(join(app, "src/samples"));
+  let samples = 0;
+  for (const item of Object.values(spec.paths))
+    for (const op of Object.values(item))
+      for (const s of op["x-codeSamples"] ?? [])
+        if (s.lang === "TypeScript") {
+          writeFileSync(join(app, "src/samples", `${op.operationId}.ts`), s.source);
+          samples++;
+        }
+  if (samples < 5) fail(`only ${samples} SDK code samples in openapi.json`);
+  console.log(
+    `spec artifacts ok: openapi.3.0.{json,yaml}, ${requests(collection.item).length} Postman requests, ${samples} SDK samples to compile`,
+  );
+}
 console.log(
-  `consumer test: ${packages.length} packages pass publint and attw, and install and run as ESM and CommonJS`,
+  `consumer test: ${packages.length} packages pass publint and attw, and install and run as ESM and CommonJS; the spec artifacts and SDK code samples check out`,
 );

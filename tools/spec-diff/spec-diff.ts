@@ -2,22 +2,27 @@
 // one, prints a Markdown report and fails when a breaking change has no major changeset for
 // @vbapi-sdk/openapi. `--update` makes the current bundle the released one (run by `pnpm release`).
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
+import { CHANGESET_FILE, renderChangeset } from "./changelog.ts";
 import { majorChangesets, readChangesets } from "./changesets.ts";
 import { diffSpecs } from "./diff.ts";
 import { renderReport } from "./report.ts";
 
 const USAGE = `Usage: spec-diff [--base FILE] [--head FILE] [--changesets DIR] [--out FILE] [--report-only]
+                 [--changeset | --changeset-check]
        spec-diff --update [--base FILE] [--head FILE]
   --base         the last released spec (default packages/openapi/released/openapi.json)
   --head         the spec to check (default packages/openapi/dist/openapi.json, from \`pnpm build\`)
   --changesets   where pending changesets live (default .changeset)
   --out          also write the Markdown report to FILE
   --report-only  exit 0 even when the gate fails
+  --changeset    write the changelog of the differences as the changeset DIR/${CHANGESET_FILE}
+                 (major if any is breaking, minor, or patch for docs only; removed when none)
+  --changeset-check  fail when DIR/${CHANGESET_FILE} is not what --changeset would write
   --update       copy --head over --base (after a release), then exit
 Exit codes: 0 no breaking change or a major changeset covers it, 1 gate failed, 2 usage or input error.`;
 export const PACKAGE = "@vbapi-sdk/openapi";
@@ -32,6 +37,8 @@ try {
       changesets: { type: "string", default: resolve(repo, ".changeset") },
       out: { type: "string" },
       "report-only": { type: "boolean", default: false },
+      changeset: { type: "boolean", default: false },
+      "changeset-check": { type: "boolean", default: false },
       update: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -80,13 +87,34 @@ const load = (f: string): unknown => {
 };
 let report: string;
 let breaking: number;
+let changeset: string | null;
 try {
   const changes = diffSpecs(load(base), load(head));
   breaking = changes.filter((c) => c.severity === "breaking").length;
   report = renderReport(changes, show(base), show(head));
+  changeset = renderChangeset(changes, PACKAGE);
 } catch (e) {
   console.error(`spec-diff: cannot compare the specs: ${(e as Error).message}`);
   process.exit(2);
+}
+
+// The changelog: written (or checked) before the gate reads the changesets.
+const changesetFile = resolve(String(values.changesets), CHANGESET_FILE);
+const current = existsSync(changesetFile) ? readFileSync(changesetFile, "utf8") : null;
+if (values.changeset) {
+  if (changeset) {
+    mkdirSync(dirname(changesetFile), { recursive: true });
+    writeFileSync(changesetFile, changeset);
+    console.error(`spec-diff: wrote ${show(changesetFile)}`);
+  } else if (current !== null) {
+    rmSync(changesetFile);
+    console.error(`spec-diff: removed ${show(changesetFile)}: the specs do not differ`);
+  }
+} else if (values["changeset-check"] && current !== changeset) {
+  console.error(
+    `spec-diff: ${show(changesetFile)} ${current === null ? "is missing" : changeset ? "is out of date" : "describes changes the spec no longer has"}: run \`pnpm diff:spec --changeset\``,
+  );
+  process.exit(1);
 }
 
 let verdict = "";

@@ -1,17 +1,32 @@
-// Bundles the split spec in ../../openapi into dist/: YAML, JSON, a dereferenced JSON for
-// generators that cannot follow $refs, and the HTML reference. Any failure exits non-zero.
+// Bundles the split spec in ../../openapi into dist/ and derives every artifact from it:
+//   openapi.{yaml,json}            the 3.1 bundle, with x-codeSamples (SDK one-liner and curl)
+//   openapi.dereferenced.json      the same with every $ref inlined
+//   openapi.3.0.{json,yaml}        the 3.0.3 down-conversion, checked: same meaning, Redocly-valid
+//   vbapi.postman_collection.json  a Postman collection from the 3.0 bundle
+//   index.html                     the HTML reference (Redoc), showing the code samples
+//   index.{mjs,cjs,d.mts,d.cts}    the 3.1 document as a JS module
+// Any failure exits non-zero with the reason.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import { addCodeSamples } from "./code-samples.mjs";
+import { toOpenApi30 } from "./down-convert.mjs";
+import { meaningDiff } from "./meaning.mjs";
+import { toPostman } from "./postman.mjs";
 
 const pkg = fileURLToPath(new URL("..", import.meta.url));
 const root = "../../openapi/openapi.yaml";
 const redocly = (...args) =>
   execFileSync("redocly", args, { cwd: pkg, stdio: ["ignore", "ignore", "inherit"], shell: false });
+const readJson = (f) => JSON.parse(readFileSync(`${pkg}/dist/${f}`, "utf8"));
+const writeJson = (f, doc) =>
+  writeFileSync(`${pkg}/dist/${f}`, `${JSON.stringify(doc, null, 2)}\n`);
+const writeYaml = (f, doc) =>
+  writeFileSync(`${pkg}/dist/${f}`, stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false }));
 
 rmSync(`${pkg}/dist`, { recursive: true, force: true });
 mkdirSync(`${pkg}/dist`);
-redocly("bundle", root, "--output", "dist/openapi.yaml");
 redocly("bundle", root, "--output", "dist/openapi.json", "--ext", "json");
 redocly(
   "bundle",
@@ -22,6 +37,30 @@ redocly(
   "--ext",
   "json",
 );
+
+// Code samples, table-driven from the spec, into both 3.1 bundles.
+const spec = readJson("openapi.json");
+for (const note of addCodeSamples(spec)) console.log(`x-codeSamples: ${note}`);
+writeJson("openapi.json", spec);
+writeYaml("openapi.yaml", spec);
+const dereferenced = readJson("openapi.dereferenced.json");
+addCodeSamples(dereferenced);
+writeJson("openapi.dereferenced.json", dereferenced);
+
+// The 3.0 bundle: converted, then proved to mean the same and to be valid 3.0.
+const spec30 = toOpenApi30(spec);
+const lost = meaningDiff(spec, spec30);
+if (lost.length)
+  throw new Error(
+    `openapi.3.0: the down-conversion changed ${lost.length} constraint(s) (3.1 → 3.0):\n  ${lost.join("\n  ")}`,
+  );
+writeJson("openapi.3.0.json", spec30);
+writeYaml("openapi.3.0.yaml", spec30);
+redocly("lint", "dist/openapi.3.0.json", "--config", "../../redocly.yaml");
+redocly("lint", "dist/openapi.3.0.yaml", "--config", "../../redocly.yaml");
+
+writeJson("vbapi.postman_collection.json", await toPostman(spec30));
+
 redocly(
   "build-docs",
   "dist/openapi.yaml",
@@ -32,11 +71,19 @@ redocly(
   "VBAPI batch endpoints: API reference",
 );
 
-for (const f of ["openapi.yaml", "openapi.json", "openapi.dereferenced.json", "index.html"]) {
+const artifacts = [
+  "openapi.yaml",
+  "openapi.json",
+  "openapi.dereferenced.json",
+  "openapi.3.0.json",
+  "openapi.3.0.yaml",
+  "vbapi.postman_collection.json",
+  "index.html",
+];
+for (const f of artifacts) {
   if (statSync(`${pkg}/dist/${f}`).size === 0) throw new Error(`dist/${f} is empty`);
 }
-JSON.parse(readFileSync(`${pkg}/dist/openapi.dereferenced.json`, "utf8"));
-console.log("bundled openapi.{yaml,json}, openapi.dereferenced.json and index.html into dist/");
+console.log(`built ${artifacts.join(", ")} into dist/`);
 
 // A JS entry for consumers who want the document as an object: ESM and CJS, typed.
 const json = readFileSync(`${pkg}/dist/openapi.json`, "utf8");
