@@ -71,3 +71,9 @@ export { NOT_REPORTED_MESSAGE } from "./internal/results.ts";
 export type { TokenProvider } from "./internal/tokens.ts";
 export type { RequestOptions, RetryInfo } from "./internal/transport.ts";
 export type * from "./types.ts";
+export {
+  type LoginTokenProvider,
+  type PasswordLoginOptions,
+  passwordLogin,
+} from "./auth/login.ts";
+export { memoryTokenCache, type StoredToken, type TokenCache } from "./auth/token-cache.ts";

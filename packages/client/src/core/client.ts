@@ -14,8 +14,10 @@ import { toBatchResult } from "../internal/results.ts";
 import { TokenSource } from "../internal/tokens.ts";
 import { type RequestOptions, Transport } from "../internal/transport.ts";
 import type { BatchItem, BatchResult } from "../types.ts";
+import { passwordLogin } from "../auth/login.ts";
 import {
   checkCredentials,
+  env,
   checkTimeout,
   type ResolvedConfig,
   resolveConfig,
@@ -130,12 +132,27 @@ function rawFetch(
   };
 }
 
+/** With no token given but a username and password in the environment, the client logs in. */
+function loginFromEnv(config: ResolvedConfig): void {
+  if (config.token !== undefined || !env("VBAPI_USERNAME") || !env("VBAPI_PASSWORD")) return;
+  config.token = passwordLogin({
+    baseUrl: config.baseUrl,
+    ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+    ...(config.database ? { database: config.database } : {}),
+    userAgent: config.userAgent,
+    fetch: config.fetch,
+  });
+}
+
 export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient {
   const config = resolveConfig(options);
+  loginFromEnv(config);
   const tokensSeen = new Set<string>();
+  const providerSecrets = (config.token as { secrets?: readonly string[] } | undefined)?.secrets ?? [];
   const secrets = () => [
     config.apiKey,
     typeof config.token === "string" ? config.token : undefined,
+    ...providerSecrets,
     ...tokensSeen,
   ];
   const scrub = (text: string) => redact(text, secrets());

@@ -71,7 +71,7 @@ export interface ResolvedConfig {
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "off"];
 
-function env(name: string): string | undefined {
+export function env(name: string): string | undefined {
   const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
     ?.env?.[name];
   return value === "" ? undefined : value;
@@ -191,7 +191,9 @@ export function resolveConfig(options: VbapiClientOptions): ResolvedConfig {
 export function checkCredentials(config: ResolvedConfig): void {
   const missing: string[] = [];
   if (!config.apiKey) missing.push("apiKey (or env VBAPI_API_KEY)");
-  if (!config.token) missing.push("token (or env VBAPI_TOKEN)");
+  if (!config.token) {
+    missing.push("token (or env VBAPI_TOKEN, or VBAPI_USERNAME and VBAPI_PASSWORD to log in)");
+  }
   if (!config.database) missing.push("database (or env VBAPI_DATABASE)");
   if (missing.length > 0) fail(`missing ${missing.join(", ")}`);
 }

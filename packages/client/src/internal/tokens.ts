@@ -1,7 +1,7 @@
 // The bearer token of a client: a fixed string, or a provider function whose result is cached
 // until a 401 says it is stale. A provider that throws, hangs or returns something unusable never
 // sends a request; it becomes a TokenProviderError.
-import { TokenProviderError } from "../core/errors.ts";
+import { ApiError, TokenProviderError } from "../core/errors.ts";
 
 /** The bearer JWT (VBA's idToken), or a function returning it. */
 export type TokenProvider = string | (() => string | Promise<string>);
@@ -65,6 +65,8 @@ export class TokenSource {
             return token;
           },
           (error: unknown) => {
+            // A login that VBA answered with an error (401, 403...) is VBA's word: passed on.
+            if (error instanceof ApiError) throw error;
             throw new TokenProviderError(
               `the token provider failed (${error instanceof Error ? error.name : typeof error}); see the error's cause`,
               { cause: error },
@@ -114,6 +116,11 @@ export class TokenSource {
 
   /** Drops `used` so the next get() asks the provider again (once, however many callers saw a 401). */
   async invalidate(used: string): Promise<void> {
+    // A provider that caches (passwordLogin) is told too, so it does not hand the stale token back.
+    const invalidate = (this.provider as { invalidate?: (token: string) => unknown }).invalidate;
+    if (typeof invalidate === "function") {
+      await Promise.resolve(invalidate.call(this.provider, used)).catch(() => undefined);
+    }
     const current = this.current;
     if (
       current &&

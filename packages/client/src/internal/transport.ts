@@ -3,6 +3,7 @@
 // and answers read whole under a size cap. Both upsertBatch and the raw client come through here.
 import {
   AbortError,
+  ApiError,
   ConnectionError,
   RequestSetupError,
   ResponseParseError,
@@ -200,6 +201,8 @@ export class Transport {
       } catch (error) {
         attempt.clear();
         if (signal?.aborted) throw aborted();
+        // The login was answered with an error (wrong password, 403): retrying cannot help.
+        if (error instanceof ApiError) throw error;
         const failure =
           error instanceof TokenProviderError
             ? error
