@@ -1,6 +1,12 @@
 // Public API of @vbapi-sdk/client. Every name here is a promise kept across minor releases:
 // test/public-api.test.ts lists them, so adding or removing one is a deliberate change.
 
+export {
+  type LoginTokenProvider,
+  type PasswordLoginOptions,
+  passwordLogin,
+} from "./auth/login.ts";
+export { memoryTokenCache, type StoredToken, type TokenCache } from "./auth/token-cache.ts";
 export * from "./bulk/index.ts";
 export {
   batchUpserter,
@@ -71,9 +77,3 @@ export { NOT_REPORTED_MESSAGE } from "./internal/results.ts";
 export type { TokenProvider } from "./internal/tokens.ts";
 export type { RequestOptions, RetryInfo } from "./internal/transport.ts";
 export type * from "./types.ts";
-export {
-  type LoginTokenProvider,
-  type PasswordLoginOptions,
-  passwordLogin,
-} from "./auth/login.ts";
-export { memoryTokenCache, type StoredToken, type TokenCache } from "./auth/token-cache.ts";

@@ -9,7 +9,7 @@ import {
 import { BulkLedger, MAY_HAVE_BEEN_APPLIED } from "../src/bulk/ledger.ts";
 import { RetryQueue } from "../src/bulk/retry-queue.ts";
 import { openSource } from "../src/bulk/source.ts";
-import { BulkAccountingError } from "../src/core/errors.ts";
+import { BulkAccountingError, ConfigurationError } from "../src/core/errors.ts";
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -109,8 +109,8 @@ describe("chunker", () => {
     expect(builder.bytes).toBe(10);
     expect(builder.full).toBe(true);
     expect(builder.fits(0)).toBe(false);
-    expect(() => normalizeLimits({ chunkSize: 0 })).toThrow(RangeError);
-    expect(() => normalizeLimits({ maxChunkBytes: Number.NaN })).toThrow(RangeError);
+    expect(() => normalizeLimits({ chunkSize: 0 })).toThrow(ConfigurationError);
+    expect(() => normalizeLimits({ maxChunkBytes: Number.NaN })).toThrow(ConfigurationError);
     expect(normalizeLimits()).toEqual({ chunkSize: 500, maxChunkBytes: 1024 * 1024 });
   });
 });

@@ -46,6 +46,8 @@ it("exports exactly the documented runtime names", () => {
     "createVbapiClient",
     "entities",
     "entityNames",
+    "memoryTokenCache",
+    "passwordLogin",
     "pathParamValidators",
     "recordValidators",
     "upsertAll",

@@ -2,7 +2,12 @@
 // number of concurrent callers (and, with a shared cache that can lock, once for any number of
 // processes), caches the ID token until a margin before its expiry, renews ahead of time
 // without blocking callers that still hold a valid token, and renews once after a 401.
-import { apiErrorFromAnswer, ConfigurationError, ConnectionError, VbapiError } from "../core/errors.ts";
+import {
+  apiErrorFromAnswer,
+  ConfigurationError,
+  ConnectionError,
+  VbapiError,
+} from "../core/errors.ts";
 import { parseRetryAfter } from "../core/retry.ts";
 import { redact } from "../internal/redact.ts";
 import { isHeaderSafe } from "../internal/tokens.ts";
@@ -94,7 +99,8 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
     const v = value ?? env(envName);
     if (v === undefined || v === "") return fail(`${name} is missing (or env ${envName})`);
     if (typeof v !== "string") return fail(`${name} must be a string`);
-    if (name !== "password" && !isHeaderSafe(v)) fail(`${name} holds characters a header cannot carry`);
+    if (name !== "password" && !isHeaderSafe(v))
+      fail(`${name} holds characters a header cannot carry`);
     return v;
   };
   const username = field("username", options.username, "VBAPI_USERNAME");
@@ -117,9 +123,9 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
   const scrub = (text: string) => redact(text, secrets);
   const url = `${baseUrl}/user-authentication`;
   // One cache entry per login identity; the key is a hash, never the credentials.
-  const cacheKey = sha256(`${baseUrl}\n${apiKey}\n${username}\n${clientId}\n${clientCode}\n${database}`).then(
-    (hash) => `login:${hash}`,
-  );
+  const cacheKey = sha256(
+    `${baseUrl}\n${apiKey}\n${username}\n${clientId}\n${clientCode}\n${database}`,
+  ).then((hash) => `login:${hash}`);
 
   let current: StoredToken | undefined;
   let inFlight: Promise<StoredToken> | undefined;
@@ -166,8 +172,8 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
       }
       let idToken: unknown;
       try {
-        idToken = (JSON.parse(text) as { data?: { authenticationResult?: { idToken?: unknown } } }).data
-          ?.authenticationResult?.idToken;
+        idToken = (JSON.parse(text) as { data?: { authenticationResult?: { idToken?: unknown } } })
+          .data?.authenticationResult?.idToken;
       } catch {}
       if (typeof idToken !== "string" || idToken === "" || !isHeaderSafe(idToken)) {
         throw new VbapiError(
@@ -184,14 +190,20 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
       const key = await cacheKey;
       const fromCacheOrLogin = async () => {
         const cached = await cache.get(key);
-        if (cached && cached.expiresAt - renewBeforeMs > Date.now() && cached.token !== current?.token) {
+        if (
+          cached &&
+          cached.expiresAt - renewBeforeMs > Date.now() &&
+          cached.token !== current?.token
+        ) {
           return cached;
         }
         const fresh = await requestToken();
         await cache.set(key, fresh);
         return fresh;
       };
-      const token = cache.withLock ? await cache.withLock(key, LOCK_TTL_MS, fromCacheOrLogin) : await fromCacheOrLogin();
+      const token = cache.withLock
+        ? await cache.withLock(key, LOCK_TTL_MS, fromCacheOrLogin)
+        : await fromCacheOrLogin();
       current = token;
       return token;
     })().finally(() => {
@@ -225,4 +237,3 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
   Object.defineProperty(provider, "secrets", { value: Object.freeze([...secrets]) });
   return provider;
 }
-

@@ -7,6 +7,7 @@
  * target, not a server limit (VBA publishes none), and the server is the judge of whether
  * it accepts the record.
  */
+import { ConfigurationError } from "../core/errors.ts";
 import { type BulkInput, openSource } from "./source.ts";
 
 /** Limits of one chunk. */
@@ -50,15 +51,15 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-/** Checks and normalizes chunk limits; throws a `RangeError` on nonsense values. */
+/** Checks and normalizes chunk limits; throws a `ConfigurationError` on nonsense values. */
 export function normalizeLimits(limits: Partial<ChunkLimits> = {}): ChunkLimits {
   const chunkSize = limits.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const maxChunkBytes = limits.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
-    throw new RangeError("chunkSize must be an integer >= 1");
+    throw new ConfigurationError("upsertAll: chunkSize must be an integer >= 1");
   }
   if (!Number.isFinite(maxChunkBytes) || maxChunkBytes < 3) {
-    throw new RangeError("maxChunkBytes must be a number >= 3");
+    throw new ConfigurationError("upsertAll: maxChunkBytes must be a number >= 3");
   }
   return { chunkSize, maxChunkBytes };
 }

@@ -6,17 +6,17 @@
  * The engine knows nothing about HTTP or entities; `upsertAll` (upsert-all.ts) wires it to a
  * client. That keeps it testable against an in-memory fake as well as the reference server.
  */
-import { BulkCallbackError, BulkInputError } from "../core/errors.ts";
+import { BulkCallbackError, BulkInputError, ConfigurationError } from "../core/errors.ts";
 import { shouldRetryRecord } from "../core/retry.ts";
 import { clip } from "../internal/redact.ts";
 import type { BatchResult, BulkProgress, BulkReport } from "../types.ts";
 import { ChunkBuilder, type ChunkLimits, normalizeLimits, utf8Length } from "./chunker.ts";
+import { Concurrency } from "./concurrency.ts";
 import { Intake, LATER } from "./intake.ts";
 import { BulkLedger, type RunStats } from "./ledger.ts";
 import {
   type BulkDriver,
   type BulkOptions,
-  DEFAULT_CONCURRENCY,
   DEFAULT_LINGER_MS,
   DEFAULT_MAX_RECORD_RETRIES,
   DEFAULT_RECORD_RETRY_DELAY_MS,
@@ -40,13 +40,19 @@ interface Pending<R> {
   keyId: string;
   /** Already re-queued once after a whole-request failure. */
   requeuedWhole: boolean;
+  /** Sends that were halves of a batch rejected as a whole (they do not count as retries). */
+  bisects: number;
 }
+
+/** Whole-batch statuses that may be caused by one record: the batch is split to find it. */
+const BISECT_STATUSES = new Set([400, 413]);
 
 const SKIPPED: unique symbol = Symbol("skipped");
 
 function positiveInt(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min)
-    throw new RangeError(`${name} must be an integer >= ${min}`);
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigurationError(`upsertAll: ${name} must be an integer >= ${min}`);
+  }
   return value;
 }
 
@@ -61,12 +67,13 @@ export async function runBulk<R, K>(
 
 class BulkRun<R, K> {
   private readonly limits: ChunkLimits;
-  private readonly concurrency: number;
+  private readonly flow: Concurrency;
+  /** Chunks formed by splitting a batch the server rejected as a whole, sent as they are. */
+  private readonly halves: Pending<R>[][] = [];
   private readonly maxRecordRetries: number;
   private readonly retryDelayMs: number;
   private readonly lingerMs: number;
   private readonly signal: AbortSignal | undefined;
-  private readonly capacity: number;
   private readonly intake: Intake<R>;
   private readonly ledger: BulkLedger<K>;
   private readonly retryQueue = new RetryQueue<Pending<R>>();
@@ -99,7 +106,12 @@ class BulkRun<R, K> {
   ) {
     this.ledger = new BulkLedger<K>({ onRecord: options.onRecord, report: options.report });
     this.limits = normalizeLimits(options);
-    this.concurrency = positiveInt("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY, 1);
+    this.flow = new Concurrency(
+      options.concurrency === undefined
+        ? undefined
+        : positiveInt("concurrency", options.concurrency, 1),
+      () => driver.rate?.(),
+    );
     this.maxRecordRetries = positiveInt(
       "maxRecordRetries",
       options.maxRecordRetries ?? DEFAULT_MAX_RECORD_RETRIES,
@@ -108,7 +120,6 @@ class BulkRun<R, K> {
     this.retryDelayMs = Math.max(0, options.recordRetryDelayMs ?? DEFAULT_RECORD_RETRY_DELAY_MS);
     this.lingerMs = Math.max(0, options.lingerMs ?? DEFAULT_LINGER_MS);
     this.signal = options.signal;
-    this.capacity = this.limits.chunkSize * this.concurrency;
     this.intake = new Intake(input, options.signal);
     this.progress = new ProgressThrottle(
       options.onProgress,
@@ -201,11 +212,11 @@ class BulkRun<R, K> {
   private async loop(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
-      if (this.inFlightChunks >= this.concurrency) {
+      if (this.inFlightChunks >= this.flow.limit) {
         await this.wait();
         continue;
       }
-      const chunk = await this.buildChunk();
+      const chunk = this.halves.shift() ?? (await this.buildChunk());
       if (this.stopped) {
         // Not sent: back to the queue so the final sweep accounts for them.
         for (const pending of chunk) this.retryQueue.push(pending);
@@ -271,6 +282,7 @@ class BulkRun<R, K> {
       json: prepared.json,
       keyId: this.driver.keyIdOf(key),
       requeuedWhole: false,
+      bisects: 0,
     };
   }
 
@@ -306,7 +318,8 @@ class BulkRun<R, K> {
       return true;
     });
     while (!builder.full && !this.stopped) {
-      if (this.carry === undefined && this.unfinishedRecords(builder.size) >= this.capacity) break;
+      const capacity = this.limits.chunkSize * this.flow.limit;
+      if (this.carry === undefined && this.unfinishedRecords(builder.size) >= capacity) break;
       const pending =
         this.carry ?? (await this.pull(this.readDeadline(builder.size, chunkStarted)));
       if (pending === undefined) break;
@@ -330,13 +343,14 @@ class BulkRun<R, K> {
       records[i] = pending.record;
       parts[i] = pending.json;
     }
+    const started = Date.now();
     const task = this.driver
       .send(records, `[${parts.join(",")}]`, this.signal, this.stats)
-      .then((outcome) =>
-        outcome.ok
-          ? this.settle(chunk, outcome.result, outcome.mayHaveBeenApplied)
-          : this.fail(chunk, outcome.failure),
-      )
+      .then((outcome) => {
+        if (outcome.ok || outcome.failure.status !== 0) this.flow.observe(Date.now() - started);
+        if (outcome.ok) this.settle(chunk, outcome.result, outcome.mayHaveBeenApplied);
+        else this.fail(chunk, outcome.failure);
+      })
       .finally(() => {
         this.inFlightChunks--;
         this.inFlightRecords -= chunk.length;
@@ -360,11 +374,21 @@ class BulkRun<R, K> {
   }
 
   private canRetry(pending: Pending<R>): boolean {
-    return this.ledger.attemptsOf(pending.index) <= this.maxRecordRetries && !this.stopped;
+    const retries = this.ledger.attemptsOf(pending.index) - pending.bisects;
+    return retries <= this.maxRecordRetries && !this.stopped;
+  }
+
+  /** Halves the chunk size for the rest of the run (after a 413 or a timeout). */
+  private shrinkChunks(): void {
+    this.limits.chunkSize = Math.max(1, Math.floor(this.limits.chunkSize / 2));
   }
 
   private settle(chunk: Pending<R>[], result: BatchResult<unknown>, mayHaveBeenApplied: boolean) {
     if (result.activityId) this.activityIds.push(result.activityId);
+    if (result.items.some((item) => item.status === 429)) {
+      this.driver.onRecordsRateLimited?.();
+      this.flow.backOff(this.inFlightChunks);
+    }
     const byIndex = new Map<number, BatchResult<unknown>["items"][number]>();
     for (const item of result.items) if (!byIndex.has(item.index)) byIndex.set(item.index, item);
     chunk.forEach((pending, position) => {
@@ -393,6 +417,20 @@ class BulkRun<R, K> {
 
   private fail(chunk: Pending<R>[], failure: RequestFailure): void {
     if (failure.activityId) this.activityIds.push(failure.activityId);
+    if (failure.timedOut || failure.status === 429) this.flow.backOff(this.inFlightChunks);
+    if (failure.timedOut || failure.status === 413) this.shrinkChunks();
+    if (BISECT_STATUSES.has(failure.status) && chunk.length > 1 && !this.stopped) {
+      // One record may have made the server refuse the whole batch: split it to find out,
+      // so the others go through. The halves do not count as retries.
+      const middle = Math.ceil(chunk.length / 2);
+      for (const pending of chunk) {
+        pending.bisects++;
+        this.ledger.note(pending.index, failure.status, clip(failure.message));
+      }
+      this.halves.push(chunk.slice(0, middle), chunk.slice(middle));
+      this.recordResends += chunk.length;
+      return;
+    }
     if (failure.fatal && this.stopReason === undefined) {
       this.stopReason = `not sent: the run stopped after ${failure.status ? `HTTP ${failure.status}` : "an error"} (${clip(failure.message)})`;
     }
@@ -429,7 +467,11 @@ class BulkRun<R, K> {
           : this.ledger.callbackError !== undefined
             ? "not sent: the onRecord callback failed"
             : undefined));
-    const leftovers = [...this.retryQueue.drain(), ...(this.carry ? [this.carry] : [])];
+    const leftovers = [
+      ...this.retryQueue.drain(),
+      ...this.halves.splice(0).flat(),
+      ...(this.carry ? [this.carry] : []),
+    ];
     this.carry = undefined;
     leftovers.sort((a, b) => a.index - b.index);
     for (const pending of leftovers) {

@@ -15,6 +15,8 @@ export interface RequestFailure {
   fatal: boolean;
   /** The run's own abort signal ended the request. */
   aborted: boolean;
+  /** The request timed out (the chunk size and the concurrency shrink after one). */
+  timedOut?: boolean;
   /** VBA's activity id, when the failed answer carried one. */
   activityId?: string | undefined;
 }
@@ -61,6 +63,10 @@ export interface BulkDriver<R, K> {
     signal: AbortSignal | undefined,
     stats: DriverStats,
   ): Promise<SendOutcome>;
+  /** The rate limit in requests per second, when known (sizes the adaptive concurrency). */
+  rate?(): number | undefined;
+  /** An answer reported records as 429: pause the shared rate limiter like a whole-request 429. */
+  onRecordsRateLimited?(): void;
 }
 
 /** Tuning and hooks of a bulk run (all optional). */
@@ -72,7 +78,11 @@ export interface BulkOptions<K = Record<string, unknown>> {
    * alone exceeds it is sent in a request of its own (the limit is a grouping target).
    */
   maxChunkBytes?: number;
-  /** Requests in flight at once. Default 4. The client's shared rate limiter still applies. */
+  /**
+   * Requests in flight at once. Default: adaptive, from the rate limit × the measured round
+   * trip (Little's law), between 1 and 16, halved for a while after a timeout or a 429. A number
+   * fixes it. The client's shared rate limiter sets the rate either way.
+   */
   concurrency?: number;
   /**
    * How many times a record may be re-sent after a retryable per-record status (429, 5xx, or
@@ -116,7 +126,7 @@ export interface BulkOptions<K = Record<string, unknown>> {
   report?: "items" | "totals";
 }
 
-/** Default {@link BulkOptions.concurrency}. */
+/** Concurrency of a run before its first round trip is measured (then it adapts). */
 export const DEFAULT_CONCURRENCY = 4;
 /** Default {@link BulkOptions.maxRecordRetries}. */
 export const DEFAULT_MAX_RECORD_RETRIES = 3;

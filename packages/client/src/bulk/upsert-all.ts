@@ -10,6 +10,7 @@ import {
   NoResponseError,
   RequestSetupError,
   ResponseParseError,
+  TimeoutError,
   TokenProviderError,
   ValidationError,
   VbapiError,
@@ -72,6 +73,7 @@ function requestFailure(
   if (error instanceof RequestSetupError || error instanceof ConfigurationError) {
     return { ...base, message, fatal: true };
   }
+  if (error instanceof TimeoutError) return { ...base, message, retryable: true, timedOut: true };
   if (error instanceof TokenProviderError || error instanceof NoResponseError) {
     return { ...base, message, retryable: true };
   }
@@ -107,6 +109,14 @@ function clientDriver<E extends EntityName>(
   const { signal } = options;
   const context = contextOf(client);
   return {
+    rate() {
+      const rate = (context?.limiter as { requestsPerSecond?: unknown } | undefined)
+        ?.requestsPerSecond;
+      return typeof rate === "number" ? rate : undefined;
+    },
+    onRecordsRateLimited() {
+      context?.limiter.backOff(undefined, context.maxRetryAfterMs);
+    },
     keyOf: (record) => keyOf<EntityKey<E>>(record, def.keys),
     keyIdOf: (key) => keyIdOf(key as Record<string, unknown>, def.keys),
     prepare(record) {

@@ -1,5 +1,6 @@
 // createVbapiClient: the configured client, its raw openapi-fetch client and the single-batch call.
 import createClient, { type Client } from "openapi-fetch";
+import { passwordLogin } from "../auth/login.ts";
 import {
   type EntityKey,
   type EntityName,
@@ -14,11 +15,10 @@ import { toBatchResult } from "../internal/results.ts";
 import { TokenSource } from "../internal/tokens.ts";
 import { type RequestOptions, Transport } from "../internal/transport.ts";
 import type { BatchItem, BatchResult } from "../types.ts";
-import { passwordLogin } from "../auth/login.ts";
 import {
   checkCredentials,
-  env,
   checkTimeout,
+  env,
   type ResolvedConfig,
   resolveConfig,
   type VbapiClientOptions,
@@ -148,7 +148,8 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
   const config = resolveConfig(options);
   loginFromEnv(config);
   const tokensSeen = new Set<string>();
-  const providerSecrets = (config.token as { secrets?: readonly string[] } | undefined)?.secrets ?? [];
+  const providerSecrets =
+    (config.token as { secrets?: readonly string[] } | undefined)?.secrets ?? [];
   const secrets = () => [
     config.apiKey,
     typeof config.token === "string" ? config.token : undefined,
@@ -226,6 +227,8 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
   const bulk: BulkContext = {
     batch: ctx,
     checkCredentials: () => checkCredentials(config),
+    limiter,
+    maxRetryAfterMs: config.backoff.maxRetryAfterMs,
   };
   registerContext(client, bulk);
   return client;

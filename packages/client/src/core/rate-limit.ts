@@ -1,4 +1,5 @@
 // ONE token bucket per client, shared by every request it makes (single batches and bulk runs).
+import { ConfigurationError } from "./errors.ts";
 // A 429 pauses the whole bucket, so concurrent requests back off together.
 
 export interface RateLimitOptions {
@@ -76,7 +77,7 @@ export class RateLimiter implements Limiter {
         ? { requestsPerSecond: Number.POSITIVE_INFINITY, burst: Number.POSITIVE_INFINITY }
         : options;
     if (!(o.requestsPerSecond > 0) || !(o.burst >= 1)) {
-      throw new RangeError("rateLimit needs requestsPerSecond > 0 and burst >= 1");
+      throw new ConfigurationError("rateLimit needs requestsPerSecond > 0 and burst >= 1");
     }
     this.requestsPerSecond = o.requestsPerSecond;
     this.burst = o.burst;
