@@ -6,8 +6,13 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { createRequire } from "node:module";
 import { dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import {
+  ChangesetError,
+  changesetFile,
+  changesetsReleasing,
+  readChangesets,
+} from "@vbapi-sdk/tool-changeset-check/changesets";
 import { parse } from "yaml";
-import { majorChangesets, readChangesets } from "./changesets.ts";
 import { diffSpecs } from "./diff.ts";
 import { renderReport } from "./report.ts";
 
@@ -92,9 +97,17 @@ try {
 let verdict = "";
 let failed = false;
 if (breaking) {
-  const majors = majorChangesets(readChangesets(resolve(String(values.changesets))), PACKAGE);
+  let majors: string[];
+  try {
+    const pending = readChangesets(resolve(String(values.changesets)));
+    majors = changesetsReleasing(pending, PACKAGE, "major").map(changesetFile);
+  } catch (e) {
+    if (!(e instanceof ChangesetError)) throw e;
+    console.error(`spec-diff: ${e.message}`);
+    process.exit(2);
+  }
   if (majors.length) {
-    verdict = `**Gate passed:** ${breaking} breaking change(s), released as a major by ${majors.map((f) => `\`.changeset/${f}\``).join(", ")}.`;
+    verdict = `**Gate passed:** ${breaking} breaking change(s), released as a major by ${majors.map((f) => `\`${f}\``).join(", ")}.`;
   } else {
     failed = true;
     verdict =
