@@ -30,6 +30,13 @@ export interface SchemaContext extends DiffContext {
   inProgress: Set<string>;
 }
 
+/** A fresh schema comparison rooted at `where`. */
+export const schemaContext = (
+  ctx: DiffContext,
+  direction: Direction,
+  where: string,
+): SchemaContext => ({ ...ctx, direction, where, inProgress: new Set() });
+
 export const DOC_KEYS = new Set([
   "description",
   "summary",

@@ -10,6 +10,7 @@ import {
   emit,
   type Severity,
   same,
+  schemaContext,
 } from "./context.ts";
 import { compareOperations } from "./operations.ts";
 import { deref, type Obj, reachableSchemas } from "./refs.ts";
@@ -32,13 +33,7 @@ function compareSchemaComponents(ctx: DiffContext): void {
     // Schemas used by operations are compared there, with the operation in the location. The
     // others (exported as types by the generated client) are compared as a reader would.
     else if (!reached.has(name)) {
-      const schemaCtx = {
-        ...ctx,
-        direction: "response" as const,
-        where,
-        inProgress: new Set<string>(),
-      };
-      compareSchema(schemaCtx, schemasBefore[name], schemasAfter[name]);
+      compareSchema(schemaContext(ctx, "response", where), schemasBefore[name], schemasAfter[name]);
     }
   }
   for (const name of Object.keys(schemasAfter)) {

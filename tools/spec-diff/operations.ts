@@ -11,6 +11,7 @@ import {
   extensionKeys,
   list,
   same,
+  schemaContext,
 } from "./context.ts";
 import { deref, type Obj } from "./refs.ts";
 import { compareSchema } from "./schema-rules.ts";
@@ -77,8 +78,7 @@ function compareContent(
   for (const media of Object.keys(before).filter((m) => m in after)) {
     const mediaBefore = deref(ctx.beforeDoc, before[media]).node;
     const mediaAfter = deref(ctx.afterDoc, after[media]).node;
-    const schemaCtx = { ...ctx, direction, where, inProgress: new Set<string>() };
-    compareSchema(schemaCtx, mediaBefore.schema, mediaAfter.schema);
+    compareSchema(schemaContext(ctx, direction, where), mediaBefore.schema, mediaAfter.schema);
     compareDocs(ctx, mediaBefore, mediaAfter, where, ["example", "examples"]);
   }
 }
@@ -107,13 +107,7 @@ function compareParameters(ctx: DiffContext, before: Operation, after: Operation
       const message = now.deprecated ? "deprecated" : "no longer deprecated";
       emit(ctx, "non-breaking", at, message, "deprecated");
     }
-    const schemaCtx = {
-      ...ctx,
-      direction: "request" as const,
-      where: at,
-      inProgress: new Set<string>(),
-    };
-    compareSchema(schemaCtx, old.schema, now.schema);
+    compareSchema(schemaContext(ctx, "request", at), old.schema, now.schema);
     if (old.content || now.content) compareContent(ctx, old.content, now.content, at, "request");
     const docKeys = ["description", "example", "examples", ...extensionKeys(old, now)];
     compareDocs(ctx, old, now, at, docKeys);
@@ -161,13 +155,7 @@ function compareResponseHeaders(ctx: DiffContext, before: Obj, after: Obj, where
     }
     const headerBefore = deref(ctx.beforeDoc, headersBefore[name]).node;
     const headerAfter = deref(ctx.afterDoc, headersAfter[name]).node;
-    const schemaCtx = {
-      ...ctx,
-      direction: "response" as const,
-      where: at,
-      inProgress: new Set<string>(),
-    };
-    compareSchema(schemaCtx, headerBefore.schema, headerAfter.schema);
+    compareSchema(schemaContext(ctx, "response", at), headerBefore.schema, headerAfter.schema);
   }
   for (const name of Object.keys(headersAfter)) {
     if (!(name in headersBefore))
