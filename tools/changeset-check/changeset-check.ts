@@ -2,6 +2,7 @@
 // the last release and no pending changeset in .changeset/ names it. See check.ts for the rules.
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ChangesetError, changesetFile } from "./changesets.ts";
 import { CheckError, check } from "./check.ts";
 
 const USAGE = `Usage: changeset-check [--base REF] [--cwd DIR]
@@ -40,7 +41,7 @@ try {
   if (!r.missing.length) {
     const by = r.acknowledgedBy.length
       ? `acknowledged without a release by ${r.acknowledgedBy.join(", ")}`
-      : `covered by ${r.changesets.map((c) => c.file).join(", ")}`;
+      : `covered by ${r.changesets.map(changesetFile).join(", ")}`;
     console.log(
       `changeset-check: ${[...r.touched.keys()].sort().join(", ")} changed ${since}, ${by}`,
     );
@@ -59,7 +60,7 @@ try {
   console.error(lines.join("\n"));
   process.exit(1);
 } catch (e) {
-  if (!(e instanceof CheckError)) throw e;
+  if (!(e instanceof CheckError || e instanceof ChangesetError)) throw e;
   console.error(`changeset-check: ${e.message}`);
   process.exit(2);
 }

@@ -7,6 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type Changeset, changesetFile, readChangesets } from "./changesets.ts";
 
 /** Changes under these folders of the repository root belong to a package without living in it. */
 export const SPEC_DIRS: Record<string, string> = { "openapi/": "@vbapi-sdk/openapi" };
@@ -139,29 +140,6 @@ export function touchedPackages(cwd: string, base: Base, files: string[]): Map<s
   return touched;
 }
 
-export interface Changeset {
-  file: string;
-  packages: string[];
-}
-const RELEASE = /^\s*(["']?)([^"':\s]+)\1\s*:\s*(["']?)(major|minor|patch|none)\3\s*$/;
-/** Pending changesets in .changeset/ (working tree), with the packages each one releases. */
-export function pendingChangesets(cwd: string): Changeset[] {
-  const dir = join(cwd, ".changeset");
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".md") && f.toLowerCase() !== "readme.md")
-    .sort()
-    .map((file) => {
-      const lines = readFileSync(join(dir, file), "utf8")
-        .replace(/^\uFEFF/, "")
-        .split(/\r?\n/);
-      const end = lines.findIndex((l, i) => i > 0 && l.trim() === "---");
-      const front = lines[0]?.trim() === "---" && end > 0 ? lines.slice(1, end) : [];
-      const packages = front.map((l) => RELEASE.exec(l)?.[2]).filter((p): p is string => !!p);
-      return { file: `.changeset/${file}`, packages };
-    });
-}
-
 export interface Result {
   base: Base;
   touched: Map<string, string[]>;
@@ -175,9 +153,9 @@ export interface Result {
 export function check(cwd: string, ref?: string): Result {
   const base = resolveBase(cwd, ref);
   const touched = touchedPackages(cwd, base, changedFiles(cwd, base));
-  const changesets = pendingChangesets(cwd);
-  const acknowledgedBy = changesets.filter((c) => c.packages.length === 0).map((c) => c.file);
-  const covered = new Set(changesets.flatMap((c) => c.packages));
+  const changesets = readChangesets(join(cwd, ".changeset"));
+  const acknowledgedBy = changesets.filter((c) => c.releases.length === 0).map(changesetFile);
+  const covered = new Set(changesets.flatMap((c) => c.releases.map((r) => r.name)));
   const missing = acknowledgedBy.length
     ? []
     : [...touched.keys()].filter((p) => !covered.has(p)).sort();

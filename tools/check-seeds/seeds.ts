@@ -1,11 +1,15 @@
 // Parses VBA's endpoint descriptions (the seed files) into a small structure.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
 export interface SeedField {
   /** dotted path, e.g. `data.id.key` */
   path: string;
   /** JSON Schema types, sorted; `any` stands for "no type constraint" */
   types: string[];
   required: boolean;
-  description: string;
+  /** VBA's words about the field; left out of the committed facts (nothing compares it). */
+  description?: string;
 }
 
 export interface SeedEndpoint {
@@ -70,4 +74,25 @@ export function parseSeed(text: string, file: string): SeedEndpoint {
     responseMediaType: mediaType(responseKey),
     responseFields: parseFields(sections.get(responseKey) ?? "", file),
   };
+}
+
+/** The facts the comparison uses: a seed without its descriptions (see test/fixtures/README.md). */
+export function seedFacts(seed: SeedEndpoint): SeedEndpoint {
+  const facts = (fields: SeedField[]) =>
+    fields.map(({ path, types, required }) => ({ path, types, required }));
+  return {
+    ...seed,
+    headers: facts(seed.headers),
+    pathParams: facts(seed.pathParams),
+    requestFields: facts(seed.requestFields),
+    responseFields: facts(seed.responseFields),
+  };
+}
+
+/** Reads and parses every `.txt` seed of a folder, in file-name order. */
+export function readSeeds(dir: string): SeedEndpoint[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".txt"))
+    .sort()
+    .map((f) => parseSeed(readFileSync(join(dir, f), "utf8"), f));
 }

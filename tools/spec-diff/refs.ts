@@ -1,68 +1,47 @@
-// Internal $ref handling for bundled OpenAPI 3.1 documents ("#/components/…" pointers only).
+// How spec-diff reads schemas: references resolved by @vbapi-sdk/tool-spec-model, with the two
+// rules a comparison needs on top. Keywords next to a $ref (allowed in 3.1, e.g. a description)
+// win over the target's, and boolean schemas become objects: true → {}, false → { not: {} }.
+import {
+  followRefs,
+  isObject,
+  type Json,
+  type JsonObject,
+  pointerTokens,
+  resolvePointer,
+} from "@vbapi-sdk/tool-spec-model";
 
-export type Obj = Record<string, unknown>;
+/** A schema or other OpenAPI object, as spec-diff walks it. */
+export type Obj = JsonObject;
 
-export const isObj = (x: unknown): x is Obj =>
-  typeof x === "object" && x !== null && !Array.isArray(x);
-
-/** The value at a local JSON pointer ("#/components/schemas/Tolerance"), or undefined. */
-export function resolvePointer(doc: unknown, ref: string): unknown {
-  if (!ref.startsWith("#"))
-    throw new Error(`external $ref ${ref} is not supported: bundle the spec first`);
-  let node: unknown = doc;
-  for (const raw of ref.slice(1).split("/").slice(1)) {
-    const key = decodeURIComponent(raw).replace(/~1/g, "/").replace(/~0/g, "~");
-    if (Array.isArray(node)) node = node[Number(key)];
-    else if (isObj(node)) node = node[key];
-    else return undefined;
-  }
-  return node;
-}
-
-/**
- * Follows a chain of $refs. Keywords next to a $ref (allowed in 3.1, e.g. a description) win over
- * the target's. Boolean schemas become objects: true → {}, false → { not: {} }.
- * `refs` lists the pointers followed, for cycle detection.
- */
-export function deref(doc: unknown, node: unknown): { node: Obj; refs: string[] } {
-  const refs: string[] = [];
-  let siblings: Obj = {};
-  let current: unknown = node;
-  while (isObj(current) && typeof current.$ref === "string") {
-    const ref = current.$ref;
-    if (refs.includes(ref)) throw new Error(`$ref cycle without a schema: ${refs.join(" → ")}`);
-    refs.push(ref);
-    const { $ref: _, ...rest } = current;
-    siblings = { ...rest, ...siblings };
-    current = resolvePointer(doc, ref);
-    if (current === undefined) throw new Error(`unresolved $ref ${ref}`);
-  }
-  if (current === true || current === undefined) current = {};
-  if (current === false) current = { not: {} };
-  if (!isObj(current)) throw new Error(`expected an object, got ${JSON.stringify(current)}`);
-  return { node: { ...current, ...siblings }, refs };
+/** The object a value (or its chain of $refs) stands for, and the pointers followed to get there. */
+export function deref(doc: Obj, node: unknown): { node: Obj; refs: string[] } {
+  const { value, refs, siblings } = followRefs(doc, node as Json | undefined);
+  let target = value;
+  if (target === true || target === undefined) target = {};
+  if (target === false) target = { not: {} };
+  if (!isObject(target)) throw new Error(`expected an object, got ${JSON.stringify(target)}`);
+  return { node: { ...target, ...siblings }, refs };
 }
 
 /** Names of the component schemas reachable from `paths` (directly or through other components). */
 export function reachableSchemas(doc: Obj): Set<string> {
   const seen = new Set<string>();
   const walk = (node: unknown): void => {
-    if (Array.isArray(node)) for (const v of node) walk(v);
-    else if (isObj(node)) {
+    if (Array.isArray(node)) for (const item of node) walk(item);
+    else if (isObject(node)) {
       if (typeof node.$ref === "string" && node.$ref.startsWith("#") && !seen.has(node.$ref)) {
         seen.add(node.$ref);
         walk(resolvePointer(doc, node.$ref));
       }
-      for (const v of Object.values(node)) walk(v);
+      for (const child of Object.values(node)) walk(child);
     }
   };
   walk(doc.paths);
-  const prefix = "#/components/schemas/";
-  return new Set(
-    [...seen]
-      .filter((r) => r.startsWith(prefix))
-      .map((r) =>
-        decodeURIComponent(r.slice(prefix.length)).replace(/~1/g, "/").replace(/~0/g, "~"),
-      ),
-  );
+  const names = new Set<string>();
+  for (const ref of seen) {
+    const [kind, group, name, ...rest] = pointerTokens(ref);
+    if (kind === "components" && group === "schemas" && name !== undefined && !rest.length)
+      names.add(name);
+  }
+  return names;
 }

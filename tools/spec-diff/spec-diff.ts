@@ -6,9 +6,14 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { createRequire } from "node:module";
 import { dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import {
+  ChangesetError,
+  changesetFile,
+  changesetsReleasing,
+  readChangesets,
+} from "@vbapi-sdk/tool-changeset-check/changesets";
 import { parse } from "yaml";
 import { CHANGESET_FILE, renderChangeset } from "./changelog.ts";
-import { majorChangesets, readChangesets } from "./changesets.ts";
 import { diffSpecs } from "./diff.ts";
 import { renderReport } from "./report.ts";
 
@@ -120,9 +125,17 @@ if (values.changeset) {
 let verdict = "";
 let failed = false;
 if (breaking) {
-  const majors = majorChangesets(readChangesets(resolve(String(values.changesets))), PACKAGE);
+  let majors: string[];
+  try {
+    const pending = readChangesets(resolve(String(values.changesets)));
+    majors = changesetsReleasing(pending, PACKAGE, "major").map(changesetFile);
+  } catch (e) {
+    if (!(e instanceof ChangesetError)) throw e;
+    console.error(`spec-diff: ${e.message}`);
+    process.exit(2);
+  }
   if (majors.length) {
-    verdict = `**Gate passed:** ${breaking} breaking change(s), released as a major by ${majors.map((f) => `\`.changeset/${f}\``).join(", ")}.`;
+    verdict = `**Gate passed:** ${breaking} breaking change(s), released as a major by ${majors.map((f) => `\`${f}\``).join(", ")}.`;
   } else {
     failed = true;
     verdict =

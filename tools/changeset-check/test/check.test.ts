@@ -4,7 +4,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { check, pendingChangesets } from "../check.ts";
+import { readChangesets } from "../changesets.ts";
+import { check } from "../check.ts";
 
 const cli = resolve(import.meta.dirname, "../changeset-check.ts");
 const tsx = createRequire(import.meta.url).resolve("tsx/cli");
@@ -79,10 +80,14 @@ describe("before the first release (no tag)", () => {
     changeset("initial-release.md", "@vbapi-sdk/openapi", "@vbapi-sdk/client");
     commit("scaffold");
     expect(missing()).toEqual([]);
-    expect(pendingChangesets(repo)).toEqual([
+    expect(readChangesets(join(repo, ".changeset"))).toEqual([
       {
-        file: ".changeset/initial-release.md",
-        packages: ["@vbapi-sdk/openapi", "@vbapi-sdk/client"],
+        id: "initial-release",
+        summary: "A change.",
+        releases: [
+          { name: "@vbapi-sdk/openapi", type: "minor" },
+          { name: "@vbapi-sdk/client", type: "minor" },
+        ],
       },
     ]);
   });
@@ -215,6 +220,20 @@ describe("CLI", () => {
     );
     expect(outside.status).toBe(2);
     expect(outside.stderr).toContain("is not a git work tree");
+  });
+
+  it("exits 2 naming a changeset that changesets cannot parse (it acknowledges nothing)", () => {
+    commit("release");
+    git("tag", "v1.0.0");
+    write("packages/client/src/index.ts", "export const a = 2;\n");
+    write(".changeset/no-frontmatter.md", "Fixed a bug, forgot the frontmatter.\n");
+    const r = run();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "changeset-check: .changeset/no-frontmatter.md: could not parse changeset - missing or invalid frontmatter.",
+    );
+    write(".changeset/no-frontmatter.md", '---\n"@vbapi-sdk/client": huge\n---\n\nText.\n');
+    expect(run().stderr).toContain('invalid version type "huge" for package "@vbapi-sdk/client"');
   });
 
   it("refuses to guess in a shallow clone without tags", () => {

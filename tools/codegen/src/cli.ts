@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+// The CLI behind the `vbapi-codegen` command (bin/vbapi-codegen.mjs runs it through tsx).
 // Usage: vbapi-codegen --spec FILE --out DIR [--check]
 // --check regenerates in memory and fails when the files in DIR are stale.
 import { existsSync } from "node:fs";
@@ -19,7 +19,15 @@ if (!values.spec || !values.out) {
   process.exit(2);
 }
 const out = resolve(values.out);
-const files = await generate(resolve(values.spec));
+let files: Map<string, string>;
+try {
+  files = await generate(resolve(values.spec));
+} catch (e) {
+  // A spec the generator cannot read: say what and where, without a stack trace.
+  const message = (e as Error).message;
+  console.error(message.startsWith("codegen:") ? message : `codegen: ${message}`);
+  process.exit(1);
+}
 if (values.check) {
   const stale: string[] = [];
   for (const [name, contents] of files) {

@@ -1,19 +1,19 @@
 // Emits the entity table: everything the client needs to know about each batch operation.
-import type { EntityInfo } from "./spec.ts";
+import type { BatchOperation } from "@vbapi-sdk/tool-spec-model";
 
 const q = (s: string) => JSON.stringify(s);
 
-export function emitEntities(entities: EntityInfo[], header: string): string {
+export function emitEntities(entities: BatchOperation[], header: string): string {
   const table = entities.map((e) => {
     const record = Object.entries(e.recordFieldForPathParam)
       .map(([param, field]) => `${q(param)}: ${q(field)}`)
       .join(", ");
     return [
-      `  ${e.name}: {`,
+      `  ${e.entity}: {`,
       `    operationId: ${q(e.operationId)},`,
       `    method: ${q(e.method)},`,
       `    path: ${q(e.path)},`,
-      `    pathParams: [${e.pathParams.map(q).join(", ")}],`,
+      `    pathParams: [${e.pathParams.map((p) => q(p.name)).join(", ")}],`,
       `    keys: [${e.keys.map(q).join(", ")}],`,
       `    recordFieldForPathParam: {${record ? ` ${record} ` : ""}},`,
       "  },",
@@ -21,8 +21,8 @@ export function emitEntities(entities: EntityInfo[], header: string): string {
   });
   const pathParamTypes = entities.map((e) =>
     e.pathParams.length === 0
-      ? `  ${e.name}: never;`
-      : `  ${e.name}: paths[${q(e.path)}][${q(e.method)}]["parameters"]["path"];`,
+      ? `  ${e.entity}: never;`
+      : `  ${e.entity}: paths[${q(e.path)}][${q(e.method)}]["parameters"]["path"];`,
   );
   return [
     header,
@@ -52,7 +52,7 @@ export function emitEntities(entities: EntityInfo[], header: string): string {
     "  [E in EntityName]: [EntityPathParamsMap[E]] extends [never] ? never : E;",
     "}[EntityName];",
     "/** The entity names, in a stable order. */",
-    `export const entityNames: readonly EntityName[] = [${entities.map((e) => q(e.name)).join(", ")}];`,
+    `export const entityNames: readonly EntityName[] = [${entities.map((e) => q(e.entity)).join(", ")}];`,
     "",
   ].join("\n");
 }

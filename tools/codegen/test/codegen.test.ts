@@ -1,5 +1,6 @@
+import { findBatchOperations } from "@vbapi-sdk/tool-spec-model";
 import { describe, expect, it } from "vitest";
-import { findEntities, generateFromSpec } from "../src/index.ts";
+import { generateFromSpec } from "../src/index.ts";
 
 function spec(widget: Record<string, unknown>, extraParams: unknown[] = []) {
   return {
@@ -49,13 +50,13 @@ const widget = () => ({
 
 describe("codegen", () => {
   it("finds entities with keys, path params and record bindings", () => {
-    const [e] = findEntities(spec(widget()) as never);
+    const [e] = findBatchOperations(spec(widget()) as never);
     expect(e).toMatchObject({
-      name: "Widget",
+      entity: "Widget",
       operationId: "updateBatchWidget",
       method: "put",
       path: "/owners/{ownerKey}/widgets-batch",
-      pathParams: ["ownerKey"],
+      pathParams: [{ name: "ownerKey" }],
       keys: ["owner_Key", "widget_Key"],
       recordFieldForPathParam: { ownerKey: "owner_Key" },
     });
@@ -67,6 +68,7 @@ describe("codegen", () => {
       'recordFieldForPathParam: { "ownerKey": "owner_Key" }',
     );
     expect(files.get("validators.ts")).toContain("must be at most 10 characters long");
+    expect(files.get("entities.ts")).toContain('pathParams: ["ownerKey"],');
     expect(files.get("schema.ts")).toContain("updateBatchWidget");
   });
 
@@ -108,4 +110,13 @@ describe("codegen", () => {
     w.required = ["owner_Key"];
     await expect(generateFromSpec(spec(w) as never)).rejects.toThrow(/widget_Key must be required/);
   });
+});
+
+it("fails when the spec has no batch operation at all", async () => {
+  const none = spec(widget());
+  delete (none.paths["/owners/{ownerKey}/widgets-batch"].put as { requestBody?: unknown })
+    .requestBody;
+  await expect(generateFromSpec(none as never)).rejects.toThrow(
+    "codegen: no batch operations found",
+  );
 });

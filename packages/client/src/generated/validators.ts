@@ -13,9 +13,18 @@ export interface ValidationIssue {
 }
 
 /** Checks one record; pushes every issue into `out` (when given) and returns whether it is valid. */
-export type RecordValidator = (record: unknown, index: number, out: ValidationIssue[] | null) => boolean;
+export type RecordValidator = (
+  record: unknown,
+  index: number,
+  out: ValidationIssue[] | null,
+) => boolean;
 
-function fail(out: ValidationIssue[] | null, index: number, path: string, message: string): false {
+function fail(
+  out: ValidationIssue[] | null,
+  index: number,
+  path: string,
+  message: string,
+): false {
   if (out !== null) out.push({ index, path, message });
   return false;
 }
@@ -53,8 +62,15 @@ function isDateTime(s: string): boolean {
   const hr = digits2(s, 11);
   const min = digits2(s, 14);
   const sec = digits2(s, 17);
-  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || hr < 0 || min < 0 || sec < 0) return false;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
+  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || hr < 0 || min < 0 || sec < 0)
+    return false;
+  if (
+    s.charCodeAt(4) !== 45 ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58
+  )
+    return false;
   if (sep !== 84 && sep !== 116 && sep !== 32) return false;
   const year = y1 * 100 + y2;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
