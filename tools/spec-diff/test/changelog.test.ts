@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bumpFor, CHANGESET_FILE, classify, MARKER, renderChangeset } from "../changelog.ts";
-import { parseChangeset } from "../changesets.ts";
+import parseChangeset from "@changesets/parse";
 import { diffSpecs } from "../diff.ts";
 
 const PKG = "@vbapi-sdk/openapi";
@@ -144,7 +144,7 @@ describe("renderChangeset", () => {
 
   it("is a changeset the gate reads as a major when a change breaks", () => {
     const text = renderChangeset(diffSpecs(spec(base, []), spec(base, ["group_ID"])), PKG) ?? "";
-    expect(parseChangeset(text)).toEqual({ [PKG]: "major" });
+    expect(parseChangeset(text).releases).toEqual([{ name: PKG, type: "major" }]);
     expect(text).toContain("    - `PUT /tolerances-batch › request › group_ID`: now required");
   });
 });
