@@ -104,20 +104,20 @@ try {
 }
 
 // The changelog: written (or checked) before the gate reads the changesets.
-const changesetFile = resolve(String(values.changesets), CHANGESET_FILE);
-const current = existsSync(changesetFile) ? readFileSync(changesetFile, "utf8") : null;
+const changelogFile = resolve(String(values.changesets), CHANGESET_FILE);
+const current = existsSync(changelogFile) ? readFileSync(changelogFile, "utf8") : null;
 if (values.changeset) {
   if (changeset) {
-    mkdirSync(dirname(changesetFile), { recursive: true });
-    writeFileSync(changesetFile, changeset);
-    console.error(`spec-diff: wrote ${show(changesetFile)}`);
+    mkdirSync(dirname(changelogFile), { recursive: true });
+    writeFileSync(changelogFile, changeset);
+    console.error(`spec-diff: wrote ${show(changelogFile)}`);
   } else if (current !== null) {
-    rmSync(changesetFile);
-    console.error(`spec-diff: removed ${show(changesetFile)}: the specs do not differ`);
+    rmSync(changelogFile);
+    console.error(`spec-diff: removed ${show(changelogFile)}: the specs do not differ`);
   }
 } else if (values["changeset-check"] && current !== changeset) {
   console.error(
-    `spec-diff: ${show(changesetFile)} ${current === null ? "is missing" : changeset ? "is out of date" : "describes changes the spec no longer has"}: run \`pnpm diff:spec --changeset\``,
+    `spec-diff: ${show(changelogFile)} ${current === null ? "is missing" : changeset ? "is out of date" : "describes changes the spec no longer has"}: run \`pnpm diff:spec --changeset\``,
   );
   process.exit(1);
 }
