@@ -1,9 +1,9 @@
 // The admin endpoint under `/__admin` (token-protected by the server before it gets here).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { FaultSpec } from "./faults.ts";
+import type { FaultSpec } from "./fault-spec.ts";
 import { problem } from "./problem.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
-import type { ServerState } from "./server.ts";
+import type { ServerState } from "./state.ts";
 
 const ADMIN_BODY_LIMIT = 1024 * 1024;
 
@@ -20,7 +20,7 @@ export const ADMIN_ROUTES = [
   "DELETE /__admin/faults                   remove every fault",
   "DELETE /__admin/faults/{id}              remove one fault",
   "GET    /__admin/rate-limit               current rate limit (false when off)",
-  "PUT    /__admin/rate-limit               {ratePerSecond, burst} or false",
+  "PUT    /__admin/rate-limit               {requestsPerSecond, burst} or false",
   "POST   /__admin/reset                    clear store, faults and counters",
 ] as const;
 
@@ -170,7 +170,7 @@ export async function handleAdmin(
       try {
         if (value === false || value === null) state.bucket.configure(false);
         else if (typeof value === "object" && !Array.isArray(value)) state.bucket.configure(value);
-        else throw new TypeError("send {ratePerSecond, burst} or false");
+        else throw new TypeError("send {requestsPerSecond, burst} or false");
       } catch (error) {
         return fail(res, 400, (error as Error).message, path);
       }

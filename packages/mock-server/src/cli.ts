@@ -2,15 +2,15 @@
 // `vbapi-mock`: runs the reference server from the command line.
 import { parseArgs } from "node:util";
 import { ADMIN_ROUTES } from "./admin.ts";
-import type { RateLimitOptions } from "./rate-limit.ts";
 import {
   DEFAULT_ADMIN_HEADER,
   DEFAULT_API_KEY,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_TOKEN,
   type MockServerOptions,
-  startMockServer,
-} from "./server.ts";
+} from "./options.ts";
+import type { RateLimitOptions } from "./rate-limit.ts";
+import { startMockServer } from "./server.ts";
 
 const HELP = `vbapi-mock: a stateful reference server for VBA's Create or Update Batch endpoints
 
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     const rate = parseNumber("rate-limit", v["rate-limit"], Number.MIN_VALUE);
     if (rate !== undefined || burst !== undefined) {
       rateLimit = {};
-      if (rate !== undefined) rateLimit.ratePerSecond = rate;
+      if (rate !== undefined) rateLimit.requestsPerSecond = rate;
       if (burst !== undefined) rateLimit.burst = burst;
     }
   }
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
       `  x-api-key:      ${c.apiKeys.join(", ")}`,
       `  Authorization:  ${c.tokens.map((t) => `Bearer ${t}`).join(", ")}`,
       "  also required:  User-Agent, vbasoftware-database",
-      `  rate limit:     ${limit ? `${limit.ratePerSecond}/s, burst ${limit.burst}` : "off"}`,
+      `  rate limit:     ${limit ? `${limit.requestsPerSecond}/s, burst ${limit.burst}` : "off"}`,
       c.adminToken === null
         ? "  admin:          disabled"
         : `  admin:          ${server.url}/__admin  (${c.adminHeader}: ${c.adminToken})`,

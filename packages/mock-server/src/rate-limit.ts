@@ -1,9 +1,9 @@
-// Token bucket: `ratePerSecond` tokens flow in continuously, at most `burst` are held.
+// Token bucket: `requestsPerSecond` tokens flow in continuously, at most `burst` are held.
 
 /** Rate limit settings. VBA publishes 25 requests per second sustained with bursts of up to 50. */
 export interface RateLimitOptions {
   /** Sustained requests per second. Default 25. */
-  ratePerSecond?: number;
+  requestsPerSecond?: number;
   /** Bucket size: how many requests may arrive at once. Default 50. */
   burst?: number;
 }
@@ -34,10 +34,15 @@ export class TokenBucket {
       this.enabled = false;
       return;
     }
-    const rate = options?.ratePerSecond ?? 25;
+    for (const name of Object.keys(options ?? {})) {
+      if (name !== "requestsPerSecond" && name !== "burst") {
+        throw new TypeError(`unknown rate-limit option ${name}; use requestsPerSecond and burst`);
+      }
+    }
+    const rate = options?.requestsPerSecond ?? 25;
     const burst = options?.burst ?? Math.max(50, Math.ceil(rate));
     if (!(rate > 0) || !(burst >= 1))
-      throw new RangeError("rate limit needs ratePerSecond > 0 and burst >= 1");
+      throw new RangeError("rate limit needs requestsPerSecond > 0 and burst >= 1");
     this.enabled = true;
     this.rate = rate;
     this.burst = burst;
@@ -46,7 +51,7 @@ export class TokenBucket {
 
   /** Current settings, or false when off. */
   get settings(): Required<RateLimitOptions> | false {
-    return this.enabled ? { ratePerSecond: this.rate, burst: this.burst } : false;
+    return this.enabled ? { requestsPerSecond: this.rate, burst: this.burst } : false;
   }
 
   /** Refills the bucket. */

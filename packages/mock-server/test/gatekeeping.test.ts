@@ -117,7 +117,7 @@ describe("authentication, User-Agent, database header, routing", () => {
 
 describe("rate limit", () => {
   it("answers 429 with Retry-After past the burst, and recovers", async () => {
-    const server = await startMockServer({ rateLimit: { ratePerSecond: 2, burst: 4 } });
+    const server = await startMockServer({ rateLimit: { requestsPerSecond: 2, burst: 4 } });
     try {
       const statuses: number[] = [];
       let retryAfter: string | null = null;
@@ -153,7 +153,7 @@ describe("rate limit", () => {
   it("defaults to VBA's 25 requests/s with bursts of 50", async () => {
     const server = await startMockServer();
     try {
-      expect(server.rateLimit).toEqual({ ratePerSecond: 25, burst: 50 });
+      expect(server.rateLimit).toEqual({ requestsPerSecond: 25, burst: 50 });
       const all = await Promise.all(
         Array.from({ length: 100 }, () => put(server, "/events-batch", [])),
       );
