@@ -148,11 +148,16 @@ export async function handleAdmin(
       const added: string[] = [];
       try {
         for (const spec of specs) {
-          if (spec === null || typeof spec !== "object")
-            throw new TypeError("a fault must be an object");
-          if ("predicate" in spec)
-            throw new TypeError("predicate is only available programmatically");
-          added.push(state.faults.add(spec as FaultSpec).id);
+          const where = Array.isArray(body.value) ? `fault ${added.length}: ` : "";
+          try {
+            if (spec === null || typeof spec !== "object" || Array.isArray(spec))
+              throw new TypeError("a fault must be an object");
+            if ("predicate" in spec)
+              throw new TypeError("predicate is only available programmatically");
+            added.push(state.faults.add(spec as FaultSpec).id);
+          } catch (error) {
+            throw new TypeError(`${where}${(error as Error).message}`);
+          }
         }
       } catch (error) {
         for (const id of added) state.faults.remove(id);

@@ -1,6 +1,7 @@
 // The batch handler: what happens to a request that passed the gatekeeping. Parameters
 // (400), Content-Type (415), size (413), JSON and schema (400), the records applied in order,
 // and the 207 envelope; the faults strike at their points along the way.
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestContext } from "./faults.ts";
 import { acceptsMediaType, negotiate, type Responder, readBody } from "./http.ts";
@@ -155,6 +156,10 @@ export class BatchHandler {
     if (anyFaults) {
       const wait = this.state.faults.take("delay", ctx, "before-apply");
       if (wait) await sleep(wait.ms);
+    }
+    if (!isUtf8(read.bytes)) {
+      this.out.problem(res, problem(400, "The body is not valid UTF-8; send JSON in UTF-8.", path));
+      return undefined;
     }
     const text = read.bytes.toString("utf8");
     let body: unknown;

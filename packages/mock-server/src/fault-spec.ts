@@ -1,5 +1,6 @@
 // Fault definitions (what a test may ask the server to do wrong) and their checks. A fault
 // that could not be served is refused here, when it is added, not when it would fire.
+import { validateHeaderValue } from "node:http";
 /** Which requests a fault applies to. Every given field must match; an empty target matches all. */
 export interface FaultTarget {
   /** A concrete request path (`/tolerances-batch`) or a spec path template (`/provider-credentialing/{providerCredKey}/services-batch`). */
@@ -101,30 +102,71 @@ export type FaultSpec =
   | FailRecordsFault
   | OmitRecordsFault;
 
-/** The fault's `count`, or `fallback`; throws unless it is > 0. */
+/** The fault's `count`, or `fallback`; throws unless it is a whole number > 0 (or Infinity). */
 export function checkCount(value: number | undefined, fallback: number): number {
   const count = value ?? fallback;
-  if (!(count > 0)) throw new RangeError("fault count must be > 0");
+  if (
+    typeof count !== "number" ||
+    !(count > 0) ||
+    !(Number.isInteger(count) || count === Infinity)
+  ) {
+    throw new RangeError("count must be a whole number > 0");
+  }
   return count;
 }
 
+/** Statuses a fault may use: ones the server can put on the wire as a final answer. */
 function checkStatus(status: unknown, name: string): void {
-  if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) {
-    throw new RangeError(`${name} must be an HTTP status (100-599)`);
+  if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
+    throw new RangeError(`${name} must be an HTTP status between 200 and 599`);
   }
 }
 
-/** Checks a fault spec; throws a RangeError/TypeError naming what is wrong. */
-export function checkFaultSpec(spec: FaultSpec): void {
-  if (spec.target !== undefined && (spec.target === null || typeof spec.target !== "object")) {
+function checkOptionalString(value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== "string")
+    throw new TypeError(`${name} must be a string`);
+}
+
+/** Retry-After: seconds (a number >= 0) or a text that is a legal header value (no CR/LF). */
+function checkRetryAfter(value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value === "number") {
+    if (!(Number.isFinite(value) && value >= 0)) {
+      throw new RangeError("retryAfter must be a number of seconds >= 0 or an HTTP date");
+    }
+    return;
+  }
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new TypeError("retryAfter must be a number of seconds >= 0 or an HTTP date");
+  }
+  try {
+    validateHeaderValue("retry-after", value);
+  } catch {
+    throw new TypeError(
+      "retryAfter must be a legal header value (no CR, LF or control characters)",
+    );
+  }
+}
+
+function checkTarget(target: unknown): void {
+  if (target === undefined) return;
+  if (target === null || typeof target !== "object" || Array.isArray(target)) {
     throw new TypeError("target must be an object");
   }
+  for (const field of ["path", "entity", "database"] as const) {
+    checkOptionalString((target as FaultTarget)[field], `target.${field}`);
+  }
+}
+
+/** Checks a fault spec; throws a RangeError/TypeError naming the field that is wrong. */
+export function checkFaultSpec(spec: FaultSpec): void {
+  checkTarget(spec.target);
+  if (spec.count !== undefined) checkCount(spec.count, 1);
   switch (spec.type) {
     case "status":
       checkStatus(spec.status, "status");
-      if (spec.retryAfter !== undefined && !["number", "string"].includes(typeof spec.retryAfter)) {
-        throw new TypeError("retryAfter must be a number of seconds or an HTTP date");
-      }
+      checkRetryAfter(spec.retryAfter);
+      checkOptionalString(spec.detail, "detail");
       break;
     case "delay":
       if (!(typeof spec.ms === "number" && spec.ms >= 0 && spec.ms <= 600_000)) {
@@ -141,10 +183,16 @@ export function checkFaultSpec(spec: FaultSpec): void {
       break;
     case "fail-records":
     case "omit-records":
-      if (spec.type === "fail-records" && spec.status !== undefined)
-        checkStatus(spec.status, "status");
-      if (spec.keys !== undefined && !Array.isArray(spec.keys))
-        throw new TypeError("keys must be an array");
+      if (spec.type === "fail-records") {
+        if (spec.status !== undefined) checkStatus(spec.status, "status");
+        checkOptionalString(spec.message, "message");
+      }
+      if (
+        spec.keys !== undefined &&
+        (!Array.isArray(spec.keys) || spec.keys.some((k) => k === null || typeof k !== "object"))
+      ) {
+        throw new TypeError("keys must be an array of objects");
+      }
       if (
         spec.probability !== undefined &&
         !(typeof spec.probability === "number" && spec.probability >= 0 && spec.probability <= 1)
@@ -156,7 +204,9 @@ export function checkFaultSpec(spec: FaultSpec): void {
       }
       break;
     default:
-      throw new TypeError(`unknown fault type ${(spec as { type?: unknown }).type}`);
+      throw new TypeError(
+        'type must be one of "status", "delay", "reset-connection", "bad-body", "fail-records", "omit-records"',
+      );
   }
   const phase = (spec as { phase?: unknown }).phase;
   if (phase !== undefined && phase !== "before-apply" && phase !== "after-apply") {
