@@ -19,7 +19,7 @@ async function putBytes(bytes: Uint8Array) {
       "vbasoftware-database": "testdb",
       "content-type": "application/json",
     },
-    body: bytes,
+    body: Uint8Array.from(bytes),
   });
   return { status: res.status, type: res.headers.get("content-type"), json: await res.json() };
 }
