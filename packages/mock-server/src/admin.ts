@@ -1,6 +1,7 @@
 // The admin endpoint under `/__admin` (token-protected by the server before it gets here).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FaultSpec } from "./fault-spec.ts";
+import type { LatencyOptions } from "./latency.ts";
 import { problem } from "./problem.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
 import type { ServerState } from "./state.ts";
@@ -21,6 +22,8 @@ export const ADMIN_ROUTES = [
   "DELETE /__admin/faults/{id}              remove one fault",
   "GET    /__admin/rate-limit               current rate limit (false when off)",
   "PUT    /__admin/rate-limit               {requestsPerSecond, burst} or false",
+  "GET    /__admin/latency                  current simulated latency (false when off)",
+  "PUT    /__admin/latency                  {fixedMs, jitterMs} or false",
   "POST   /__admin/reset                    clear store, faults and counters",
 ] as const;
 
@@ -180,6 +183,19 @@ export async function handleAdmin(
         return fail(res, 400, (error as Error).message, path);
       }
       return json(res, 200, { rateLimit: state.bucket.settings });
+    }
+  }
+  if (head === "latency" && rest.length === 0) {
+    if (method === "GET") return json(res, 200, { latency: state.latency.settings });
+    if (method === "PUT") {
+      const body = await readJson(req);
+      if (!body.ok) return fail(res, 400, body.detail, path);
+      try {
+        state.latency.configure((body.value ?? false) as LatencyOptions | false);
+      } catch (error) {
+        return fail(res, 400, (error as Error).message, path);
+      }
+      return json(res, 200, { latency: state.latency.settings });
     }
   }
   return fail(res, 404, "No such admin route; GET /__admin lists them.", path);

@@ -74,6 +74,11 @@ export function acceptsMediaType(contentType: string, accepted: readonly string[
 
 /** Writes answers and counts them; one per server. */
 export class Responder {
+  /** Answers that must not leave before a time (`performance.now()` ms): simulated latency. */
+  private readonly notBefore = new WeakMap<ServerResponse, number>();
+  /** Answers waiting for their time; a second answer to the same request is ignored. */
+  private readonly waiting = new WeakSet<ServerResponse>();
+
   constructor(
     private readonly hooks: {
       /** Called once per answer written. */
@@ -85,6 +90,11 @@ export class Responder {
     },
   ) {}
 
+  /** Holds every answer to this request back until `time` (a `performance.now()` value). */
+  holdUntil(res: ServerResponse, time: number): void {
+    this.notBefore.set(res, time);
+  }
+
   /** Sends one answer (ignored when one was already sent or the socket is gone). */
   send(
     res: ServerResponse,
@@ -93,7 +103,16 @@ export class Responder {
     body: string,
     extra?: OutgoingHttpHeaders,
   ): void {
-    if (res.headersSent || res.destroyed) return;
+    if (res.headersSent || res.destroyed || this.waiting.has(res)) return;
+    const wait = (this.notBefore.get(res) ?? 0) - performance.now();
+    if (wait >= 1) {
+      this.waiting.add(res);
+      setTimeout(() => {
+        this.waiting.delete(res);
+        this.send(res, status, contentType, body, extra);
+      }, wait);
+      return;
+    }
     this.hooks.onStatus(status);
     const headers: OutgoingHttpHeaders = {
       "content-type": contentType,

@@ -21,6 +21,7 @@ export type {
   StatusFault,
 } from "./fault-spec.ts";
 export type { FaultController, FaultHandle, FaultInfo } from "./faults.ts";
+export type { LatencyOptions } from "./latency.ts";
 export {
   DEFAULT_ADMIN_HEADER,
   DEFAULT_API_KEY,

@@ -1,6 +1,7 @@
 // The options of startMockServer, their defaults, and the one place they are checked.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import type { LatencyOptions } from "./latency.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
 import { loadBundledSpec, type OpenApiDocument } from "./spec.ts";
 
@@ -46,6 +47,11 @@ export interface MockServerOptions {
   validateToken?: (token: string) => boolean | Promise<boolean>;
   /** Token-bucket rate limit, or `false` for none. Default 25 requests/s, burst 50 (VBA's published limits). */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * Simulated latency: every API answer (not admin) leaves no earlier than
+   * `fixedMs + jitterMs * random()` after its request arrived. Default none.
+   */
+  latency?: LatencyOptions | false;
   /** Largest accepted request body in bytes; larger ones get 413. Default 10 MiB. */
   maxBodyBytes?: number;
   /**
@@ -78,6 +84,7 @@ export interface ResolvedOptions {
   tokens: string[];
   validateToken: (token: string) => boolean | Promise<boolean>;
   rateLimit: RateLimitOptions | false | undefined;
+  latency: LatencyOptions | false | undefined;
   maxBodyBytes: number;
   /** How much of an over-long body is read and discarded before the connection is dropped. */
   discardCap: number;
@@ -126,6 +133,7 @@ export function resolveOptions(options: MockServerOptions): ResolvedOptions {
     tokens,
     validateToken: options.validateToken ?? ((token: string) => tokenSet.has(token)),
     rateLimit: options.rateLimit,
+    latency: options.latency,
     maxBodyBytes,
     discardCap: Math.max(4 * maxBodyBytes, 64 * 1024 * 1024),
     adminToken,

@@ -7,6 +7,7 @@ import { BatchHandler } from "./batch.ts";
 import type { FaultController } from "./faults.ts";
 import { Gatekeeper, safeEqual } from "./gate.ts";
 import { Responder } from "./http.ts";
+import type { LatencyOptions } from "./latency.ts";
 import {
   type MockServerOptions,
   type RequestLogEntry,
@@ -60,6 +61,10 @@ export interface MockServer {
   readonly rateLimit: Required<RateLimitOptions> | false;
   /** Changes the rate limit (and refills the bucket). */
   setRateLimit(options: RateLimitOptions | false): void;
+  /** Current simulated latency, or false when off. */
+  readonly latency: Required<LatencyOptions> | false;
+  /** Changes the simulated latency (`false` or zeros: none). Applies to requests arriving after. */
+  setLatency(options: LatencyOptions | false): void;
   /** Clears the store, the faults and the counters, and refills the rate-limit bucket. */
   reset(): void;
   /** Stops listening and closes open connections. */
@@ -144,6 +149,8 @@ function createDispatcher(
       return;
     }
     state.stats.requests++;
+    const delay = state.latency.sample();
+    if (delay > 0) out.holdUntil(res, started + delay);
     if (basePath) {
       if (path !== basePath && !path.startsWith(`${basePath}/`)) {
         out.problem(res, problem(404, "No such endpoint.", path));
@@ -233,6 +240,12 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     },
     setRateLimit(limit) {
       state.bucket.configure(limit);
+    },
+    get latency() {
+      return state.latency.settings;
+    },
+    setLatency(latency) {
+      state.latency.configure(latency);
     },
     reset: () => state.reset(),
     close() {

@@ -2,6 +2,7 @@
 // counters. Shared by the API handlers, the admin endpoint and the MockServer object.
 import { randomBytes } from "node:crypto";
 import { FaultRegistry } from "./faults.ts";
+import { Latency, type LatencyOptions } from "./latency.ts";
 import { type RateLimitOptions, TokenBucket } from "./rate-limit.ts";
 import type { RouteSummary } from "./routes.ts";
 import { RecordStore } from "./store.ts";
@@ -56,6 +57,7 @@ export class ServerState {
   readonly store: RecordStore;
   readonly faults: FaultRegistry;
   readonly bucket: TokenBucket;
+  readonly latency: Latency;
   /** Live counters (mutated in place; read them through `snapshotStats()`). */
   stats: MockStats = newStats();
   private readonly activityPrefix = activityPrefix();
@@ -64,11 +66,16 @@ export class ServerState {
   constructor(
     readonly routes: readonly RouteSummary[],
     keyFieldsByEntity: ReadonlyMap<string, readonly string[]>,
-    options: { rateLimit: RateLimitOptions | false | undefined; random: () => number },
+    options: {
+      rateLimit: RateLimitOptions | false | undefined;
+      latency: LatencyOptions | false | undefined;
+      random: () => number;
+    },
   ) {
     this.store = new RecordStore(keyFieldsByEntity);
     this.faults = new FaultRegistry(options.random);
     this.bucket = new TokenBucket(options.rateLimit);
+    this.latency = new Latency(options.latency, options.random);
   }
 
   /** Counts one answer by status. */
