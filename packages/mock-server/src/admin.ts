@@ -170,19 +170,20 @@ export async function handleAdmin(
     }
   }
   if (head === "rate-limit" && rest.length === 0) {
-    if (method === "GET") return json(res, 200, { rateLimit: state.bucket.settings });
+    if (method === "GET") return json(res, 200, { rateLimit: state.rateLimiter.settings });
     if (method === "PUT") {
       const body = await readJson(req);
       if (!body.ok) return fail(res, 400, body.detail, path);
       const value = body.value as RateLimitOptions | false | null | undefined;
       try {
-        if (value === false || value === null) state.bucket.configure(false);
-        else if (typeof value === "object" && !Array.isArray(value)) state.bucket.configure(value);
+        if (value === false || value === null) state.rateLimiter.configure(false);
+        else if (typeof value === "object" && !Array.isArray(value))
+          state.rateLimiter.configure(value);
         else throw new TypeError("send {requestsPerSecond, burst} or false");
       } catch (error) {
         return fail(res, 400, (error as Error).message, path);
       }
-      return json(res, 200, { rateLimit: state.bucket.settings });
+      return json(res, 200, { rateLimit: state.rateLimiter.settings });
     }
   }
   if (head === "latency" && rest.length === 0) {

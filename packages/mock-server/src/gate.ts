@@ -4,7 +4,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import { type ProblemDetails, problem } from "./problem.ts";
 import type { SecurityCheck } from "./spec.ts";
-import type { ServerState } from "./state.ts";
+import { apiKeyId, type ServerState } from "./state.ts";
 
 /** Constant-time string comparison. */
 export function safeEqual(a: string, b: string): boolean {
@@ -20,7 +20,8 @@ export type GateVerdict =
 
 /** Checks the User-Agent, the credentials the spec asks for, and the rate limit. */
 export class Gatekeeper {
-  private readonly apiKeys: ReadonlySet<string>;
+  /** Accepted API keys and their labels in the stats. */
+  private readonly apiKeys: ReadonlyMap<string, string>;
   private readonly apiKeyHeaders: readonly string[];
   private readonly needsBearer: boolean;
 
@@ -30,7 +31,7 @@ export class Gatekeeper {
     private readonly validateToken: (token: string) => boolean | Promise<boolean>,
     private readonly state: ServerState,
   ) {
-    this.apiKeys = new Set(apiKeys);
+    this.apiKeys = new Map(apiKeys.map((key) => [key, apiKeyId(key)]));
     this.apiKeyHeaders = security.flatMap((c) => (c.kind === "apiKeyHeader" ? [c.header] : []));
     this.needsBearer = security.some((c) => c.kind === "bearer");
   }
@@ -41,12 +42,15 @@ export class Gatekeeper {
       problem: problem(status, detail, path),
     });
     if (!headers["user-agent"]) return refuse(403, "A User-Agent header is required.");
+    let keyId = "";
     for (const header of this.apiKeyHeaders) {
       const key = headers[header];
-      if (typeof key !== "string" || !this.apiKeys.has(key)) {
-        return refuse(401, `The ${header} header is missing or invalid.`);
-      }
+      const id = typeof key === "string" ? this.apiKeys.get(key) : undefined;
+      if (id === undefined) return refuse(401, `The ${header} header is missing or invalid.`);
+      keyId ||= id;
     }
+    const counters = this.state.stats.byApiKey[keyId];
+    if (counters) counters.requests++;
     if (this.needsBearer) {
       const auth = headers.authorization;
       if (!auth || auth.length < 8 || auth.slice(0, 7).toLowerCase() !== "bearer ") {
@@ -56,13 +60,14 @@ export class Gatekeeper {
         return refuse(401, "The bearer token is invalid or has expired.");
       }
     }
-    const bucket = this.state.bucket;
-    const taken = bucket.take();
+    const limiter = this.state.rateLimiter;
+    const taken = limiter.take(keyId);
     if (!taken.ok) {
       this.state.stats.rateLimited++;
-      const limits = bucket.settings;
+      if (counters) counters.rateLimited++;
+      const limits = limiter.settings;
       const detail = limits
-        ? `Rate limit of ${limits.requestsPerSecond} requests per second (burst ${limits.burst}) exceeded.`
+        ? `Rate limit of ${limits.requestsPerSecond} requests per second (burst ${limits.burst}) per API key exceeded.`
         : "Rate limit exceeded.";
       return {
         ok: false,

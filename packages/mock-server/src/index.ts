@@ -35,5 +35,5 @@ export type { RateLimitOptions } from "./rate-limit.ts";
 export type { RouteSummary } from "./routes.ts";
 export { type MockCredentials, type MockServer, startMockServer } from "./server.ts";
 export type { OpenApiDocument } from "./spec.ts";
-export type { MockStats } from "./state.ts";
+export { type ApiKeyStats, apiKeyId, type MockStats } from "./state.ts";
 export type { KeyValue, MockStore, StoredRecord } from "./store.ts";

@@ -45,7 +45,10 @@ export interface MockServerOptions {
    * May return a promise.
    */
   validateToken?: (token: string) => boolean | Promise<boolean>;
-  /** Token-bucket rate limit, or `false` for none. Default 25 requests/s, burst 50 (VBA's published limits). */
+  /**
+   * Token-bucket rate limit per API key (as VBA's), or `false` for none. Default 25 requests/s,
+   * burst 50 (VBA's published limits).
+   */
   rateLimit?: RateLimitOptions | false;
   /**
    * Simulated latency: every API answer (not admin) leaves no earlier than

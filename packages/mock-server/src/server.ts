@@ -59,13 +59,13 @@ export interface MockServer {
   readonly routes: readonly RouteSummary[];
   /** Current rate limit, or false. */
   readonly rateLimit: Required<RateLimitOptions> | false;
-  /** Changes the rate limit (and refills the bucket). */
+  /** Changes the rate limit (and refills every key's bucket). */
   setRateLimit(options: RateLimitOptions | false): void;
   /** Current simulated latency, or false when off. */
   readonly latency: Required<LatencyOptions> | false;
   /** Changes the simulated latency (`false` or zeros: none). Applies to requests arriving after. */
   setLatency(options: LatencyOptions | false): void;
-  /** Clears the store, the faults and the counters, and refills the rate-limit bucket. */
+  /** Clears the store, the faults and the counters, and refills the rate-limit buckets. */
   reset(): void;
   /** Stops listening and closes open connections. */
   close(): Promise<void>;
@@ -236,10 +236,10 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     },
     routes: state.routes,
     get rateLimit() {
-      return state.bucket.settings;
+      return state.rateLimiter.settings;
     },
     setRateLimit(limit) {
-      state.bucket.configure(limit);
+      state.rateLimiter.configure(limit);
     },
     get latency() {
       return state.latency.settings;
