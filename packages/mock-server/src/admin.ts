@@ -22,6 +22,8 @@ export const ADMIN_ROUTES = [
   "DELETE /__admin/faults/{id}              remove one fault",
   "GET    /__admin/rate-limit               current rate limit (false when off)",
   "PUT    /__admin/rate-limit               {requestsPerSecond, burst} or false",
+  "GET    /__admin/login-rate-limit         current login rate limit (false when off)",
+  "PUT    /__admin/login-rate-limit         {requestsPerSecond, burst} or false",
   "GET    /__admin/latency                  current simulated latency (false when off)",
   "PUT    /__admin/latency                  {fixedMs, jitterMs} or false",
   "POST   /__admin/reset                    clear store, faults and counters",
@@ -169,21 +171,27 @@ export async function handleAdmin(
       return json(res, 201, { ids: added, faults: state.faults.list() });
     }
   }
-  if (head === "rate-limit" && rest.length === 0) {
-    if (method === "GET") return json(res, 200, { rateLimit: state.rateLimiter.settings });
+  const limiter =
+    head === "rate-limit"
+      ? state.rateLimiter
+      : head === "login-rate-limit"
+        ? state.loginRateLimiter
+        : undefined;
+  if (limiter && rest.length === 0) {
+    const name = head === "rate-limit" ? "rateLimit" : "loginRateLimit";
+    if (method === "GET") return json(res, 200, { [name]: limiter.settings });
     if (method === "PUT") {
       const body = await readJson(req);
       if (!body.ok) return fail(res, 400, body.detail, path);
       const value = body.value as RateLimitOptions | false | null | undefined;
       try {
-        if (value === false || value === null) state.rateLimiter.configure(false);
-        else if (typeof value === "object" && !Array.isArray(value))
-          state.rateLimiter.configure(value);
+        if (value === false || value === null) limiter.configure(false);
+        else if (typeof value === "object" && !Array.isArray(value)) limiter.configure(value);
         else throw new TypeError("send {requestsPerSecond, burst} or false");
       } catch (error) {
         return fail(res, 400, (error as Error).message, path);
       }
-      return json(res, 200, { rateLimit: state.rateLimiter.settings });
+      return json(res, 200, { [name]: limiter.settings });
     }
   }
   if (head === "latency" && rest.length === 0) {

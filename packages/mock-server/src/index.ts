@@ -21,13 +21,17 @@ export type {
   StatusFault,
 } from "./fault-spec.ts";
 export type { FaultController, FaultHandle, FaultInfo } from "./faults.ts";
+export type { IdTokenClaims } from "./jwt.ts";
 export type { LatencyOptions } from "./latency.ts";
 export {
   DEFAULT_ADMIN_HEADER,
   DEFAULT_API_KEY,
+  DEFAULT_LOGIN_RATE_LIMIT,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_TOKEN,
+  DEFAULT_TOKEN_LIFETIME_MS,
   type MockServerOptions,
+  type MockUser,
   type RequestLogEntry,
 } from "./options.ts";
 export type { ProblemDetails } from "./problem.ts";
@@ -35,5 +39,5 @@ export type { RateLimitOptions } from "./rate-limit.ts";
 export type { RouteSummary } from "./routes.ts";
 export { type MockCredentials, type MockServer, startMockServer } from "./server.ts";
 export type { OpenApiDocument } from "./spec.ts";
-export { type ApiKeyStats, apiKeyId, type MockStats } from "./state.ts";
+export { type ApiKeyStats, apiKeyId, type LoginStats, type MockStats } from "./state.ts";
 export type { KeyValue, MockStore, StoredRecord } from "./store.ts";

@@ -30,6 +30,23 @@ export interface RequestLogEntry {
   fault?: string;
 }
 
+/** A user who may log in (`POST /user-authentication`). */
+export interface MockUser {
+  username: string;
+  password: string;
+  /** Expected `vbasoftware-client-id`. */
+  clientId: string;
+  /** Expected `vbasoftware-client-code`. */
+  clientCode: string;
+  /** The only `vbasoftware-database` this user may log in to; any when absent. */
+  database?: string;
+}
+
+/** Default lifetime of an issued ID token: 24 hours, as VBA's. */
+export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
+/** Default login rate limit per API key (VBA does not publish its own): 1/s, burst 10. */
+export const DEFAULT_LOGIN_RATE_LIMIT = { requestsPerSecond: 1, burst: 10 } as const;
+
 /** Options of {@link startMockServer}. Every field is optional. */
 export interface MockServerOptions {
   /** TCP port; 0 (default) picks a free one. */
@@ -45,6 +62,15 @@ export interface MockServerOptions {
    * May return a promise.
    */
   validateToken?: (token: string) => boolean | Promise<boolean>;
+  /**
+   * Users who may log in. Giving any turns on login mode: the batch routes then accept only
+   * unexpired ID tokens this server issued (no static `tokens`, no `validateToken`).
+   */
+  users?: readonly MockUser[];
+  /** Lifetime of the ID tokens the login issues. Default 24 hours. */
+  tokenLifetimeMs?: number;
+  /** Rate limit of logins per API key, or `false` for none. Default 1/s, burst 10. */
+  loginRateLimit?: RateLimitOptions | false;
   /**
    * Token-bucket rate limit per API key (as VBA's), or `false` for none. Default 25 requests/s,
    * burst 50 (VBA's published limits).
@@ -85,6 +111,9 @@ export interface ResolvedOptions {
   host: string;
   apiKeys: string[];
   tokens: string[];
+  users: MockUser[];
+  tokenLifetimeMs: number;
+  loginRateLimit: RateLimitOptions | false;
   validateToken: (token: string) => boolean | Promise<boolean>;
   rateLimit: RateLimitOptions | false | undefined;
   latency: LatencyOptions | false | undefined;
@@ -115,9 +144,41 @@ function loadSpec(spec: MockServerOptions["spec"]): OpenApiDocument {
   return spec;
 }
 
+function checkUsers(users: readonly MockUser[]): MockUser[] {
+  if (!Array.isArray(users)) throw new TypeError("users must be an array");
+  const seen = new Set<string>();
+  return users.map((user, i) => {
+    for (const field of ["username", "password", "clientId", "clientCode"] as const) {
+      if (typeof user?.[field] !== "string" || user[field].length === 0) {
+        throw new TypeError(`users[${i}].${field} must be a non-empty string`);
+      }
+    }
+    if (user.database !== undefined && (typeof user.database !== "string" || !user.database)) {
+      throw new TypeError(`users[${i}].database must be a non-empty string when given`);
+    }
+    if (user.username.includes(":")) {
+      throw new TypeError(`users[${i}].username must not contain ":" (HTTP Basic cannot carry it)`);
+    }
+    const id = `${user.username}\n${user.database ?? ""}`;
+    if (seen.has(id)) throw new TypeError(`users[${i}] repeats a username for the same database`);
+    seen.add(id);
+    return { ...user };
+  });
+}
+
 /** Applies defaults and checks every option; throws a TypeError/RangeError naming the option. */
 export function resolveOptions(options: MockServerOptions): ResolvedOptions {
-  const tokens = toList(options.tokens, DEFAULT_TOKEN);
+  const users = checkUsers(options.users ?? []);
+  if (users.length > 0 && (options.tokens !== undefined || options.validateToken !== undefined)) {
+    throw new TypeError("users (login mode) cannot be combined with tokens or validateToken");
+  }
+  const tokenLifetimeMs = options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS;
+  if (
+    !(typeof tokenLifetimeMs === "number" && tokenLifetimeMs >= 1 && tokenLifetimeMs <= 2 ** 40)
+  ) {
+    throw new RangeError("tokenLifetimeMs must be a number of milliseconds >= 1");
+  }
+  const tokens = users.length > 0 ? [] : toList(options.tokens, DEFAULT_TOKEN);
   const tokenSet = new Set(tokens);
   const adminToken =
     options.adminToken === false
@@ -134,6 +195,12 @@ export function resolveOptions(options: MockServerOptions): ResolvedOptions {
     host: options.host ?? "127.0.0.1",
     apiKeys: toList(options.apiKeys, DEFAULT_API_KEY),
     tokens,
+    users,
+    tokenLifetimeMs,
+    loginRateLimit:
+      options.loginRateLimit === false
+        ? false
+        : { ...DEFAULT_LOGIN_RATE_LIMIT, ...options.loginRateLimit },
     validateToken: options.validateToken ?? ((token: string) => tokenSet.has(token)),
     rateLimit: options.rateLimit,
     latency: options.latency,

@@ -5,11 +5,14 @@ import type { AddressInfo } from "node:net";
 import { handleAdmin } from "./admin.ts";
 import { BatchHandler } from "./batch.ts";
 import type { FaultController } from "./faults.ts";
-import { Gatekeeper, safeEqual } from "./gate.ts";
+import { Gatekeeper, safeEqual, staticTokenCheck, type TokenCheck } from "./gate.ts";
 import { Responder } from "./http.ts";
+import { TokenIssuer } from "./jwt.ts";
 import type { LatencyOptions } from "./latency.ts";
+import { LoginHandler } from "./login.ts";
 import {
   type MockServerOptions,
+  type MockUser,
   type RequestLogEntry,
   type ResolvedOptions,
   resolveOptions,
@@ -27,15 +30,23 @@ export interface MockCredentials {
   apiKey: string;
   /** Every accepted API key. */
   apiKeys: readonly string[];
-  /** The first accepted bearer token (meaningless when `validateToken` decides). */
+  /**
+   * The first accepted static bearer token (meaningless when `validateToken` decides; `""` in
+   * login mode, where only ID tokens from the login are accepted).
+   */
   token: string;
-  /** Every accepted bearer token. */
+  /** Every accepted static bearer token (empty in login mode). */
   tokens: readonly string[];
+  /** The users who may log in (empty unless login mode). */
+  users: readonly MockUser[];
   /** Admin token, or `null` when the admin endpoint is disabled. */
   adminToken: string | null;
   /** Header carrying the admin token. */
   adminHeader: string;
-  /** `x-api-key`, `authorization` and `user-agent` headers that pass the gatekeeping. */
+  /**
+   * `x-api-key`, `authorization` and `user-agent` headers that pass the gatekeeping (no
+   * `authorization` in login mode: log in, or use `issueToken`).
+   */
   headers: Readonly<Record<string, string>>;
   /** The admin header, ready to spread into fetch headers (empty when disabled). */
   adminHeaders: Readonly<Record<string, string>>;
@@ -61,6 +72,17 @@ export interface MockServer {
   readonly rateLimit: Required<RateLimitOptions> | false;
   /** Changes the rate limit (and refills every key's bucket). */
   setRateLimit(options: RateLimitOptions | false): void;
+  /** Current login rate limit (per API key), or false. */
+  readonly loginRateLimit: Required<RateLimitOptions> | false;
+  /** Changes the login rate limit (and refills every key's login bucket). */
+  setLoginRateLimit(options: RateLimitOptions | false): void;
+  /** Lifetime of the ID tokens the login issues. */
+  readonly tokenLifetimeMs: number;
+  /**
+   * Login mode only: an ID token for a configured user without a login (not counted as one),
+   * e.g. an already expired one (`lifetimeMs: -1000`). Throws for an unknown username.
+   */
+  issueToken(username: string, options?: { database?: string; lifetimeMs?: number }): string;
   /** Current simulated latency, or false when off. */
   readonly latency: Required<LatencyOptions> | false;
   /** Changes the simulated latency (`false` or zeros: none). Applies to requests arriving after. */
@@ -73,20 +95,38 @@ export interface MockServer {
   readonly server: Server;
 }
 
+/** Login mode: the bearer token must be an unexpired ID token this server issued. */
+function issuedTokenCheck(issuer: TokenIssuer): TokenCheck {
+  return async (token) => {
+    const verdict = issuer.verify(token);
+    if (verdict.ok) return null;
+    return verdict.reason === "expired"
+      ? "The bearer token has expired; log in again."
+      : "The bearer token is invalid: it was not issued by this server.";
+  };
+}
+
 /** Routes one request: admin, or API (route lookup, gatekeeping, batch handler). */
 function createDispatcher(
   options: ResolvedOptions,
   model: SpecModel,
   table: RouteTable,
   state: ServerState,
+  issuer: TokenIssuer,
 ) {
   const out = new Responder({
     onStatus: (status) => state.countStatus(status),
     onReset: () => state.stats.connectionsReset++,
     discardCap: options.discardCap,
   });
-  const gate = new Gatekeeper(model.security, options.apiKeys, options.validateToken, state);
+  const loginMode = options.users.length > 0;
+  const tokenCheck = loginMode ? issuedTokenCheck(issuer) : staticTokenCheck(options.validateToken);
+  const gate = new Gatekeeper(model.security, options.apiKeys, tokenCheck, state);
   const batch = new BatchHandler(state, out, options);
+  const loginRoute = model.login;
+  const login =
+    loginRoute &&
+    new LoginHandler(loginRoute, options.users, issuer, options.tokenLifetimeMs, gate, state, out);
   const { adminToken, adminHeader, basePath } = options;
   const adminPrefix = `${basePath}/__admin`;
 
@@ -113,6 +153,13 @@ function createDispatcher(
     path: string,
     entry: RequestLogEntry,
   ): Promise<void> {
+    if (login && loginRoute && path === loginRoute.template) {
+      const allow = loginRoute.method;
+      if (req.method !== allow) {
+        return out.problem(res, problem(405, `Use ${allow} on this endpoint.`, path), { allow });
+      }
+      return login.handle(req, res, path);
+    }
     const { matched, params } = table.match(path);
     if (matched.length === 0) return out.problem(res, problem(404, "No such endpoint.", path));
     const route = matched.find((r) => r.info.method === req.method);
@@ -121,8 +168,8 @@ function createDispatcher(
       return out.problem(res, problem(405, `Use ${allow} on this endpoint.`, path), { allow });
     }
     entry.entity = route.info.entity;
-    const verdict = await gate.check(req.headers, path);
-    if (!verdict.ok) return out.problem(res, verdict.problem, verdict.headers);
+    const refused = await gate.check(req.headers, path);
+    if (refused) return out.problem(res, refused.problem, refused.headers);
     await batch.handle({ req, res, path, route, params, entry });
   }
 
@@ -197,7 +244,11 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const model = buildSpecModel(resolved.spec);
   const table = new RouteTable(model);
   const state = new ServerState(table.summaries, table.keyFieldsByEntity, resolved);
-  const server = createServer({ keepAlive: true }, createDispatcher(resolved, model, table, state));
+  const issuer = new TokenIssuer();
+  const server = createServer(
+    { keepAlive: true },
+    createDispatcher(resolved, model, table, state, issuer),
+  );
   server.on("clientError", (_err, socket) => {
     if (socket.writable) {
       socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
@@ -205,19 +256,20 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       socket.destroy();
     }
   });
-  const { host, apiKeys, tokens, adminToken, adminHeader } = resolved;
+  const { host, apiKeys, tokens, users, adminToken, adminHeader } = resolved;
   const port = await listen(server, resolved.port, host);
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const credentials: MockCredentials = {
     apiKey: apiKeys[0] as string,
     apiKeys,
-    token: tokens[0] as string,
+    token: tokens[0] ?? "",
     tokens,
+    users,
     adminToken,
     adminHeader,
     headers: {
       "x-api-key": apiKeys[0] as string,
-      authorization: `Bearer ${tokens[0]}`,
+      ...(tokens[0] === undefined ? {} : { authorization: `Bearer ${tokens[0]}` }),
       "user-agent": "vbapi-mock-client",
     },
     adminHeaders: adminToken === null ? {} : { [adminHeader]: adminToken },
@@ -240,6 +292,22 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     },
     setRateLimit(limit) {
       state.rateLimiter.configure(limit);
+    },
+    get loginRateLimit() {
+      return state.loginRateLimiter.settings;
+    },
+    setLoginRateLimit(limit) {
+      state.loginRateLimiter.configure(limit);
+    },
+    tokenLifetimeMs: resolved.tokenLifetimeMs,
+    issueToken(username, { database, lifetimeMs = resolved.tokenLifetimeMs } = {}) {
+      const user = users.find(
+        (u) =>
+          u.username === username &&
+          (database === undefined || u.database === undefined || u.database === database),
+      );
+      if (!user) throw new TypeError("issueToken: no such user (or not for that database)");
+      return issuer.issue({ ...user, database: database ?? user.database ?? "" }, lifetimeMs);
     },
     get latency() {
       return state.latency.settings;

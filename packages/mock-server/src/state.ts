@@ -13,6 +13,18 @@ export interface ApiKeyStats {
   requests: number;
   /** 429 answers this key's rate-limit bucket sent. */
   rateLimited: number;
+  /** Successful logins with this key. */
+  logins: number;
+}
+
+/** Login counters (all keys together). */
+export interface LoginStats {
+  /** Logins answered 200 with an ID token. */
+  succeeded: number;
+  /** Logins refused 401 for their username, password, client id, client code or database. */
+  failed: number;
+  /** Logins answered 429 by the login rate limit. */
+  rateLimited: number;
 }
 
 /**
@@ -33,6 +45,8 @@ export interface MockStats {
   rateLimited: number;
   /** Per accepted API key, labelled by {@link apiKeyId}; every configured key is listed. */
   byApiKey: Record<string, ApiKeyStats>;
+  /** `POST /user-authentication`. */
+  logins: LoginStats;
   /** Record outcomes inside 207 answers. */
   records: {
     created: number;
@@ -52,12 +66,13 @@ export interface MockStats {
 
 function newStats(apiKeyIds: readonly string[]): MockStats {
   const byApiKey: Record<string, ApiKeyStats> = {};
-  for (const id of apiKeyIds) byApiKey[id] = { requests: 0, rateLimited: 0 };
+  for (const id of apiKeyIds) byApiKey[id] = { requests: 0, rateLimited: 0, logins: 0 };
   return {
     requests: 0,
     byStatus: {},
     rateLimited: 0,
     byApiKey,
+    logins: { succeeded: 0, failed: 0, rateLimited: 0 },
     records: { created: 0, updated: 0, failed: 0, omitted: 0 },
     faultsInjected: 0,
     connectionsReset: 0,
@@ -77,8 +92,10 @@ function activityPrefix(): string {
 export class ServerState {
   readonly store: RecordStore;
   readonly faults: FaultRegistry;
-  /** One token bucket per API key. */
+  /** One token bucket per API key, for the batch routes. */
   readonly rateLimiter: RateLimiter;
+  /** One token bucket per API key, for the login. */
+  readonly loginRateLimiter: RateLimiter;
   readonly latency: Latency;
   /** Live counters (mutated in place; read them through `snapshotStats()`). */
   stats: MockStats;
@@ -92,6 +109,7 @@ export class ServerState {
     options: {
       apiKeys: readonly string[];
       rateLimit: RateLimitOptions | false | undefined;
+      loginRateLimit: RateLimitOptions | false;
       latency: LatencyOptions | false | undefined;
       random: () => number;
     },
@@ -99,6 +117,7 @@ export class ServerState {
     this.store = new RecordStore(keyFieldsByEntity);
     this.faults = new FaultRegistry(options.random);
     this.rateLimiter = new RateLimiter(options.rateLimit);
+    this.loginRateLimiter = new RateLimiter(options.loginRateLimit);
     this.apiKeyIds = options.apiKeys.map(apiKeyId);
     this.stats = newStats(this.apiKeyIds);
     this.latency = new Latency(options.latency, options.random);
@@ -121,6 +140,7 @@ export class ServerState {
       ...this.stats,
       byStatus: { ...this.stats.byStatus },
       records: { ...this.stats.records },
+      logins: { ...this.stats.logins },
       byApiKey: Object.fromEntries(
         Object.entries(this.stats.byApiKey).map(([id, counters]) => [id, { ...counters }]),
       ),
@@ -134,6 +154,7 @@ export class ServerState {
     this.faults.clear();
     this.faults.injected = 0;
     this.rateLimiter.reset();
+    this.loginRateLimiter.reset();
     this.stats = newStats(this.apiKeyIds);
   }
 }

@@ -172,8 +172,8 @@ describe("rate limit", () => {
       expect((await put(server, "/events-batch", record, as("key-alpha"))).status).toBe(429);
       const stats = server.stats;
       expect(stats.byApiKey).toEqual({
-        [apiKeyId("key-alpha")]: { requests: 8, rateLimited: alphaLimited + 1 },
-        [apiKeyId("key-beta")]: { requests: 4, rateLimited: 0 },
+        [apiKeyId("key-alpha")]: { requests: 8, rateLimited: alphaLimited + 1, logins: 0 },
+        [apiKeyId("key-beta")]: { requests: 4, rateLimited: 0, logins: 0 },
       });
       expect(stats.rateLimited).toBe(alphaLimited + 1);
       // an unknown key is refused before any bucket and counted nowhere per key
@@ -183,7 +183,11 @@ describe("rate limit", () => {
       const text = JSON.stringify(remote.json);
       for (const key of ["key-alpha", "key-beta", "key-gamma"]) expect(text).not.toContain(key);
       server.reset();
-      expect(server.stats.byApiKey[apiKeyId("key-alpha")]).toEqual({ requests: 0, rateLimited: 0 });
+      expect(server.stats.byApiKey[apiKeyId("key-alpha")]).toEqual({
+        requests: 0,
+        rateLimited: 0,
+        logins: 0,
+      });
       expect((await put(server, "/events-batch", record, as("key-alpha"))).status).toBe(207);
     } finally {
       await server.close();
