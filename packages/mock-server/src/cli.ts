@@ -2,15 +2,17 @@
 // `vbapi-mock`: runs the reference server from the command line.
 import { parseArgs } from "node:util";
 import { ADMIN_ROUTES } from "./admin.ts";
-import type { RateLimitOptions } from "./rate-limit.ts";
 import {
   DEFAULT_ADMIN_HEADER,
   DEFAULT_API_KEY,
+  DEFAULT_LOGIN_RATE_LIMIT,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_TOKEN,
   type MockServerOptions,
-  startMockServer,
-} from "./server.ts";
+  type MockUser,
+} from "./options.ts";
+import type { RateLimitOptions } from "./rate-limit.ts";
+import { startMockServer } from "./server.ts";
 
 const HELP = `vbapi-mock: a stateful reference server for VBA's Create or Update Batch endpoints
 
@@ -21,8 +23,20 @@ Options:
   --host <addr>           interface to listen on (default 127.0.0.1)
   --rate-limit <n>|off    sustained requests per second (default 25), or off
   --burst <n>             rate-limit bucket size (default 50)
+  --latency-ms <n>        hold every API answer back n ms (default 0)
+  --latency-jitter-ms <n> plus up to n ms more, at random per request (default 0)
   --api-key <key>         accepted x-api-key, repeatable (default ${DEFAULT_API_KEY})
   --token <token>         accepted bearer token, repeatable (default ${DEFAULT_TOKEN})
+  --user <u:p:id:code[:db]>
+                          a user who may log in (POST /user-authentication): username,
+                          password, client id, client code and optionally the only database;
+                          repeatable. Any --user turns on login mode: the batch routes then
+                          accept only ID tokens from the login (no --token). No field may
+                          contain ":" (use the programmatic users option for that).
+  --token-lifetime-ms <n> lifetime of issued ID tokens (default 86400000, 24 h)
+  --login-rate-limit <n>|off
+                          logins per second per API key (default ${DEFAULT_LOGIN_RATE_LIMIT.requestsPerSecond}), or off
+  --login-burst <n>       login bucket size (default ${DEFAULT_LOGIN_RATE_LIMIT.burst})
   --admin-token <token>   token for /__admin (default: random, printed at start)
   --admin-header <name>   header carrying the admin token (default ${DEFAULT_ADMIN_HEADER})
   --no-admin              disable the /__admin endpoint
@@ -50,6 +64,25 @@ function parseNumber(name: string, text: string | undefined, min: number): numbe
   return value;
 }
 
+function parseUser(text: string, index: number): MockUser {
+  const fields = text.split(":");
+  if ((fields.length !== 4 && fields.length !== 5) || fields.some((f) => f === "")) {
+    fail(
+      `--user #${index + 1} needs username:password:clientId:clientCode[:database] (non-empty fields without ":")`,
+    );
+  }
+  const [username, password, clientId, clientCode, database] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+  ];
+  const user: MockUser = { username, password, clientId, clientCode };
+  if (database !== undefined) user.database = database;
+  return user;
+}
+
 async function main(): Promise<void> {
   let parsed: ReturnType<typeof parse>;
   function parse() {
@@ -59,8 +92,14 @@ async function main(): Promise<void> {
         host: { type: "string" },
         "rate-limit": { type: "string" },
         burst: { type: "string" },
+        "latency-ms": { type: "string" },
+        "latency-jitter-ms": { type: "string" },
         "api-key": { type: "string", multiple: true },
         token: { type: "string", multiple: true },
+        user: { type: "string", multiple: true },
+        "token-lifetime-ms": { type: "string" },
+        "login-rate-limit": { type: "string" },
+        "login-burst": { type: "string" },
         "admin-token": { type: "string" },
         "admin-header": { type: "string" },
         "no-admin": { type: "boolean" },
@@ -93,7 +132,7 @@ async function main(): Promise<void> {
     const rate = parseNumber("rate-limit", v["rate-limit"], Number.MIN_VALUE);
     if (rate !== undefined || burst !== undefined) {
       rateLimit = {};
-      if (rate !== undefined) rateLimit.ratePerSecond = rate;
+      if (rate !== undefined) rateLimit.requestsPerSecond = rate;
       if (burst !== undefined) rateLimit.burst = burst;
     }
   }
@@ -102,8 +141,27 @@ async function main(): Promise<void> {
     host: v.host ?? "127.0.0.1",
   };
   if (rateLimit !== undefined) options.rateLimit = rateLimit;
+  const fixedMs = parseNumber("latency-ms", v["latency-ms"], 0);
+  const jitterMs = parseNumber("latency-jitter-ms", v["latency-jitter-ms"], 0);
+  if (fixedMs !== undefined || jitterMs !== undefined) {
+    options.latency = { fixedMs: fixedMs ?? 0, jitterMs: jitterMs ?? 0 };
+  }
   if (v["api-key"]) options.apiKeys = v["api-key"];
   if (v.token) options.tokens = v.token;
+  if (v.user) options.users = v.user.map(parseUser);
+  const lifetime = parseNumber("token-lifetime-ms", v["token-lifetime-ms"], 1);
+  if (lifetime !== undefined) options.tokenLifetimeMs = lifetime;
+  const loginBurst = parseNumber("login-burst", v["login-burst"], 1);
+  if (v["login-rate-limit"] === "off") {
+    options.loginRateLimit = false;
+  } else {
+    const rate = parseNumber("login-rate-limit", v["login-rate-limit"], Number.MIN_VALUE);
+    if (rate !== undefined || loginBurst !== undefined) {
+      options.loginRateLimit = {};
+      if (rate !== undefined) options.loginRateLimit.requestsPerSecond = rate;
+      if (loginBurst !== undefined) options.loginRateLimit.burst = loginBurst;
+    }
+  }
   if (v["no-admin"]) options.adminToken = false;
   else if (v["admin-token"] !== undefined) options.adminToken = v["admin-token"];
   if (v["admin-header"]) options.adminHeader = v["admin-header"];
@@ -141,13 +199,29 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   const c = server.credentials;
   const limit = server.rateLimit;
+  const latency = server.latency;
+  const loginLimit = server.loginRateLimit;
   process.stdout.write(
     [
       `vbapi-mock listening on ${server.url}`,
       `  x-api-key:      ${c.apiKeys.join(", ")}`,
-      `  Authorization:  ${c.tokens.map((t) => `Bearer ${t}`).join(", ")}`,
+      c.users.length > 0
+        ? `  Authorization:  Bearer <idToken from POST ${server.url}/user-authentication>, valid ${server.tokenLifetimeMs} ms`
+        : `  Authorization:  ${c.tokens.map((t) => `Bearer ${t}`).join(", ")}`,
+      ...(c.users.length > 0
+        ? [
+            `  users:          ${c.users
+              .map(
+                (u) =>
+                  `${u.username} (client ${u.clientId}/${u.clientCode}${u.database ? `, ${u.database}` : ""})`,
+              )
+              .join("; ")}`,
+            `  login limit:    ${loginLimit ? `${loginLimit.requestsPerSecond}/s, burst ${loginLimit.burst}` : "off"}`,
+          ]
+        : []),
       "  also required:  User-Agent, vbasoftware-database",
-      `  rate limit:     ${limit ? `${limit.ratePerSecond}/s, burst ${limit.burst}` : "off"}`,
+      `  rate limit:     ${limit ? `${limit.requestsPerSecond}/s, burst ${limit.burst}` : "off"}`,
+      `  latency:        ${latency ? `${latency.fixedMs} ms + up to ${latency.jitterMs} ms` : "none"}`,
       c.adminToken === null
         ? "  admin:          disabled"
         : `  admin:          ${server.url}/__admin  (${c.adminHeader}: ${c.adminToken})`,

@@ -18,7 +18,8 @@ export type JsonSchema = Record<string, unknown>;
 /** How a request must authenticate: every scheme of one requirement object must pass. */
 export type SecurityCheck =
   | { kind: "apiKeyHeader"; scheme: string; header: string }
-  | { kind: "bearer"; scheme: string };
+  | { kind: "bearer"; scheme: string }
+  | { kind: "basic"; scheme: string };
 
 /** A parameter of an operation (header or path), with its resolved schema. */
 export interface ParameterInfo {
@@ -55,11 +56,28 @@ export interface RouteInfo {
   pathParamNames: readonly string[];
 }
 
+/** The login operation: the one whose own security requirement asks for HTTP Basic. */
+export interface LoginRouteInfo {
+  template: string;
+  /** Upper-case HTTP method. */
+  method: string;
+  operationId: string;
+  /** Header parameters (client id, client code, database). */
+  headerParams: readonly ParameterInfo[];
+  /** The operation's security checks (API key header and Basic). */
+  security: readonly SecurityCheck[];
+  /** Media types of the 200 answer, in spec order. */
+  responseMediaTypes: readonly string[];
+}
+
 /** The spec, digested. */
 export interface SpecModel {
   document: OpenApiDocument;
   routes: readonly RouteInfo[];
+  /** The document's security: what every batch route asks for. */
   security: readonly SecurityCheck[];
+  /** The login operation, when the spec has one. */
+  login?: LoginRouteInfo;
 }
 
 const require = createRequire(import.meta.url);
@@ -136,8 +154,10 @@ function compileTemplate(template: string): { pattern: RegExp; names: string[] }
 
 const HTTP_METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
 
-function securityChecks(document: OpenApiDocument): SecurityCheck[] {
-  const requirement = document.security?.[0];
+function securityChecks(
+  document: OpenApiDocument,
+  requirement: Record<string, string[]> | undefined,
+): SecurityCheck[] {
   if (!requirement) return [];
   const schemes = (document.components?.securitySchemes ?? {}) as Record<string, unknown>;
   const checks: SecurityCheck[] = [];
@@ -148,6 +168,8 @@ function securityChecks(document: OpenApiDocument): SecurityCheck[] {
       checks.push({ kind: "apiKeyHeader", scheme: name, header: scheme.name.toLowerCase() });
     } else if (scheme.type === "http" && String(scheme.scheme).toLowerCase() === "bearer") {
       checks.push({ kind: "bearer", scheme: name });
+    } else if (scheme.type === "http" && String(scheme.scheme).toLowerCase() === "basic") {
+      checks.push({ kind: "basic", scheme: name });
     } else {
       throw new Error(`Unsupported security scheme ${name}`);
     }
@@ -158,6 +180,7 @@ function securityChecks(document: OpenApiDocument): SecurityCheck[] {
 /** Digests an OpenAPI document into routes and security checks. */
 export function buildSpecModel(document: OpenApiDocument): SpecModel {
   const routes: RouteInfo[] = [];
+  let login: LoginRouteInfo | undefined;
   for (const [template, rawItem] of Object.entries(document.paths ?? {})) {
     const pathItem = deref<Record<string, unknown>>(document, rawItem);
     const sharedParams = (pathItem.parameters as unknown[] | undefined) ?? [];
@@ -176,6 +199,25 @@ export function buildSpecModel(document: OpenApiDocument): SpecModel {
         if (typeof p["x-vbapi-record-field"] === "string")
           info.recordField = p["x-vbapi-record-field"];
         params.set(`${info.in}:${info.name}`, info);
+      }
+      const own = operation.security as Array<Record<string, string[]>> | undefined;
+      const ownChecks = own ? securityChecks(document, own[0]) : [];
+      if (ownChecks.some((c) => c.kind === "basic")) {
+        if (login) throw new Error("More than one operation asks for HTTP Basic (a login)");
+        login = {
+          template,
+          method: method.toUpperCase(),
+          operationId: String(operation.operationId ?? `${method} ${template}`),
+          headerParams: [...params.values()].filter((p) => p.in === "header"),
+          security: ownChecks,
+          responseMediaTypes: Object.keys(
+            deref<Record<string, unknown>>(
+              document,
+              (operation.responses as Record<string, unknown> | undefined)?.["200"] ?? {},
+            ).content ?? {},
+          ),
+        };
+        continue;
       }
       const requestBody = deref<Record<string, unknown>>(document, operation.requestBody ?? {});
       const content = (requestBody.content ?? {}) as Record<string, { schema?: unknown }>;
@@ -219,5 +261,11 @@ export function buildSpecModel(document: OpenApiDocument): SpecModel {
       });
     }
   }
-  return { document, routes, security: securityChecks(document) };
+  const model: SpecModel = {
+    document,
+    routes,
+    security: securityChecks(document, document.security?.[0]),
+  };
+  if (login) model.login = login;
+  return model;
 }

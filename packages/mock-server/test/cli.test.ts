@@ -54,16 +54,28 @@ describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
       "--token",
       "--admin-token",
       "--max-body-bytes",
+      "--latency-ms",
+      "--latency-jitter-ms",
+      "--user",
+      "--token-lifetime-ms",
+      "--login-rate-limit",
+      "--login-burst",
     ]) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toContain("test-api-key");
   });
 
-  it("refuses unknown options", () => {
+  it("refuses unknown options and bad numbers, naming the flag", () => {
     const r = spawnSync(process.execPath, [...base, "--bogus"], { cwd: root, encoding: "utf8" });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("bogus");
+    const bad = spawnSync(process.execPath, [...base, "--latency-ms", "-1"], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--latency-ms");
   });
 
   it("serves with the credentials it prints and stops on SIGTERM", async () => {
@@ -105,6 +117,69 @@ describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
     expect(await exitCode(child)).toBe(0);
   });
 
+  it("serves the login for --user, hiding the password, and accepts only its ID tokens", async () => {
+    const { child, banner } = await start([
+      ...base,
+      "--port",
+      "0",
+      "--rate-limit",
+      "off",
+      "--user",
+      "alice:pw-9f8e7d:c1:C1",
+      "--user",
+      "bob:pw-bob:c2:C2:db-b",
+      "--token-lifetime-ms",
+      "60000",
+      "--login-rate-limit",
+      "2",
+      "--login-burst",
+      "3",
+    ]);
+    const url = /listening on (http:\/\/\S+)/.exec(banner)?.[1] as string;
+    expect(banner).toContain("alice (client c1/C1)");
+    expect(banner).toContain("bob (client c2/C2, db-b)");
+    expect(banner).toContain("login limit:    2/s, burst 3");
+    expect(banner).not.toContain("pw-9f8e7d");
+    expect(banner).not.toContain("Bearer test-token");
+    const common = { "x-api-key": "test-api-key", "vbasoftware-database": "d" };
+    const res = await fetch(`${url}/user-authentication`, {
+      method: "POST",
+      headers: {
+        ...common,
+        authorization: `Basic ${Buffer.from("alice:pw-9f8e7d").toString("base64")}`,
+        "vbasoftware-client-id": "c1",
+        "vbasoftware-client-code": "C1",
+      },
+    });
+    expect(res.status).toBe(200);
+    const token = ((await res.json()) as { data: { authenticationResult: { idToken: string } } })
+      .data.authenticationResult.idToken;
+    const put = (bearer: string) =>
+      fetch(`${url}/tolerances-batch`, {
+        method: "PUT",
+        headers: {
+          ...common,
+          authorization: `Bearer ${bearer}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify([{ tolerance_Key: 1, tolerance1: 1 }]),
+      });
+    expect((await put(token)).status).toBe(207);
+    expect((await put("test-token")).status).toBe(401);
+    child.kill("SIGTERM");
+    expect(await exitCode(child)).toBe(0);
+  });
+
+  it("refuses a malformed --user, naming the flag", () => {
+    const r = spawnSync(process.execPath, [...base, "--user", "alice:pw"], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--user #1");
+    expect(r.stderr).not.toContain("pw");
+  });
+
   it("uses the default credentials, a random admin token, and stops on SIGINT", async () => {
     const { child, banner } = await start([
       ...base,
@@ -114,7 +189,12 @@ describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
       "5",
       "--burst",
       "7",
+      "--latency-ms",
+      "20",
+      "--latency-jitter-ms",
+      "5",
     ]);
+    expect(banner).toContain("latency:        20 ms + up to 5 ms");
     expect(banner).toContain("test-api-key");
     expect(banner).toContain("Bearer test-token");
     expect(banner).toContain("5/s, burst 7");

@@ -88,6 +88,14 @@ describe("check:seeds", () => {
     expect(diff(bundle())).toEqual([]);
   });
 
+  it("reports an operation no seed describes unless it names its source", () => {
+    const spec = bundle();
+    const login = spec.paths["/user-authentication"].post;
+    expect(typeof login["x-vbapi-source"]).toBe("string");
+    delete login["x-vbapi-source"];
+    expect(diff(spec)).toEqual(["POST /user-authentication: in the spec but described by no seed"]);
+  });
+
   it("reports a changed type, nullability and required-ness by field", () => {
     const spec = bundle();
     const t = spec.components.schemas.Tolerance;

@@ -101,6 +101,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/user-authentication": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in and get an ID token
+         * @description Logs a user in with HTTP Basic credentials and answers the ID token that every batch call sends as its bearer token. VBA publishes the request (this path on the same base URL, the API key, Basic `username:password`, the client id, client code and database headers), that the token is at `data.authenticationResult.idToken`, that it is valid for 24 hours, and that logging in too often is answered 429: cache the token and renew it about 5 minutes before it expires instead of logging in per process or per request. The rest of the answer's shape is not published and is allowed to hold more than described here.
+         */
+        post: operations["authenticateUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -468,6 +488,47 @@ export interface components {
             /** @description User that last updated the record in the system */
             update_User?: string | null;
         };
+        /**
+         * AuthenticationResult
+         * @description The tokens of a login. `idToken` is published; the other members are ASSUMED (they follow the common shape of such answers, e.g. AWS Cognito's `AuthenticationResult`) and may be absent. More members are allowed. Renewal by logging in again before expiry is the documented-safe path; a refresh flow is not published.
+         */
+        AuthenticationResult: {
+            /** @description The ID token (a JWT) to send as `Authorization: Bearer <idToken>` on every batch call. Valid for 24 hours (published); its `exp` claim, when present, says exactly when it expires. */
+            idToken: string;
+            /**
+             * Format: int32
+             * @description ASSUMED, not published. Seconds until the ID token expires.
+             */
+            expiresIn?: number;
+            /** @description ASSUMED, not published. The token type, `Bearer`. */
+            tokenType?: string;
+            /** @description ASSUMED, not published. An access token; the batch calls do not use it. */
+            accessToken?: string;
+            /** @description ASSUMED, not published. A refresh token; no refresh flow is published, so clients log in again instead. */
+            refreshToken?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * UserAuthentication
+         * @description The `data` of a login answer. Only `authenticationResult` is published; more members are allowed.
+         */
+        UserAuthentication: {
+            authenticationResult: components["schemas"]["AuthenticationResult"];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * UserAuthenticationVBAResponse
+         * @description The answer to a login, in VBA's usual envelope (`data`, `error`, `debug`). Only `data.authenticationResult.idToken` is published; every other member is assumed, and more members are allowed.
+         */
+        UserAuthenticationVBAResponse: {
+            data: components["schemas"]["UserAuthentication"];
+            error?: components["schemas"]["VBAProblemDetails"];
+            debug?: components["schemas"]["Debug"];
+        } & {
+            [key: string]: unknown;
+        };
     };
     responses: {
         /** @description The request was malformed: the `vbasoftware-database` header is missing, or the body is not a JSON array of records that match the schema. VBA does not publish this answer; its shape is assumed to be problem details like its other errors. `detail` names the record index and field at fault where there is one. */
@@ -535,6 +596,55 @@ export interface components {
                 "application/problem+json": components["schemas"]["VBAProblemDetails"];
             };
         };
+        /** @description The login was malformed: the `vbasoftware-client-id`, `vbasoftware-client-code` or `vbasoftware-database` header is missing. VBA does not publish this answer; its shape is assumed to be problem details like its other errors. */
+        LoginBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example {
+                 *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+                 *       "title": "Bad Request",
+                 *       "status": 400,
+                 *       "detail": "The vbasoftware-client-id header is required.",
+                 *       "instance": "/user-authentication"
+                 *     } */
+                "application/problem+json": components["schemas"]["VBAProblemDetails"];
+            };
+        };
+        /** @description The login was refused: the API key is missing or invalid, the Basic credentials are missing, or the username, password, client id, client code or database do not match. VBA does not publish the body of this answer; it is assumed to be problem details, and how far it says which credential was wrong is assumed too. It never repeats the password. */
+        LoginUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example {
+                 *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "The username or password is incorrect.",
+                 *       "instance": "/user-authentication"
+                 *     } */
+                "application/problem+json": components["schemas"]["VBAProblemDetails"];
+            };
+        };
+        /** @description Too many logins. VBA rate limits logins (published) but does not publish the limit: cache the ID token instead of logging in again, and wait for `Retry-After` when it is present. The body is assumed to be problem details. */
+        LoginTooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example {
+                 *       "type": "https://tools.ietf.org/html/rfc6585#section-4",
+                 *       "title": "Too Many Requests",
+                 *       "status": 429,
+                 *       "detail": "Too many logins; try again later.",
+                 *       "instance": "/user-authentication"
+                 *     } */
+                "application/problem+json": components["schemas"]["VBAProblemDetails"];
+            };
+        };
     };
     parameters: {
         /**
@@ -547,6 +657,16 @@ export interface components {
          * @example 5021
          */
         providerCredKey: number;
+        /**
+         * @description The client id VBA issued to the client (login only).
+         * @example vbabcbs-client
+         */
+        "vbasoftware-client-id": string;
+        /**
+         * @description The client code VBA issued to the client (login only).
+         * @example VBABCBS
+         */
+        "vbasoftware-client-code": string;
     };
     requestBodies: never;
     headers: {
@@ -759,6 +879,48 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    authenticateUser: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The client id VBA issued to the client (login only).
+                 * @example vbabcbs-client
+                 */
+                "vbasoftware-client-id": components["parameters"]["vbasoftware-client-id"];
+                /**
+                 * @description The client code VBA issued to the client (login only).
+                 * @example VBABCBS
+                 */
+                "vbasoftware-client-code": components["parameters"]["vbasoftware-client-code"];
+                /**
+                 * @description Target database: the VBA database (one per client environment) that the records are read from and written to.
+                 * @example vbabcbs
+                 */
+                "vbasoftware-database": components["parameters"]["vbasoftware-database"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Logged in: the ID token is at `data.authenticationResult.idToken`. VBA's answers are JSON; that this one, like the batch answers, is labelled `text/plain` unless `application/json` or `text/json` is asked for is assumed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["UserAuthenticationVBAResponse"];
+                    "application/json": components["schemas"]["UserAuthenticationVBAResponse"];
+                    "text/json": components["schemas"]["UserAuthenticationVBAResponse"];
+                };
+            };
+            400: components["responses"]["LoginBadRequest"];
+            401: components["responses"]["LoginUnauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["LoginTooManyRequests"];
         };
     };
 }
