@@ -21,7 +21,10 @@ export const SDK_PACKAGE = {
 const ENV = {
   apiKey: "VBAPI_API_KEY",
   bearer: "VBAPI_TOKEN",
+  basic: "$VBAPI_USERNAME:$VBAPI_PASSWORD",
   "vbasoftware-database": "VBAPI_DATABASE",
+  "vbasoftware-client-id": "VBAPI_CLIENT_ID",
+  "vbasoftware-client-code": "VBAPI_CLIENT_CODE",
 };
 
 const METHODS = ["get", "put", "post", "delete", "patch"];
@@ -86,6 +89,8 @@ function curl(doc, path, method, item, op) {
     if (s?.type === "apiKey" && s.in === "header") lines.push(`-H "${s.name}: $${ENV.apiKey}"`);
     else if (s?.type === "http" && s.scheme?.toLowerCase() === "bearer")
       lines.push(`-H "Authorization: Bearer $${ENV.bearer}"`);
+    else if (s?.type === "http" && s.scheme?.toLowerCase() === "basic")
+      lines.push(`-u "${ENV.basic}"`);
     else
       throw new Error(
         `code samples: ${method.toUpperCase()} ${path}: security scheme ${name} (${s?.type}) has no curl form`,

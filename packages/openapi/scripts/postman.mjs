@@ -13,8 +13,16 @@ export const VARIABLES = {
   apiKey: "The API key VBA issued to the client, sent as x-api-key.",
   token: "The bearer token: the idToken from POST /user-authentication, valid for up to a day.",
   database: "The VBA database the records are written to (vbasoftware-database header).",
+  username: "The VBA user that logs in (POST /user-authentication, HTTP Basic).",
+  password: "That user's password (HTTP Basic). Keep it in a Postman environment, not here.",
+  clientId: "The client id VBA issued (vbasoftware-client-id header of the login).",
+  clientCode: "The client code VBA issued (vbasoftware-client-code header of the login).",
 };
-const HEADER_VARIABLE = { "vbasoftware-database": "database" };
+const HEADER_VARIABLE = {
+  "vbasoftware-database": "database",
+  "vbasoftware-client-id": "clientId",
+  "vbasoftware-client-code": "clientCode",
+};
 const METHODS = ["get", "put", "post", "delete", "patch"];
 
 const convert = (doc) =>
@@ -61,7 +69,19 @@ export async function toPostman(doc) {
     if (!names.length) request.auth = { type: "noauth" };
     for (const name of names) {
       const s = schemes[name];
-      if (s?.type === "http" && s.scheme?.toLowerCase() === "bearer")
+      if (s?.type === "http" && s.scheme?.toLowerCase() === "basic") {
+        // Request auth replaces the collection's API key auth: the key goes as a header.
+        request.auth = {
+          type: "basic",
+          basic: [
+            { key: "username", value: "{{username}}", type: "string" },
+            { key: "password", value: "{{password}}", type: "string" },
+          ],
+        };
+        const keyScheme = names.map((n) => schemes[n]).find((x) => x?.type === "apiKey");
+        if (keyScheme)
+          request.header.push({ key: keyScheme.name, value: "{{apiKey}}", description: VARIABLES.apiKey });
+      } else if (s?.type === "http" && s.scheme?.toLowerCase() === "bearer")
         request.header.push({
           key: "Authorization",
           value: "Bearer {{token}}",
