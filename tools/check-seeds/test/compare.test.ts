@@ -146,17 +146,22 @@ describe("check:seeds", () => {
     );
   });
 
-  it("leaves operations that are not batch upserts (a login) to other checks", () => {
+  it("accepts an operation no seed describes only when it names its public source", () => {
     const spec = bundle();
     spec.paths["/user-authentication"] = {
       post: {
         operationId: "login",
+        "x-vbapi-source": "https://developer.vbasoftware.com (login)",
         parameters: [{ $ref: "#/components/parameters/vbasoftware-database" }],
         requestBody: { content: { "application/json": { schema: { type: "object" } } } },
         responses: { "200": { description: "the ID token" } },
       },
     };
     expect(diff(spec)).toEqual([]);
+    delete spec.paths["/user-authentication"].post["x-vbapi-source"];
+    expect(diff(spec)).toEqual([
+      "POST /user-authentication: in the spec but described by no seed",
+    ]);
   });
 
   it("reports a dropped media type", () => {
