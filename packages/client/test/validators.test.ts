@@ -13,6 +13,19 @@ const spec = createRequire(import.meta.url)("@vbapi-sdk/openapi/openapi.json");
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 (addFormats as unknown as (a: Ajv2020) => void)(ajv);
 ajv.addFormat("double", { type: "number", validate: (n: number) => Number.isFinite(n) });
+// Strict RFC 3339, as the reference server checks it (its agreement is asserted over HTTP in
+// date-time.test.ts): T between date and time, offsets ±hh:mm within range.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
+const looseDateTime = ajv.formats["date-time"] as { validate: (s: string) => boolean };
+ajv.addFormat("date-time", {
+  type: "string",
+  validate: (s: string) => {
+    const m = RFC3339.exec(s);
+    return (
+      m !== null && Number(m[3] ?? 0) <= 23 && Number(m[4] ?? 0) <= 59 && looseDateTime.validate(s)
+    );
+  },
+});
 ajv.addSchema({ components: spec.components }, "spec");
 const reference = Object.fromEntries(
   entityNames.map((e) => [

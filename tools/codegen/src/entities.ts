@@ -26,7 +26,7 @@ export function emitEntities(entities: BatchOperation[], header: string): string
   );
   return [
     header,
-    `import type { components, paths } from "./schema.js";`,
+    `import type { components, paths } from "./schema.ts";`,
     "",
     "/** Every batch operation of the spec, keyed by the entity (request item schema) it upserts. */",
     "export const entities = {",

@@ -204,7 +204,7 @@ export function emitValidators(
 ): string {
   const parts: string[] = [
     header,
-    `import type { EntityName } from "./entities.js";`,
+    `import type { EntityName } from "./entities.ts";`,
     "",
     runtime,
     "",

@@ -346,11 +346,23 @@ class BulkRun<R, K> {
     const started = Date.now();
     const task = this.driver
       .send(records, `[${parts.join(",")}]`, this.signal, this.stats)
-      .then((outcome) => {
-        if (outcome.ok || outcome.failure.status !== 0) this.flow.observe(Date.now() - started);
-        if (outcome.ok) this.settle(chunk, outcome.result, outcome.mayHaveBeenApplied);
-        else this.fail(chunk, outcome.failure);
-      })
+      .then(
+        (outcome) => {
+          if (outcome.ok || outcome.failure.status !== 0) this.flow.observe(Date.now() - started);
+          if (outcome.ok) this.settle(chunk, outcome.result, outcome.mayHaveBeenApplied);
+          else this.fail(chunk, outcome.failure);
+        },
+        // A driver must not reject; if one does (a bug), its records are still accounted for.
+        (error: unknown) =>
+          this.fail(chunk, {
+            status: 0,
+            message: `unexpected ${error instanceof Error ? error.name : typeof error} while sending`,
+            retryable: false,
+            mayHaveBeenApplied: true,
+            fatal: true,
+            aborted: false,
+          }),
+      )
       .finally(() => {
         this.inFlightChunks--;
         this.inFlightRecords -= chunk.length;

@@ -7,7 +7,7 @@ import {
   apiErrorFromAnswer,
   NoResponseError,
   ResponseParseError,
-  type VbapiError,
+  VbapiError,
 } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { type EntityName, entities } from "../generated/entities.ts";
@@ -115,6 +115,8 @@ export async function sendBatch<K>(
       // An answer too large to read: the server did process the request.
       return { ok: false, error, mayHaveBeenApplied: true };
     }
+    // Before sending: a login refused by VBA (ApiError), a bad option. Nothing left the machine.
+    if (error instanceof VbapiError) return { ok: false, error, mayHaveBeenApplied: false };
     throw error;
   }
   const { status, mayHaveBeenApplied } = answer;

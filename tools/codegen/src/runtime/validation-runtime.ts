@@ -50,7 +50,11 @@ export function digits2(s: string, i: number): number {
 
 export const DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** RFC 3339 date-time with a required time zone (as ajv-formats' "date-time"), without allocating. */
+/**
+ * Strict RFC 3339 date-time, as the reference server checks it: `T` (or `t`) between date and
+ * time, seconds required, and a time zone of `Z` or `±hh:mm` with hours 00-23 and minutes 00-59.
+ * Without allocating.
+ */
 export function isDateTime(s: string): boolean {
   const n = s.length;
   if (n < 20) return false;
@@ -71,7 +75,7 @@ export function isDateTime(s: string): boolean {
     s.charCodeAt(16) !== 58
   )
     return false;
-  if (sep !== 84 && sep !== 116 && sep !== 32) return false;
+  if (sep !== 84 && sep !== 116) return false;
   const year = y1 * 100 + y2;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (day > (month === 2 && leap ? 29 : (DAYS[month] as number))) return false;
@@ -91,13 +95,9 @@ export function isDateTime(s: string): boolean {
   } else if (z === 43 || z === 45) {
     tzSign = z === 43 ? 1 : -1;
     tzH = digits2(s, i + 1);
-    if (tzH < 0) return false;
-    i += 3;
-    if (i < n) {
-      if (s.charCodeAt(i) === 58) i++;
-      tzM = digits2(s, i);
-      if (tzM < 0 || i + 2 !== n) return false;
-    }
+    tzM = digits2(s, i + 4);
+    if (tzH < 0 || tzH > 23 || s.charCodeAt(i + 3) !== 58 || tzM < 0 || tzM > 59) return false;
+    if (i + 6 !== n) return false;
   } else {
     return false;
   }
