@@ -76,6 +76,20 @@ export function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+export class LockError extends Error {
+  override name = "LockError";
+}
+
+/** A process that has exited but was not reaped yet (Linux: state Z in /proc). */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
+  }
+}
+
 /** Refuses a second process on the same run folder (a lock whose process died is taken over). */
 export function acquireLock(dir: string): void {
   const path = join(dir, LOCK_FILE);
@@ -92,12 +106,12 @@ export function acquireLock(dir: string): void {
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
         try {
           process.kill(pid, 0);
-          alive = true;
+          alive = !isZombie(pid);
         } catch (e) {
           alive = (e as NodeJS.ErrnoException).code === "EPERM";
         }
       }
-      if (alive) throw new Error(`another vbapi process (pid ${pid}) is working on ${dir}`);
+      if (alive) throw new LockError(`another vbapi process (pid ${pid}) is working on ${dir}`);
       rmSync(path, { force: true });
     }
   }
