@@ -74,7 +74,7 @@ describe("vbapi upsert", () => {
       ["3", "312", "created"],
     ]);
     expect(succeeded[0]?.activityId).toMatch(/\S/);
-    const summary = readJson<Record<string, any>>(join(out, "summary.json"));
+    const summary = readJson<{ input: { sha256: string } }>(join(out, "summary.json"));
     expect(summary).toMatchObject({
       status: "complete",
       exitCode: 0,
@@ -398,7 +398,7 @@ describe("vbapi upsert", () => {
     expect(r.code).toBe(130);
     const done = events(r.stdout).at(-1);
     expect(done).toMatchObject({ event: "done", status: "interrupted", resumable: true });
-    expect((done?.totals as { pending: number }).pending).toBeGreaterThan(0);
+    expect((done as { totals: { pending: number } }).totals.pending).toBeGreaterThan(0);
     expect(readCsv(join(out, "failed.csv"))).toEqual([]);
     const resumed = await vbapi(["resume", out], { env });
     expect(resumed.code).toBe(0);
