@@ -1,6 +1,6 @@
 // The `vbapi` commands (commander): upsert, validate, entities, template, resume.
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { DEFAULT_BASE_URL } from "@vbapi-sdk/client";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -22,6 +22,7 @@ import {
   InputError,
   type InputFormat,
   isInvalidJsonLine,
+  isRegularFile,
   openInput,
 } from "./read.js";
 import {
@@ -301,8 +302,9 @@ async function upsert(
     );
   const baseUrl = baseUrlOf(flags.baseUrl as string | undefined);
   const display = new Display(displayMode(flags as { json?: boolean; quiet?: boolean }));
-  const stdin = file === "-";
-  const path = stdin ? "-" : resolve(file);
+  const path = file === "-" ? "-" : resolve(file);
+  // stdin and pipes are read once: hashed while reading, and not resumable.
+  const stdin = path === "-" || (existsSync(path) && !isRegularFile(path));
   let size: number | undefined;
   let sha256: string | undefined;
   if (!stdin) {
@@ -387,9 +389,9 @@ async function resume(runDir: string, flags: Record<string, unknown>): Promise<n
     throw new UsageError((error as Error).message);
   }
   const entity = entityArg(config.entity);
-  if (config.input.path === "-") {
+  if (config.input.path === "-" || config.input.sha256 === undefined) {
     throw new UsageError(
-      "this run read standard input, which cannot be read again: load the rows that are not in succeeded.csv or failed.csv from a file",
+      "this run read standard input or a pipe, which cannot be read again: load the rows that are not in succeeded.csv or failed.csv from a file",
     );
   }
   const creds = credentials();

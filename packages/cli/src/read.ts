@@ -137,6 +137,15 @@ async function peek(
   return { first, all: all() };
 }
 
+/** True for a regular file (which can be hashed up front and read again on resume). */
+export function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** SHA-256 and size of a file, read as a stream. */
 export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash("sha256");
@@ -172,8 +181,10 @@ export async function openInput(options: OpenInputOptions): Promise<OpenedInput>
   if (!stdin) {
     try {
       const st = statSync(options.path);
-      if (!st.isFile()) throw new InputError(`${options.path} is not a file`);
-      size = st.size;
+      // A regular file, or a pipe (a FIFO, `<(gunzip -c f)`): only a file has a size.
+      if (st.isFile()) size = st.size;
+      else if (!st.isFIFO() && !st.isCharacterDevice())
+        throw new InputError(`${options.path} is not a file`);
     } catch (error) {
       if (error instanceof InputError) throw error;
       throw new InputError(
@@ -319,7 +330,7 @@ export async function openInput(options: OpenInputOptions): Promise<OpenedInput>
         if (error instanceof InputError) throw error;
         const what = format === "json" ? "JSON" : "NDJSON";
         const message = error instanceof Error ? error.message : String(error);
-        throw new InputError(`${what} syntax error after row ${row}: ${message}`);
+        throw new InputError(`${what} syntax error (${row} rows read before it): ${message}`);
       }
     })();
   }

@@ -476,7 +476,9 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
             ? EXIT.rowsFailed
             : EXIT.ok;
   const resumable =
-    status !== "input-error" && (pending > 0 || status !== "complete") && config.input.path !== "-";
+    status !== "input-error" &&
+    (pending > 0 || status !== "complete") &&
+    config.input.sha256 !== undefined;
   const resumeCommand = resumable ? `vbapi resume ${shellQuote(files.dir)}` : undefined;
   const earlier = [...(journal?.sessions ?? new Map()).entries()].filter(
     ([n]) => n !== files.sessionNumber,
