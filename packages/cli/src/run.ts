@@ -223,10 +223,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
 
   const abort = new AbortController();
   let stopRequested = false;
-  let resolveStop: (value: typeof STOP) => void = () => {};
-  const stopped = new Promise<typeof STOP>((resolve) => {
-    resolveStop = resolve;
-  });
+  /** Wakes the engine's pending read when a stop is requested. */
+  let wakeStop: (() => void) | undefined;
   let authStopped = false;
   let writeError: unknown;
   const skip = journal?.final;
@@ -260,7 +258,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   function stop(reason: string): void {
     if (stopRequested) return;
     stopRequested = true;
-    resolveStop(STOP);
+    wakeStop?.();
     display.event("stopping", { reason, inFlight: counters.inFlight });
   }
 
@@ -300,9 +298,14 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     [Symbol.asyncIterator]: () => ({
       async next(): Promise<IteratorResult<Record<string, unknown>>> {
         if (stopRequested) return { done: true, value: undefined };
-        const next = rows.next();
-        next.catch(() => {});
-        const result = await Promise.race([next, stopped]);
+        // Not Promise.race with a long-lived promise: that would keep one reaction per row.
+        const result = await new Promise<IteratorResult<InFlightRow> | typeof STOP>(
+          (resolve, reject) => {
+            wakeStop = () => resolve(STOP);
+            rows.next().then(resolve, reject);
+          },
+        );
+        wakeStop = undefined;
         if (result === STOP || result.done || stopRequested)
           return { done: true, value: undefined };
         const item = result.value;
