@@ -31,10 +31,21 @@ function rate(c: Counters): number {
   return c.elapsedMs > 0 ? Math.round((done / c.elapsedMs) * 1000) : 0;
 }
 
+/**
+ * Share of the file done, when its size is known: rows done over the rows the file holds,
+ * estimated from the bytes read so far (the reader runs ahead of the rows sent).
+ */
+function fraction(c: Counters): number | undefined {
+  if (!c.bytesTotal || c.bytesRead === 0 || c.read === 0) return undefined;
+  const estimatedRows = (c.read * c.bytesTotal) / Math.min(c.bytesRead, c.bytesTotal);
+  const done = c.succeeded + c.failed + c.invalid + c.skipped;
+  return Math.min(1, done / estimatedRows);
+}
+
 function eta(c: Counters): number | undefined {
-  if (c.bytesTotal === undefined || c.bytesTotal === 0 || c.bytesRead === 0) return undefined;
-  const fraction = Math.min(1, c.bytesRead / c.bytesTotal);
-  return Math.round(((c.elapsedMs / fraction) * (1 - fraction)) / 1000);
+  const f = fraction(c);
+  if (f === undefined || f === 0) return undefined;
+  return Math.round(((c.elapsedMs / f) * (1 - f)) / 1000);
 }
 
 function duration(seconds: number | undefined): string {
@@ -104,7 +115,7 @@ export class Display {
         },
         cliProgress.Presets.shades_classic,
       );
-      this.bar.start(known ? (c.bytesTotal as number) : 1, 0, this.payload(c));
+      this.bar.start(known ? 1000 : 1, 0, this.payload(c));
     }
   }
 
@@ -122,7 +133,7 @@ export class Display {
   update(c: Counters, force = false): void {
     const now = Date.now();
     if (this.mode === "bar" && this.bar && !this.stopped) {
-      this.bar.update(c.bytesTotal ? Math.min(c.bytesRead, c.bytesTotal) : 0, this.payload(c));
+      this.bar.update(Math.round((fraction(c) ?? 0) * 1000), this.payload(c));
     } else if (this.mode === "lines") {
       if (force || now - this.lastLine >= this.lineIntervalMs) {
         this.lastLine = now;
@@ -139,8 +150,7 @@ export class Display {
   stop(c: Counters | undefined): void {
     if (this.stopped) return;
     if (this.bar) {
-      if (c)
-        this.bar.update(c.bytesTotal ? Math.min(c.bytesRead, c.bytesTotal) : 0, this.payload(c));
+      if (c) this.bar.update(Math.round((fraction(c) ?? 0) * 1000), this.payload(c));
       this.bar.stop();
     }
     this.stopped = true;
