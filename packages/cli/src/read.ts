@@ -146,6 +146,59 @@ export function isRegularFile(path: string): boolean {
   }
 }
 
+/**
+ * Iterates a parser's output without losing what it produced before an error (an async
+ * iterator drops a stream's buffered rows when the stream fails): rows are queued from 'data'
+ * events, with backpressure (pause above 512 queued rows), and the error comes after them.
+ */
+async function* rowsOf<T>(stream: NodeJS.ReadableStream): AsyncGenerator<T> {
+  const queue: T[] = [];
+  let head = 0;
+  let error: unknown;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  stream.on("data", (row: T) => {
+    queue.push(row);
+    if (queue.length - head >= 512) stream.pause();
+    notify();
+  });
+  stream.on("error", (e: unknown) => {
+    error ??= e;
+    notify();
+  });
+  stream.on("end", () => {
+    ended = true;
+    notify();
+  });
+  stream.on("close", () => {
+    ended = true;
+    notify();
+  });
+  for (;;) {
+    if (head < queue.length) {
+      const row = queue[head] as T;
+      queue[head++] = undefined as T;
+      if (head > 1024 && head * 2 > queue.length) {
+        queue.splice(0, head);
+        head = 0;
+      }
+      if (queue.length - head < 128 && stream.isPaused()) stream.resume();
+      yield row;
+      continue;
+    }
+    if (error !== undefined) throw error;
+    if (ended) return;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  }
+}
+
 /** SHA-256 and size of a file, read as a stream. */
 export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash("sha256");
@@ -284,7 +337,7 @@ export async function openInput(options: OpenInputOptions): Promise<OpenedInput>
     });
     parser = csv;
     pipeline(source, csv, () => {});
-    const it = csv[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+    const it = rowsOf<string[]>(csv);
     let first: IteratorResult<string[]>;
     try {
       first = await it.next();
@@ -323,7 +376,9 @@ export async function openInput(options: OpenInputOptions): Promise<OpenedInput>
     rows = (async function* () {
       let row = 0;
       try {
-        for await (const item of stream as AsyncIterable<{ key: number; value: unknown }>) {
+        for await (const item of rowsOf<{ key: number; value: unknown }>(
+          stream as NodeJS.ReadableStream,
+        )) {
           yield { row: ++row, value: item.value, badUtf8: state.badUtf8 };
         }
       } catch (error) {

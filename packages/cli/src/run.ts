@@ -227,6 +227,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   let wakeStop: (() => void) | undefined;
   let authStopped = false;
   let writeError: unknown;
+  let readError: unknown;
   const skip = journal?.final;
   const readMark = journal?.readMark ?? 0;
   const ahead = config.client.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -299,12 +300,14 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       async next(): Promise<IteratorResult<Record<string, unknown>>> {
         if (stopRequested) return { done: true, value: undefined };
         // Not Promise.race with a long-lived promise: that would keep one reaction per row.
-        const result = await new Promise<IteratorResult<InFlightRow> | typeof STOP>(
-          (resolve, reject) => {
-            wakeStop = () => resolve(STOP);
-            rows.next().then(resolve, reject);
-          },
-        );
+        // A broken input ends the input here: the rows read before it are still sent.
+        const result = await new Promise<IteratorResult<InFlightRow> | typeof STOP>((resolve) => {
+          wakeStop = () => resolve(STOP);
+          rows.next().then(resolve, (error: unknown) => {
+            readError = error;
+            resolve(STOP);
+          });
+        });
         wakeStop = undefined;
         if (result === STOP || result.done || stopRequested)
           return { done: true, value: undefined };
@@ -431,6 +434,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     clearInterval(ticker);
     input.close();
   }
+  inputError ??= readError;
   // Rows handed to the engine that it never reported (cannot happen; kept resumable if it did).
   pending += inFlight.size;
   counters.inFlight = 0;

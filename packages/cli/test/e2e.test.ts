@@ -490,6 +490,79 @@ describe("vbapi upsert", () => {
     });
   });
 
+  it("a server that resets after applying or leaves records out of its answer: every row still accounted for", async () => {
+    const dir = tempDir();
+    const file = join(dir, "t.csv");
+    writeFileSync(
+      file,
+      `tolerance_Key,tolerance1\n${Array.from({ length: 60 }, (_, i) => `${i + 1},${i}`).join("\n")}\n`,
+    );
+    const database = db();
+    const out = join(dir, "run");
+    const reset = server.faults.resetConnection({
+      phase: "after-apply",
+      count: 1,
+      target: { database },
+    });
+    const omit = server.faults.omitRecords({
+      keys: [{ tolerance_Key: 42 }],
+      count: 1,
+      target: { database },
+    });
+    const r = await vbapi(
+      [
+        "upsert",
+        "tolerances",
+        file,
+        "--database",
+        database,
+        "--rate-limit",
+        "off",
+        "--out",
+        out,
+        "--chunk-size",
+        "20",
+      ],
+      { env },
+    );
+    reset.cancel();
+    omit.cancel();
+    expect(r.code).toBe(0);
+    expect(server.store.count(database, "Tolerance")).toBe(60);
+    const rows = readCsv(join(out, "succeeded.csv")).map((s) => Number(s.row));
+    expect(rows.sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(readJson(join(out, "summary.json"))).toMatchObject({
+      totals: { rows: 60, failed: 0 },
+      retries: expect.any(Number),
+    });
+  });
+
+  it("an input that breaks off mid-file: the rows before it are loaded, exit 2 names the line", async () => {
+    const dir = tempDir();
+    const file = join(dir, "t.csv");
+    writeFileSync(
+      file,
+      `tolerance_Key,tolerance1\n${Array.from({ length: 50 }, (_, i) => `${i + 1},${i}`).join("\n")}\n51,"unclosed\n`,
+    );
+    const database = db();
+    const out = join(dir, "run");
+    const r = await vbapi(
+      ["upsert", "tolerances", file, "--database", database, "--rate-limit", "off", "--out", out],
+      { env },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /CSV syntax error: a quoted field is not closed \(line \d+\), after row 50/,
+    );
+    expect(server.store.count(database, "Tolerance")).toBe(50);
+    expect(readJson(join(out, "summary.json"))).toMatchObject({
+      status: "input-error",
+      exitCode: 2,
+      resumable: false,
+      totals: { created: 50 },
+    });
+  });
+
   it("reads NDJSON from stdin and a gzipped JSON array, and refuses to resume a changed file", async () => {
     const dir = tempDir();
     const database = db();
