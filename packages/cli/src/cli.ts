@@ -2,5 +2,4 @@
 // The `vbapi` bin.
 import { main } from "./commands.js";
 
-const code = await main(process.argv.slice(2));
-process.exit(code);
+main(process.argv.slice(2)).then((code) => process.exit(code));
