@@ -10,7 +10,9 @@ import { upsertAllProviderCredServices } from "@vbapi-sdk/credentialing";
 import { upsertAllEvents } from "@vbapi-sdk/events";
 import { startMockServer } from "@vbapi-sdk/mock-server";
 import cliProgress from "cli-progress";
+import { loadFiles } from "./load-file.ts";
 import * as data from "./sample-data.ts";
+import { formatTable } from "./table.ts";
 
 const RATE = 25; // VBA: 25 requests/s sustained,
 const BURST = 50; // bursts of up to 50
@@ -138,27 +140,43 @@ const wallMs = performance.now() - started;
 // Summary
 const fmt = (n: number) => n.toLocaleString("en-US");
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const table = rows.map((r) => ({
-  entity: r.entity,
-  records: fmt(r.records),
-  created: fmt(r.report.totals.created),
-  updated: fmt(r.report.totals.updated),
-  failed: fmt(r.report.totals.failed + r.report.totals.notAttempted),
-  requests: fmt(r.report.requests),
-  retries: fmt(r.report.retries),
-  "429s": fmt(r.report.rateLimited),
-  "records/s": fmt(Math.round(r.records / (r.report.elapsedMs / 1000))),
-  time: secs(r.report.elapsedMs),
-  "minimum time": secs(r.minMs),
-  "vs minimum": r.minMs > 0 ? `${(r.report.elapsedMs / r.minMs).toFixed(2)}x` : "-",
-}));
+const table = formatTable(
+  [
+    "entity",
+    "records",
+    "created",
+    "updated",
+    "failed",
+    "requests",
+    "retries",
+    "429s",
+    "records/s",
+    "time",
+    "minimum time",
+    "vs minimum",
+  ],
+  rows.map((r) => [
+    r.entity,
+    r.records,
+    r.report.totals.created,
+    r.report.totals.updated,
+    r.report.totals.failed + r.report.totals.notAttempted,
+    r.report.requests,
+    r.report.retries,
+    r.report.rateLimited,
+    Math.round(r.records / (r.report.elapsedMs / 1000)),
+    secs(r.report.elapsedMs),
+    secs(r.minMs),
+    r.minMs > 0 ? `${(r.report.elapsedMs / r.minMs).toFixed(2)}x` : "-",
+  ]),
+);
 const totalRequests = rows.reduce((n, r) => n + r.report.requests, 0);
 const totalRecords = rows.reduce((n, r) => n + r.records, 0);
 const minMs = (Math.max(0, totalRequests - BURST) / RATE) * 1000;
 const lost = rows.reduce((n, r) => n + r.report.totals.failed + r.report.totals.notAttempted, 0);
 const unaccounted = rows.filter((r) => r.report.totals.total !== r.records);
 console.log();
-console.table(table);
+console.log(table);
 console.log(
   `All: ${fmt(totalRecords)} records in ${fmt(totalRequests)} requests, ${secs(wallMs)}; ` +
     `the rate limit's minimum for that many requests is ${secs(minMs)} ` +
@@ -168,8 +186,10 @@ const stored = server.routes.map(
   (route) => `${route.entity}: ${fmt(server.store.list("DEMO", route.entity).length)}`,
 );
 console.log(`Stored in database DEMO: ${stored.join(", ")}`);
+const filesOk = await loadFiles(server);
 await server.close();
-if (lost > 0 || unaccounted.length > 0) {
+if (!filesOk) console.error("loading the file with the vbapi command did not end as expected");
+if (lost > 0 || unaccounted.length > 0 || !filesOk) {
   console.error(
     `${lost} records failed or were not attempted; ${unaccounted.length} uploads lost count`,
   );

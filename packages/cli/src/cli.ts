@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The `vbapi` bin.
+import { main } from "./commands.js";
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,0 +1,30 @@
+/**
+ * @vbapi-sdk/cli: the `vbapi` command (see the README). The module exports what other tools may
+ * reuse: the command itself, the file reader and converter, and the CLI's token cache.
+ *
+ * @packageDocumentation
+ */
+export { buildProgram, main, UsageError } from "./commands.js";
+export {
+  ColumnError,
+  Converter,
+  type ConvertOptions,
+  convertCell,
+  EMPTY_AS,
+  type EmptyAs,
+  type Issue,
+  RESULT_COLUMNS,
+} from "./convert.js";
+export {
+  detectDelimiter,
+  formatFromName,
+  InputError,
+  type InputFormat,
+  type InputRow,
+  type OpenedInput,
+  type OpenInputOptions,
+  openInput,
+} from "./read.js";
+export { CLI_VERSION, EXIT } from "./run.js";
+export { type CliEntity, cliEntities, cliNameOf, type FieldMeta, findEntity } from "./schema.js";
+export { type CachedToken, defaultCacheDir, FileTokenCache } from "./token-cache.js";

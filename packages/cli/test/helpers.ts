@@ -1,0 +1,72 @@
+// Runs the BUILT `vbapi` bin as a child process, as a user would.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "csv-parse/sync";
+
+export const BIN = fileURLToPath(new URL("../dist/cli.mjs", import.meta.url));
+
+export interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "vbapi-cli-"));
+}
+
+export function start(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; input?: string | Buffer; cwd?: string } = {},
+): { child: ChildProcess; done: Promise<Result> } {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: env as NodeJS.ProcessEnv,
+    cwd: options.cwd,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+  });
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
+  if (options.input !== undefined) child.stdin?.end(options.input);
+  else child.stdin?.end();
+  const done = new Promise<Result>((resolve) => {
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+export function vbapi(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; input?: string | Buffer; cwd?: string } = {},
+): Promise<Result> {
+  return start(args, options).done;
+}
+
+export function readCsv(path: string, delimiter = ","): Record<string, string>[] {
+  return parse(readFileSync(path), { columns: true, bom: true, delimiter }) as Record<
+    string,
+    string
+  >[];
+}
+
+export function readJson<T = Record<string, unknown>>(path: string): T {
+  return JSON.parse(readFileSync(path, "utf8")) as T;
+}
+
+export function events(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}

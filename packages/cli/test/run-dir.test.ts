@@ -1,0 +1,130 @@
+import { appendFileSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { RowSet, type RunConfig, RunFiles, replayJournal } from "../src/run-dir.ts";
+import { tempDir } from "./helpers.ts";
+
+const config = (format: "csv" | "ndjson" = "csv"): RunConfig => ({
+  version: 1,
+  command: "upsert",
+  createdAt: new Date().toISOString(),
+  entity: "tolerances",
+  input: {
+    path: "/nowhere.csv",
+    size: 1,
+    sha256: "0".repeat(64),
+    format,
+    gzip: false,
+    delimiter: format === "csv" ? ";" : undefined,
+    header: format === "csv" ? ["tolerance_Key", "tolerance1", "_row", "_message"] : undefined,
+  },
+  convert: {
+    map: undefined,
+    ignoreColumns: [],
+    ignoreUnknownColumns: false,
+    emptyAs: "auto",
+    timezoneOffset: "Z",
+  },
+  pathParams: undefined,
+  client: {
+    baseUrl: "http://127.0.0.1:1",
+    database: "DB",
+    chunkSize: undefined,
+    concurrency: undefined,
+    rateLimit: undefined,
+  },
+});
+const stats = { requests: 1, retries: 0, rateLimited: 0, elapsedMs: 5 };
+
+describe("RowSet", () => {
+  it("grows and counts each row once", () => {
+    const set = new RowSet();
+    expect(set.add(3)).toBe(true);
+    expect(set.add(3)).toBe(false);
+    expect(set.add(1_000_000)).toBe(true);
+    expect([set.has(3), set.has(4), set.has(1_000_000), set.has(5_000_000)]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
+    expect(set.size).toBe(2);
+  });
+});
+
+describe("run folder", () => {
+  it("writes results in commits; a crash mid-commit is rolled back to the last complete commit", () => {
+    const dir = join(tempDir(), "run");
+    const files = RunFiles.create(dir, config(), ["tolerance_Key"]);
+    files.addSucceeded(1, { tolerance_Key: 10 }, "created", "act-1", false);
+    files.addFailed(2, { cells: ["11", "x", "7", "old message"] }, 0, "bad", "", false, true);
+    files.commit(stats);
+    const failedAfterCommit = readFileSync(join(dir, "failed.csv"), "utf8");
+    const succeededAfterCommit = readFileSync(join(dir, "succeeded.csv"), "utf8");
+    expect(failedAfterCommit).toBe(
+      "tolerance_Key;tolerance1;_row;_status;_message;_activityId;_mayHaveBeenApplied\n11;x;2;0;bad;;false\n",
+    );
+    expect(succeededAfterCommit).toBe(
+      "row,tolerance_Key,outcome,activityId,resent\n1,10,created,act-1,\n",
+    );
+    files.markRead(3, 50);
+    files.close();
+
+    // The process dies after writing results but before (all of) their journal line.
+    appendFileSync(join(dir, "succeeded.csv"), "3,12,created,act-2,\n");
+    appendFileSync(join(dir, "failed.csv"), "13;y;4;0;half-writ");
+    appendFileSync(join(dir, "journal.ndjson"), '{"t":"c","fl":999,"sl":999,"s":1,"c":[3');
+
+    const { files: reopened, state } = RunFiles.reopen(dir, ["tolerance_Key"]);
+    expect(state.counts).toEqual({ c: 1, u: 0, f: 0, i: 1 });
+    expect([state.final.has(1), state.final.has(2), state.final.has(3)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(state.readMark).toBe(53);
+    expect(reopened.sessionNumber).toBe(2);
+    expect(readFileSync(join(dir, "failed.csv"), "utf8")).toBe(failedAfterCommit);
+    expect(readFileSync(join(dir, "succeeded.csv"), "utf8")).toBe(succeededAfterCommit);
+    reopened.addSucceeded(3, { tolerance_Key: 12 }, "updated", "act-3", true);
+    reopened.commit(stats);
+    reopened.close();
+    const again = replayJournal(join(dir, "journal.ndjson"));
+    expect(again.counts).toEqual({ c: 1, u: 1, f: 0, i: 1 });
+    expect(again.validLength).toBe(statSync(join(dir, "journal.ndjson")).size);
+    expect([...again.sessions.keys()]).toEqual([1, 2]);
+    expect(readFileSync(join(dir, "succeeded.csv"), "utf8")).toBe(
+      `${succeededAfterCommit}3,12,updated,act-3,true\n`,
+    );
+  });
+
+  it("refuses a folder that already holds a run; failed.ndjson keeps the original record", () => {
+    const dir = join(tempDir(), "run");
+    RunFiles.create(dir, config(), ["tolerance_Key"]).close();
+    expect(() => RunFiles.create(dir, config(), ["tolerance_Key"])).toThrow(
+      /already holds a run: continue it with `vbapi resume/,
+    );
+    const nd = join(tempDir(), "nd");
+    const files = RunFiles.create(nd, config("ndjson"), ["tolerance_Key"]);
+    files.addFailed(
+      1,
+      { value: { tolerance_Key: 1, x: [1], _status: 500 } },
+      409,
+      "Conflict",
+      "act",
+      true,
+      false,
+    );
+    files.commit(stats);
+    files.close();
+    expect(JSON.parse(readFileSync(join(nd, "failed.ndjson"), "utf8"))).toEqual({
+      tolerance_Key: 1,
+      x: [1],
+      _row: 1,
+      _status: 409,
+      _message: "Conflict",
+      _activityId: "act",
+      _mayHaveBeenApplied: true,
+    });
+  });
+});

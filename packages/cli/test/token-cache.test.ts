@@ -1,0 +1,77 @@
+import { readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { defaultCacheDir, FileTokenCache } from "../src/token-cache.ts";
+import { tempDir } from "./helpers.ts";
+
+describe("FileTokenCache", () => {
+  it("lives in $XDG_CACHE_HOME/vbapi, else ~/.cache/vbapi", () => {
+    expect(defaultCacheDir({ XDG_CACHE_HOME: "/x/cache" })).toBe("/x/cache/vbapi");
+    expect(defaultCacheDir({ XDG_CACHE_HOME: "relative" })).toMatch(/\.cache\/vbapi$/);
+    expect(defaultCacheDir({})).toMatch(/\.cache\/vbapi$/);
+  });
+
+  it("stores tokens 0600 in a 0700 folder, per key, and forgets expired ones", async () => {
+    const dir = join(tempDir(), "tokens");
+    const cache = new FileTokenCache({ dir });
+    const expiresAt = Date.now() + 60_000;
+    await cache.set("user@db", { token: "tok-1", expiresAt });
+    await cache.set("other@db", { token: "tok-2", expiresAt });
+    expect(await cache.get("user@db")).toEqual({ token: "tok-1", expiresAt });
+    expect(await cache.get("other@db")).toEqual({ token: "tok-2", expiresAt });
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(2);
+    for (const f of files) {
+      expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
+      expect(f).not.toContain("user"); // the key is hashed
+    }
+    await cache.set("user@db", { token: "old", expiresAt: Date.now() - 1 });
+    expect(await cache.get("user@db")).toBeUndefined();
+    await cache.delete("other@db");
+    expect(await cache.get("other@db")).toBeUndefined();
+    await cache.delete("never-set");
+    await expect(cache.set("k", { token: "", expiresAt } as never)).rejects.toThrow(TypeError);
+  });
+
+  it("a torn or foreign file is a miss, not an error", async () => {
+    const dir = join(tempDir(), "tokens");
+    const cache = new FileTokenCache({ dir });
+    await cache.set("k", { token: "t", expiresAt: Date.now() + 60_000 });
+    const [name] = readdirSync(dir);
+    writeFileSync(join(dir, name as string), '{"token":"t","expi');
+    expect(await cache.get("k")).toBeUndefined();
+    writeFileSync(join(dir, name as string), '{"token":42,"expiresAt":"soon"}');
+    expect(await cache.get("k")).toBeUndefined();
+  });
+
+  it("withLock runs one holder at a time and takes over a stale lock", async () => {
+    const dir = join(tempDir(), "tokens");
+    const a = new FileTokenCache({ dir });
+    const b = new FileTokenCache({ dir });
+    const log: string[] = [];
+    const hold = (name: string, cache: FileTokenCache) =>
+      cache.withLock("k", 5_000, async () => {
+        log.push(`${name} in`);
+        await new Promise((r) => setTimeout(r, 50));
+        log.push(`${name} out`);
+        return name;
+      });
+    expect(await Promise.all([hold("a", a), hold("b", b)])).toEqual(["a", "b"]);
+    expect(
+      [log.slice(0, 2), log.slice(2)].map((l) => l[0]?.split(" ")[0] === l[1]?.split(" ")[0]),
+    ).toEqual([true, true]);
+    // A lock left by a dead holder, older than the ttl, is taken over.
+    await a.withLock("k", 5_000, async () => {
+      const lock = readdirSync(dir).find((f) => f.endsWith(".lock")) as string;
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(join(dir, lock), old, old);
+      expect(await b.withLock("k", 1_000, async () => "taken over")).toBe("taken over");
+    });
+    // The lock is released when fn throws.
+    await expect(
+      a.withLock("k", 1_000, async () => Promise.reject(new Error("boom"))),
+    ).rejects.toThrow("boom");
+    expect(await b.withLock("k", 1_000, async () => "free")).toBe("free");
+  });
+});
