@@ -1,6 +1,7 @@
 // Credentials come from the environment only (command-line arguments show in `ps`), in the
 // variables the client itself reads. This is the ONE place the CLI resolves them.
-import type { TokenProvider } from "@vbapi-sdk/client";
+import { passwordLogin, type TokenCache, type TokenProvider } from "@vbapi-sdk/client";
+import { FileTokenCache } from "./token-cache.ts";
 
 export interface Credentials {
   apiKey: string;
@@ -9,26 +10,52 @@ export interface Credentials {
 
 export const CREDENTIAL_HELP = `Credentials (environment only, never flags):
   VBAPI_API_KEY     VBA API key (sent as x-api-key)
-  VBAPI_TOKEN       bearer token (VBA's idToken)`;
+  VBAPI_TOKEN       a bearer token (VBA's idToken); or, to log in:
+  VBAPI_USERNAME, VBAPI_PASSWORD, VBAPI_CLIENT_ID, VBAPI_CLIENT_CODE
+                    the CLI logs in once (POST /user-authentication) and keeps the ID token
+                    in ~/.cache/vbapi (0600) until shortly before it expires; with --redis,
+                    in Redis, shared by every process using the same API key
+  VBAPI_REDIS_URL   same as --redis <url> (may hold a password: keep it out of flags)`;
+
+const LOGIN = ["VBAPI_USERNAME", "VBAPI_PASSWORD", "VBAPI_CLIENT_ID", "VBAPI_CLIENT_CODE"] as const;
 
 /**
- * The API key and token from the environment, or a message naming what is missing.
- *
- * LOGIN PLUG-IN POINT (issue 13): when VBAPI_TOKEN is unset and the login variables are set,
- * return `token: passwordLogin({ ..., cache: new FileTokenCache() })` here (the token provider
- * from @vbapi-sdk/client; FileTokenCache is ./token-cache.ts, which implements its TokenCache).
- * Nothing else in the CLI changes: the client calls the provider and refreshes it on a 401.
+ * The API key and token from the environment, or a message naming what is missing. Without
+ * VBAPI_TOKEN, the four login variables make a token provider that logs in (once) for
+ * `target`'s base URL and database, with its token kept in `cache` (default: a file).
  */
 export function credentialsFromEnv(
+  target: { baseUrl: string; database: string; cache?: TokenCache },
   env: NodeJS.ProcessEnv = process.env,
 ): Credentials | { missing: string } {
   const apiKey = env.VBAPI_API_KEY;
   const token = env.VBAPI_TOKEN;
-  const missing = [...(apiKey ? [] : ["VBAPI_API_KEY"]), ...(token ? [] : ["VBAPI_TOKEN"])];
-  if (missing.length > 0 || !apiKey || !token) {
+  const login = LOGIN.every((name) => env[name]);
+  const missing = [
+    ...(apiKey ? [] : ["VBAPI_API_KEY"]),
+    ...(token || login
+      ? []
+      : [
+          "VBAPI_TOKEN (or the login variables: VBAPI_USERNAME, VBAPI_PASSWORD, VBAPI_CLIENT_ID, VBAPI_CLIENT_CODE)",
+        ]),
+  ];
+  if (missing.length > 0 || !apiKey) {
     return {
       missing: `set ${missing.join(" and ")} in the environment (credentials are never taken from flags)`,
     };
   }
-  return { apiKey, token };
+  if (token) return { apiKey, token };
+  return {
+    apiKey,
+    token: passwordLogin({
+      username: env.VBAPI_USERNAME,
+      password: env.VBAPI_PASSWORD,
+      clientId: env.VBAPI_CLIENT_ID,
+      clientCode: env.VBAPI_CLIENT_CODE,
+      apiKey,
+      baseUrl: target.baseUrl,
+      database: target.database,
+      cache: target.cache ?? new FileTokenCache(),
+    }),
+  };
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // The `vbapi` bin.
-import { main } from "./commands.js";
+import { main } from "./commands.ts";
 
 main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -2,9 +2,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_BASE_URL } from "@vbapi-sdk/client";
+import { DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT, type Limiter } from "@vbapi-sdk/client";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { CREDENTIAL_HELP, type Credentials, credentialsFromEnv } from "./auth.js";
+import { CREDENTIAL_HELP, type Credentials, credentialsFromEnv } from "./auth.ts";
 import {
   ColumnError,
   Converter,
@@ -13,8 +13,8 @@ import {
   type Issue,
   OFFSET_PATTERN,
   type Target,
-} from "./convert.js";
-import { Display, type DisplayMode } from "./display.js";
+} from "./convert.ts";
+import { Display, type DisplayMode } from "./display.ts";
 import {
   DELIMITERS,
   hashFile,
@@ -24,18 +24,19 @@ import {
   isInvalidJsonLine,
   isRegularFile,
   openInput,
-} from "./read.js";
+} from "./read.ts";
 import {
   acquireLock,
   CLI_VERSION,
   EXIT,
+  rateLimitOption,
   releaseLock,
   runSession,
   type SessionResult,
   shellQuote,
-} from "./run.js";
-import { type RunConfig, RunFiles, readRunConfig } from "./run-dir.js";
-import { type CliEntity, cliEntities, findEntity, flagOf } from "./schema.js";
+} from "./run.ts";
+import { type RunConfig, RunFiles, readRunConfig } from "./run-dir.ts";
+import { type CliEntity, cliEntities, findEntity, flagOf } from "./schema.ts";
 
 /** An error the user can fix: printed as is, exit code 2. */
 export class UsageError extends Error {
@@ -208,10 +209,50 @@ function displayMode(flags: { json?: boolean; quiet?: boolean }): DisplayMode {
   return process.stderr.isTTY ? "bar" : "lines";
 }
 
-function credentials(): Credentials {
-  const found = credentialsFromEnv();
-  if ("missing" in found) throw new UsageError(found.missing);
-  return found;
+/** Where the run's rate budget and login token live: this process, or Redis (`--redis`). */
+interface Shared {
+  credentials: Credentials;
+  limiter: Limiter | undefined;
+  close(): Promise<void>;
+}
+
+async function shared(
+  target: { baseUrl: string; database: string; rateLimit: number | "off" | undefined },
+  redisFlag: string | undefined,
+): Promise<Shared> {
+  const redisUrl = redisFlag ?? process.env.VBAPI_REDIS_URL;
+  if (redisUrl === undefined || redisUrl === "") {
+    const found = credentialsFromEnv(target);
+    if ("missing" in found) throw new UsageError(found.missing);
+    return { credentials: found, limiter: undefined, close: async () => {} };
+  }
+  if (!/^rediss?:\/\//.test(redisUrl)) {
+    throw new UsageError("--redis / VBAPI_REDIS_URL must be a redis:// or rediss:// URL");
+  }
+  const { createRedisRateLimiter, createRedisTokenCache } = await import("@vbapi-sdk/redis");
+  const cache = createRedisTokenCache({ url: redisUrl });
+  const found = credentialsFromEnv({ ...target, cache });
+  if ("missing" in found) {
+    await cache.close();
+    throw new UsageError(found.missing);
+  }
+  const rate = rateLimitOption(target.rateLimit) ?? DEFAULT_RATE_LIMIT;
+  const limiter =
+    rate === false
+      ? undefined
+      : createRedisRateLimiter({
+          url: redisUrl,
+          apiKey: found.apiKey,
+          requestsPerSecond: rate.requestsPerSecond,
+          burst: rate.burst,
+        });
+  return {
+    credentials: found,
+    limiter,
+    close: async () => {
+      await Promise.allSettled([limiter?.close(), cache.close()]);
+    },
+  };
 }
 
 function baseUrlOf(flag: string | undefined): string {
@@ -294,89 +335,97 @@ async function upsert(
   const entity = entityArg(entityName);
   const pathParams = pathParamsOf(entity, flags);
   const convert = convertOptions(flags);
-  const creds = credentials();
   const database = (flags.database as string | undefined) ?? process.env.VBAPI_DATABASE;
   if (!database)
     throw new UsageError(
       "set --database <name> or VBAPI_DATABASE (the vbasoftware-database header)",
     );
   const baseUrl = baseUrlOf(flags.baseUrl as string | undefined);
-  const display = new Display(displayMode(flags as { json?: boolean; quiet?: boolean }));
-  const path = file === "-" ? "-" : resolve(file);
-  // stdin and pipes are read once: hashed while reading, and not resumable.
-  const stdin = path === "-" || (existsSync(path) && !isRegularFile(path));
-  let size: number | undefined;
-  let sha256: string | undefined;
-  if (!stdin) {
-    try {
-      ({ size, sha256 } = await hashFile(path));
-    } catch (error) {
-      throw new UsageError(
-        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`,
-      );
+  const sharing = await shared(
+    { baseUrl, database, rateLimit: flags.rateLimit as number | "off" | undefined },
+    flags.redis as string | undefined,
+  );
+  try {
+    const display = new Display(displayMode(flags as { json?: boolean; quiet?: boolean }));
+    const path = file === "-" ? "-" : resolve(file);
+    // stdin and pipes are read once: hashed while reading, and not resumable.
+    const stdin = path === "-" || (existsSync(path) && !isRegularFile(path));
+    let size: number | undefined;
+    let sha256: string | undefined;
+    if (!stdin) {
+      try {
+        ({ size, sha256 } = await hashFile(path));
+      } catch (error) {
+        throw new UsageError(
+          `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`,
+        );
+      }
     }
-  }
-  const converter = new Converter(entity, { ...convert, pathParams });
-  const input = await openInput({
-    path,
-    format: flags.format,
-    delimiter: flags.delimiter,
-    hashWhileReading: stdin,
-  });
-  try {
-    if (input.format === "csv") converter.header(input.header ?? []);
-  } catch (error) {
-    input.close();
-    throw error;
-  }
-  const config: RunConfig = {
-    version: 1,
-    command: "upsert",
-    createdAt: new Date().toISOString(),
-    entity: entity.name,
-    input: {
+    const converter = new Converter(entity, { ...convert, pathParams });
+    const input = await openInput({
       path,
-      size,
-      sha256,
-      format: input.format,
-      gzip: input.gzip,
-      delimiter: input.delimiter,
-      header: input.header,
-    },
-    convert,
-    pathParams,
-    client: {
-      baseUrl,
-      database,
-      chunkSize: flags.chunkSize as number | undefined,
-      concurrency: flags.concurrency as number | undefined,
-      rateLimit: flags.rateLimit as number | "off" | undefined,
-    },
-  };
-  const dir = flags.out ? resolve(flags.out as string) : defaultRunDir(entity);
-  let files: RunFiles;
-  try {
-    files = RunFiles.create(dir, config, entity.keys);
-  } catch (error) {
-    input.close();
-    throw new UsageError((error as Error).message);
-  }
-  acquireLock(dir);
-  try {
-    const result = await runSession({
-      files,
-      config,
-      entity,
-      journal: undefined,
-      display,
-      credentials: creds,
-      input,
+      format: flags.format,
+      delimiter: flags.delimiter,
+      hashWhileReading: stdin,
     });
-    report(display, dir, result);
-    return result.exitCode;
+    try {
+      if (input.format === "csv") converter.header(input.header ?? []);
+    } catch (error) {
+      input.close();
+      throw error;
+    }
+    const config: RunConfig = {
+      version: 1,
+      command: "upsert",
+      createdAt: new Date().toISOString(),
+      entity: entity.name,
+      input: {
+        path,
+        size,
+        sha256,
+        format: input.format,
+        gzip: input.gzip,
+        delimiter: input.delimiter,
+        header: input.header,
+      },
+      convert,
+      pathParams,
+      client: {
+        baseUrl,
+        database,
+        chunkSize: flags.chunkSize as number | undefined,
+        concurrency: flags.concurrency as number | undefined,
+        rateLimit: flags.rateLimit as number | "off" | undefined,
+      },
+    };
+    const dir = flags.out ? resolve(flags.out as string) : defaultRunDir(entity);
+    let files: RunFiles;
+    try {
+      files = RunFiles.create(dir, config, entity.keys);
+    } catch (error) {
+      input.close();
+      throw new UsageError((error as Error).message);
+    }
+    acquireLock(dir);
+    try {
+      const result = await runSession({
+        files,
+        config,
+        entity,
+        journal: undefined,
+        display,
+        credentials: sharing.credentials,
+        limiter: sharing.limiter,
+        input,
+      });
+      report(display, dir, result);
+      return result.exitCode;
+    } finally {
+      files.close();
+      releaseLock(dir);
+    }
   } finally {
-    files.close();
-    releaseLock(dir);
+    await sharing.close();
   }
 }
 
@@ -394,7 +443,6 @@ async function resume(runDir: string, flags: Record<string, unknown>): Promise<n
       "this run read standard input or a pipe, which cannot be read again: load the rows that are not in succeeded.csv or failed.csv from a file",
     );
   }
-  const creds = credentials();
   let found: { size: number; sha256: string };
   try {
     found = await hashFile(config.input.path);
@@ -416,6 +464,14 @@ async function resume(runDir: string, flags: Record<string, unknown>): Promise<n
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency as number } : {}),
     },
   };
+  const sharing = await shared(
+    {
+      baseUrl: session.client.baseUrl,
+      database: session.client.database,
+      rateLimit: session.client.rateLimit,
+    },
+    flags.redis as string | undefined,
+  );
   acquireLock(dir);
   let files: RunFiles | undefined;
   try {
@@ -432,13 +488,15 @@ async function resume(runDir: string, flags: Record<string, unknown>): Promise<n
       entity,
       journal: state,
       display,
-      credentials: creds,
+      credentials: sharing.credentials,
+      limiter: sharing.limiter,
     });
     report(display, dir, result);
     return result.exitCode;
   } finally {
     files?.close();
     releaseLock(dir);
+    await sharing.close();
   }
 }
 
@@ -638,6 +696,10 @@ export function buildProgram(): Command {
       "requests per second, or off for servers without VBA's limit (default: the SDK's, 25)",
       rateLimitArg,
     )
+    .option(
+      "--redis <url>",
+      "share the API key's rate budget and login token with other processes through Redis (env VBAPI_REDIS_URL, better for a URL with a password)",
+    )
     .option("--out <dir>", "run folder (default: a new folder under ./vbapi-runs/)")
     .option(
       "--json",
@@ -706,6 +768,10 @@ export function buildProgram(): Command {
     .argument("<run-dir>", "the run folder the interrupted run printed")
     .option("--rate-limit <n|off>", "override the run's rate limit", rateLimitArg)
     .option("--concurrency <n>", "override the run's concurrency", positiveInt("--concurrency"))
+    .option(
+      "--redis <url>",
+      "share the rate budget and login token through Redis (env VBAPI_REDIS_URL)",
+    )
     .option("--json", "NDJSON events on stdout (start, progress, done)")
     .option("--quiet", "no progress display")
     .addHelpText(

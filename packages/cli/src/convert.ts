@@ -3,7 +3,7 @@
 // the empty-cell rule, and the spec's own validators, with every problem named by column.
 // Messages never contain cell values (they are health-plan data).
 import { validateRecords } from "@vbapi-sdk/client";
-import type { CliEntity, FieldMeta } from "./schema.js";
+import type { CliEntity, FieldMeta } from "./schema.ts";
 
 /** Columns the CLI adds to failed.csv; ignored on input so a failed file can be fed back. */
 export const RESULT_COLUMNS = [

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { buildProgram, main, UsageError } from "./commands.js";
+export { buildProgram, main, UsageError } from "./commands.ts";
 export {
   ColumnError,
   Converter,
@@ -14,7 +14,7 @@ export {
   type EmptyAs,
   type Issue,
   RESULT_COLUMNS,
-} from "./convert.js";
+} from "./convert.ts";
 export {
   detectDelimiter,
   formatFromName,
@@ -24,7 +24,7 @@ export {
   type OpenedInput,
   type OpenInputOptions,
   openInput,
-} from "./read.js";
-export { CLI_VERSION, EXIT } from "./run.js";
-export { type CliEntity, cliEntities, cliNameOf, type FieldMeta, findEntity } from "./schema.js";
-export { type CachedToken, defaultCacheDir, FileTokenCache } from "./token-cache.js";
+} from "./read.ts";
+export { CLI_VERSION, EXIT } from "./run.ts";
+export { type CliEntity, cliEntities, cliNameOf, type FieldMeta, findEntity } from "./schema.ts";
+export { type CachedToken, defaultCacheDir, FileTokenCache } from "./token-cache.ts";

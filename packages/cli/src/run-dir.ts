@@ -22,8 +22,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "csv-stringify/sync";
-import { RESULT_COLUMNS } from "./convert.js";
-import type { InputFormat } from "./read.js";
+import { RESULT_COLUMNS } from "./convert.ts";
+import type { InputFormat } from "./read.ts";
 
 export const RUN_FILE = "run.json";
 export const JOURNAL_FILE = "journal.ndjson";

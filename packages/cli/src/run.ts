@@ -5,23 +5,23 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import {
   BulkCallbackError,
-  type BulkClient,
   BulkInputError,
   type BulkItem,
   type BulkProgress,
   createVbapiClient,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_RATE_LIMIT,
+  type Limiter,
   type Logger,
   type RateLimitOptions,
   SDK_VERSION,
   upsertAll,
 } from "@vbapi-sdk/client";
 import pkg from "../package.json" with { type: "json" };
-import type { Credentials } from "./auth.js";
-import { Converter, type Issue, type Target } from "./convert.js";
-import type { Counters, Display } from "./display.js";
-import { InputError, isInvalidJsonLine, type OpenedInput, openInput } from "./read.js";
+import type { Credentials } from "./auth.ts";
+import { Converter, type Issue, type Target } from "./convert.ts";
+import type { Counters, Display } from "./display.ts";
+import { InputError, isInvalidJsonLine, type OpenedInput, openInput } from "./read.ts";
 import {
   failedFileName,
   type JournalState,
@@ -29,8 +29,8 @@ import {
   type RunConfig,
   type RunFiles,
   SUCCEEDED_FILE,
-} from "./run-dir.js";
-import type { CliEntity } from "./schema.js";
+} from "./run-dir.ts";
+import type { CliEntity } from "./schema.ts";
 
 export const CLI_VERSION: string = pkg.version;
 
@@ -52,6 +52,8 @@ export interface SessionOptions {
   journal: JournalState | undefined;
   display: Display;
   credentials: Credentials;
+  /** A limiter shared with other processes (`--redis`); default the client's own bucket. */
+  limiter?: Limiter | undefined;
   /** The input, when the caller already opened it (stdin can be opened only once). */
   input?: OpenedInput;
 }
@@ -202,25 +204,10 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     token: options.credentials.token,
     database: config.client.database,
     rateLimit: rateLimitOption(config.client.rateLimit),
+    ...(options.limiter ? { limiter: options.limiter } : {}),
     fetch: countingFetch,
     logger,
   });
-  // The activity id of the request that settled each record (the report item has none).
-  const activity = new WeakMap<object, string>();
-  const bulkClient: BulkClient = {
-    upsertBatch: (async (name: never, records: readonly object[], opts: never) => {
-      try {
-        const result = await client.upsertBatch(name, records as never, opts);
-        if (result.activityId) for (const r of records) activity.set(r, result.activityId);
-        return result;
-      } catch (error) {
-        const id = (error as { activityId?: string }).activityId;
-        if (id) for (const r of records) activity.set(r, id);
-        throw error;
-      }
-    }) as BulkClient["upsertBatch"],
-  };
-
   const abort = new AbortController();
   let stopRequested = false;
   /** Wakes the engine's pending read when a stop is requested. */
@@ -326,7 +313,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     const info = inFlight.get(item.index);
     if (info === undefined) return;
     inFlight.delete(item.index);
-    const activityId = activity.get(info.record) ?? "";
+    const activityId = item.activityId ?? "";
     if (item.outcome === "created" || item.outcome === "updated") {
       counters.succeeded++;
       if (item.outcome === "created") created++;
@@ -407,7 +394,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   let report: Awaited<ReturnType<typeof upsertAll>> | undefined;
   try {
     report = await upsertAll(
-      bulkClient,
+      client,
       entity.entity,
       records as never,
       {

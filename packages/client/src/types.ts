@@ -44,6 +44,8 @@ export interface BulkItem<K = Record<string, unknown>> {
    * server did not report on): the server may have applied it, so re-check it.
    */
   mayHaveBeenApplied: boolean;
+  /** VBA's `debug.activityID` of the last answer about this record (quote it to VBA). */
+  activityId: string | undefined;
 }
 
 export interface BulkReport<K = Record<string, unknown>> {

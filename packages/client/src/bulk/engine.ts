@@ -403,7 +403,9 @@ class BulkRun<R, K> {
     }
     const byIndex = new Map<number, BatchResult<unknown>["items"][number]>();
     for (const item of result.items) if (!byIndex.has(item.index)) byIndex.set(item.index, item);
+    const activityId = result.activityId;
     chunk.forEach((pending, position) => {
+      if (activityId !== undefined) this.ledger.answeredBy(pending.index, activityId);
       const item = byIndex.get(position);
       if (item !== undefined && (item.outcome === "created" || item.outcome === "updated")) {
         this.ledger.succeed(pending.index, item.outcome, item.status, clip(item.message));
@@ -447,6 +449,7 @@ class BulkRun<R, K> {
       this.stopReason = `not sent: the run stopped after ${failure.status ? `HTTP ${failure.status}` : "an error"} (${clip(failure.message)})`;
     }
     for (const pending of chunk) {
+      if (failure.activityId) this.ledger.answeredBy(pending.index, failure.activityId);
       const neverSent = failure.status === 0 && !failure.mayHaveBeenApplied;
       if (neverSent && (failure.aborted || failure.fatal)) {
         // Never left the machine: as if never sent; the final sweep reports it.

@@ -77,6 +77,7 @@ export class BulkLedger<K> {
       message: "",
       attempts: 0,
       mayHaveBeenApplied: false,
+      activityId: undefined,
     };
     this.count++;
     this.items?.push(item);
@@ -126,6 +127,11 @@ export class BulkLedger<K> {
   /** An attempt of the record may have been applied by the server although none succeeded. */
   markMayHaveBeenApplied(index: number): void {
     this.openItem(index).mayHaveBeenApplied = true;
+  }
+
+  /** The record was in a request VBA answered with this activity id. */
+  answeredBy(index: number, activityId: string): void {
+    this.openItem(index).activityId = activityId;
   }
 
   /** Remembers the last status and message seen for a record that will be retried. */

@@ -1,0 +1,111 @@
+// The built `vbapi` logging in from the environment (token cached in a 0600 file), and two
+// processes sharing one API key's budget and one login through a real Redis (`--redis`).
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
+import { type RedisServer, startRedisServer } from "@vbapi-sdk/tool-redis-harness";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { tempDir, vbapi } from "./helpers.ts";
+
+const USER = { username: "carol", password: "pw-SECRET-9f8e7d", clientId: "cid-7", clientCode: "CC7" };
+let server: MockServer;
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+afterEach(async () => {
+  await server?.close();
+});
+
+function loginEnv(cacheHome: string): Record<string, string | undefined> {
+  return {
+    VBAPI_API_KEY: server.credentials.apiKey,
+    VBAPI_TOKEN: undefined,
+    VBAPI_USERNAME: USER.username,
+    VBAPI_PASSWORD: USER.password,
+    VBAPI_CLIENT_ID: USER.clientId,
+    VBAPI_CLIENT_CODE: USER.clientCode,
+    VBAPI_BASE_URL: server.url,
+    VBAPI_DATABASE: "LOGINDB",
+    VBAPI_REDIS_URL: undefined,
+    XDG_CACHE_HOME: cacheHome,
+  };
+}
+
+function csv(dir: string, name: string, from: number, n: number): string {
+  const rows = Array.from({ length: n }, (_, i) => `${from + i},1.5`);
+  const path = join(dir, name);
+  writeFileSync(path, `tolerance_Key,tolerance1\n${rows.join("\n")}\n`);
+  return path;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+it("logs in from the environment once, keeps the token in a 0600 file, and writes no secret", async () => {
+  server = await startMockServer({ rateLimit: false, users: [{ ...USER, database: "LOGINDB" }] });
+  const dir = tempDir();
+  const cacheHome = join(dir, "cache");
+  const env = loginEnv(cacheHome);
+  const first = await vbapi(["upsert", "tolerances", csv(dir, "a.csv", 1, 30), "--out", join(dir, "run1"), "--quiet"], { env });
+  expect(first.code, first.stderr).toBe(0);
+  const second = await vbapi(["upsert", "tolerances", csv(dir, "b.csv", 31, 30), "--out", join(dir, "run2"), "--quiet"], { env });
+  expect(second.code, second.stderr).toBe(0);
+  expect(server.store.list("LOGINDB", "Tolerance")).toHaveLength(60);
+  // The second process took the cached token: one login for both.
+  expect(server.stats.logins.succeeded).toBe(1);
+  const cached = filesUnder(join(cacheHome, "vbapi"));
+  expect(cached.length).toBeGreaterThan(0);
+  for (const file of cached) expect(statSync(file).mode & 0o777).toBe(0o600);
+  for (const file of filesUnder(join(dir, "run1")).concat(filesUnder(join(dir, "run2")))) {
+    const text = readFileSync(file, "utf8");
+    expect(text).not.toContain(USER.password);
+    expect(text).not.toContain(server.credentials.apiKey);
+  }
+  for (const text of [first.stdout, first.stderr, second.stdout, second.stderr]) {
+    expect(text).not.toContain(USER.password);
+  }
+});
+
+it("a wrong password stops with exit 3 before any row is sent, naming the reason", async () => {
+  server = await startMockServer({ rateLimit: false, users: [{ ...USER, database: "LOGINDB" }] });
+  const dir = tempDir();
+  const env = { ...loginEnv(join(dir, "cache")), VBAPI_PASSWORD: "not-the-password" };
+  const result = await vbapi(["upsert", "tolerances", csv(dir, "a.csv", 1, 10), "--out", join(dir, "run"), "--quiet"], { env });
+  expect(result.code).toBe(3);
+  expect(result.stderr).toMatch(/password is incorrect/);
+  expect(result.stderr).not.toContain("not-the-password");
+  expect(server.store.list("LOGINDB", "Tolerance")).toHaveLength(0);
+});
+
+it("--redis: two processes under one API key share the budget and one login, with no 429", async () => {
+  server = await startMockServer({
+    rateLimit: { requestsPerSecond: 20, burst: 40 },
+    users: [{ ...USER, database: "LOGINDB" }],
+  });
+  const dir = tempDir();
+  const env = { ...loginEnv(join(dir, "cache-not-used")), VBAPI_REDIS_URL: redis.url };
+  const run = (name: string, from: number) =>
+    vbapi(
+      ["upsert", "tolerances", csv(dir, `${name}.csv`, from, 300), "--chunk-size", "10", "--rate-limit", "20", "--out", join(dir, name), "--quiet"],
+      { env },
+    );
+  const started = Date.now();
+  const [a, b] = await Promise.all([run("a", 1), run("b", 1001)]);
+  const seconds = (Date.now() - started) / 1000;
+  expect(a.code, a.stderr).toBe(0);
+  expect(b.code, b.stderr).toBe(0);
+  expect(server.store.list("LOGINDB", "Tolerance")).toHaveLength(600);
+  expect(server.stats.logins.succeeded).toBe(1);
+  const perKey = Object.values(server.stats.byApiKey);
+  expect(perKey.reduce((n, k) => n + k.rateLimited, 0)).toBe(0);
+  // 60 requests at 20/s after a burst of at most 20 (the CLI keeps the SDK's 45/25 ratio: 36):
+  // never faster than the shared budget allows.
+  expect(seconds).toBeGreaterThanOrEqual((60 - 36) / 20 - 0.2);
+}, 60_000);
