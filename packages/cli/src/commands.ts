@@ -295,6 +295,7 @@ function report(display: Display, runDir: string, result: SessionResult): void {
     files: { failed: string; succeeded: string };
     resumeCommand?: string;
     error?: string;
+    refusedBy?: string;
     firstFailures: string[];
   };
   const { firstFailures, ...summary } = s;
@@ -317,7 +318,9 @@ function report(display: Display, runDir: string, result: SessionResult): void {
   lines.push(`run folder: ${runDir}`);
   if (result.status === "interrupted") lines.push("interrupted.");
   if (result.status === "stopped-auth")
-    lines.push("stopped: the server refused the credentials (401/403). Fix them, then resume.");
+    lines.push(
+      `stopped: the server refused the credentials (401/403)${s.refusedBy ? `: ${s.refusedBy}` : ""}. Fix them, then resume.`,
+    );
   if (s.resumeCommand) lines.push(`resume with: ${s.resumeCommand}`);
   process.stderr.write(`${lines.join("\n")}\n`);
 }

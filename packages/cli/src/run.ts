@@ -213,6 +213,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   /** Wakes the engine's pending read when a stop is requested. */
   let wakeStop: (() => void) | undefined;
   let authStopped = false;
+  /** What VBA said when it refused the credentials (the SDK's message: no secrets). */
+  let authMessage: string | undefined;
   let writeError: unknown;
   let readError: unknown;
   const skip = journal?.final;
@@ -328,7 +330,10 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       );
     } else {
       const auth = item.status === 401 || item.status === 403;
-      if (auth) authStopped = true;
+      if (auth) {
+        authStopped = true;
+        authMessage ??= item.message.split("; not sent")[0];
+      }
       // Not final: never sent, stopped by 401/403, or cut off by the abort. Resume sends them.
       if (item.outcome === "not_attempted" || auth || (abort.signal.aborted && item.status === 0)) {
         pending++;
@@ -492,6 +497,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     status,
     exitCode,
     ...(errorMessage ? { error: errorMessage } : {}),
+    ...(authMessage ? { refusedBy: authMessage } : {}),
     resumable,
     ...(resumeCommand ? { resumeCommand } : {}),
     entity: entity.name,

@@ -7,7 +7,12 @@ import { type RedisServer, startRedisServer } from "@vbapi-sdk/tool-redis-harnes
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { tempDir, vbapi } from "./helpers.ts";
 
-const USER = { username: "carol", password: "pw-SECRET-9f8e7d", clientId: "cid-7", clientCode: "CC7" };
+const USER = {
+  username: "carol",
+  password: "pw-SECRET-9f8e7d",
+  clientId: "cid-7",
+  clientCode: "CC7",
+};
 let server: MockServer;
 let redis: RedisServer;
 beforeAll(async () => {
@@ -53,9 +58,15 @@ it("logs in from the environment once, keeps the token in a 0600 file, and write
   const dir = tempDir();
   const cacheHome = join(dir, "cache");
   const env = loginEnv(cacheHome);
-  const first = await vbapi(["upsert", "tolerances", csv(dir, "a.csv", 1, 30), "--out", join(dir, "run1"), "--quiet"], { env });
+  const first = await vbapi(
+    ["upsert", "tolerances", csv(dir, "a.csv", 1, 30), "--out", join(dir, "run1"), "--quiet"],
+    { env },
+  );
   expect(first.code, first.stderr).toBe(0);
-  const second = await vbapi(["upsert", "tolerances", csv(dir, "b.csv", 31, 30), "--out", join(dir, "run2"), "--quiet"], { env });
+  const second = await vbapi(
+    ["upsert", "tolerances", csv(dir, "b.csv", 31, 30), "--out", join(dir, "run2"), "--quiet"],
+    { env },
+  );
   expect(second.code, second.stderr).toBe(0);
   expect(server.store.list("LOGINDB", "Tolerance")).toHaveLength(60);
   // The second process took the cached token: one login for both.
@@ -77,7 +88,10 @@ it("a wrong password stops with exit 3 before any row is sent, naming the reason
   server = await startMockServer({ rateLimit: false, users: [{ ...USER, database: "LOGINDB" }] });
   const dir = tempDir();
   const env = { ...loginEnv(join(dir, "cache")), VBAPI_PASSWORD: "not-the-password" };
-  const result = await vbapi(["upsert", "tolerances", csv(dir, "a.csv", 1, 10), "--out", join(dir, "run"), "--quiet"], { env });
+  const result = await vbapi(
+    ["upsert", "tolerances", csv(dir, "a.csv", 1, 10), "--out", join(dir, "run"), "--quiet"],
+    { env },
+  );
   expect(result.code).toBe(3);
   expect(result.stderr).toMatch(/password is incorrect/);
   expect(result.stderr).not.toContain("not-the-password");
@@ -93,7 +107,18 @@ it("--redis: two processes under one API key share the budget and one login, wit
   const env = { ...loginEnv(join(dir, "cache-not-used")), VBAPI_REDIS_URL: redis.url };
   const run = (name: string, from: number) =>
     vbapi(
-      ["upsert", "tolerances", csv(dir, `${name}.csv`, from, 300), "--chunk-size", "10", "--rate-limit", "20", "--out", join(dir, name), "--quiet"],
+      [
+        "upsert",
+        "tolerances",
+        csv(dir, `${name}.csv`, from, 300),
+        "--chunk-size",
+        "10",
+        "--rate-limit",
+        "20",
+        "--out",
+        join(dir, name),
+        "--quiet",
+      ],
       { env },
     );
   const started = Date.now();
