@@ -1,7 +1,21 @@
 // Reads the bundled OpenAPI document and turns it into a route table. Nothing here knows any
 // entity by name: paths, methods, key fields, header and path parameters all come from the spec.
+// The batch operations are found by the shared spec model (`@vbapi-sdk/tool-spec-model`, inlined
+// into dist at build time); its types stay in this file, so none reach the public declarations.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import {
+  asArray,
+  type BatchOperation,
+  findBatchOperations,
+  HTTP_METHODS,
+  inlineRefs,
+  isObject,
+  type Json,
+  type JsonObject,
+  type OperationParameter,
+  resolveRef,
+} from "@vbapi-sdk/tool-spec-model";
 
 /** A parsed OpenAPI 3.1 document (only the parts the mock server reads are typed). */
 export interface OpenApiDocument {
@@ -88,52 +102,6 @@ export function loadBundledSpec(): OpenApiDocument {
   return JSON.parse(readFileSync(file, "utf8")) as OpenApiDocument;
 }
 
-function decodePointerToken(token: string): string {
-  return decodeURIComponent(token).replace(/~1/g, "/").replace(/~0/g, "~");
-}
-
-/** Resolves a local JSON pointer reference (`#/components/...`) against the document. */
-export function resolvePointer(document: unknown, ref: string): unknown {
-  if (!ref.startsWith("#")) throw new Error(`Only local references are supported, got ${ref}`);
-  let node: unknown = document;
-  for (const raw of ref.slice(1).split("/").slice(1)) {
-    if (node === null || typeof node !== "object") throw new Error(`Unresolvable reference ${ref}`);
-    node = (node as Record<string, unknown>)[decodePointerToken(raw)];
-  }
-  if (node === undefined) throw new Error(`Unresolvable reference ${ref}`);
-  return node;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-/** Follows `$ref` chains on one object (shallow). */
-function deref<T>(document: unknown, value: unknown): T {
-  let node = value;
-  for (let hops = 0; isObject(node) && typeof node.$ref === "string"; hops++) {
-    if (hops > 32) throw new Error("Reference cycle");
-    node = resolvePointer(document, node.$ref);
-  }
-  return node as T;
-}
-
-/** Returns a copy of `schema` with every local `$ref` replaced by its target (deep). */
-export function inlineRefs(document: unknown, schema: unknown, depth = 0): unknown {
-  if (depth > 64) throw new Error("Schema nesting too deep (reference cycle?)");
-  if (Array.isArray(schema)) return schema.map((item) => inlineRefs(document, item, depth + 1));
-  if (!isObject(schema)) return schema;
-  if (typeof schema.$ref === "string") {
-    const { $ref, ...siblings } = schema;
-    const target = inlineRefs(document, resolvePointer(document, $ref), depth + 1);
-    return Object.keys(siblings).length === 0 ? target : { allOf: [target], ...siblings };
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema))
-    out[key] = inlineRefs(document, value, depth + 1);
-  return out;
-}
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -152,18 +120,30 @@ function compileTemplate(template: string): { pattern: RegExp; names: string[] }
   return { pattern: new RegExp(source), names };
 }
 
-const HTTP_METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+/** The keys of the `content` map of a (possibly referenced) request body or response. */
+function mediaTypesOf(doc: Json, value: Json | undefined): string[] {
+  const resolved = resolveRef(doc, value);
+  return isObject(resolved) && isObject(resolved.content) ? Object.keys(resolved.content) : [];
+}
 
-function securityChecks(
-  document: OpenApiDocument,
-  requirement: Record<string, string[]> | undefined,
-): SecurityCheck[] {
-  if (!requirement) return [];
-  const schemes = (document.components?.securitySchemes ?? {}) as Record<string, unknown>;
+function parameterInfo(doc: Json, p: OperationParameter): ParameterInfo {
+  const info: ParameterInfo = {
+    name: p.name,
+    in: p.in as ParameterInfo["in"],
+    required: p.required,
+    schema: inlineRefs(doc, p.object.schema ?? {}) as JsonSchema,
+  };
+  if (p.recordField !== undefined) info.recordField = p.recordField;
+  return info;
+}
+
+function securityChecks(doc: Json, requirement: Json | undefined): SecurityCheck[] {
+  if (!isObject(requirement)) return [];
+  const schemes = isObject(doc) && isObject(doc.components) ? doc.components.securitySchemes : {};
   const checks: SecurityCheck[] = [];
   for (const name of Object.keys(requirement)) {
-    const scheme = deref<Record<string, unknown>>(document, schemes[name]);
-    if (!scheme) throw new Error(`Unknown security scheme ${name}`);
+    const scheme = resolveRef(doc, isObject(schemes) ? schemes[name] : undefined);
+    if (!isObject(scheme)) throw new Error(`Unknown security scheme ${name}`);
     if (scheme.type === "apiKey" && scheme.in === "header" && typeof scheme.name === "string") {
       checks.push({ kind: "apiKeyHeader", scheme: name, header: scheme.name.toLowerCase() });
     } else if (scheme.type === "http" && String(scheme.scheme).toLowerCase() === "bearer") {
@@ -177,95 +157,82 @@ function securityChecks(
   return checks;
 }
 
-/** Digests an OpenAPI document into routes and security checks. */
-export function buildSpecModel(document: OpenApiDocument): SpecModel {
-  const routes: RouteInfo[] = [];
-  let login: LoginRouteInfo | undefined;
-  for (const [template, rawItem] of Object.entries(document.paths ?? {})) {
-    const pathItem = deref<Record<string, unknown>>(document, rawItem);
-    const sharedParams = (pathItem.parameters as unknown[] | undefined) ?? [];
+/** The header parameters of an operation (the path item's and its own, its own winning). */
+function headerParamsOf(doc: Json, pathItem: JsonObject, operation: JsonObject): ParameterInfo[] {
+  const byName = new Map<string, ParameterInfo>();
+  for (const raw of [...asArray(pathItem.parameters), ...asArray(operation.parameters)]) {
+    const p = resolveRef(doc, raw);
+    if (!isObject(p) || p.in !== "header" || typeof p.name !== "string") continue;
+    const schema = inlineRefs(doc, p.schema ?? {}) as JsonSchema;
+    byName.set(p.name, { name: p.name, in: "header", required: p.required === true, schema });
+  }
+  return [...byName.values()];
+}
+
+/** The login: the one operation whose own security requirement asks for HTTP Basic. */
+function findLogin(
+  doc: Json,
+  paths: JsonObject,
+): { info: LoginRouteInfo; operation: JsonObject } | undefined {
+  let found: { info: LoginRouteInfo; operation: JsonObject } | undefined;
+  for (const [template, rawItem] of Object.entries(paths)) {
+    const pathItem = resolveRef(doc, rawItem);
+    if (!isObject(pathItem)) continue;
     for (const method of HTTP_METHODS) {
-      const operation = pathItem[method] as Record<string, unknown> | undefined;
-      if (!operation) continue;
-      const params = new Map<string, ParameterInfo>();
-      for (const raw of [...sharedParams, ...((operation.parameters as unknown[]) ?? [])]) {
-        const p = deref<Record<string, unknown>>(document, raw);
-        const info: ParameterInfo = {
-          name: String(p.name),
-          in: p.in as ParameterInfo["in"],
-          required: p.required === true,
-          schema: inlineRefs(document, p.schema ?? {}) as JsonSchema,
-        };
-        if (typeof p["x-vbapi-record-field"] === "string")
-          info.recordField = p["x-vbapi-record-field"];
-        params.set(`${info.in}:${info.name}`, info);
-      }
-      const own = operation.security as Array<Record<string, string[]>> | undefined;
-      const ownChecks = own ? securityChecks(document, own[0]) : [];
-      if (ownChecks.some((c) => c.kind === "basic")) {
-        if (login) throw new Error("More than one operation asks for HTTP Basic (a login)");
-        login = {
-          template,
-          method: method.toUpperCase(),
-          operationId: String(operation.operationId ?? `${method} ${template}`),
-          headerParams: [...params.values()].filter((p) => p.in === "header"),
-          security: ownChecks,
-          responseMediaTypes: Object.keys(
-            deref<Record<string, unknown>>(
-              document,
-              (operation.responses as Record<string, unknown> | undefined)?.["200"] ?? {},
-            ).content ?? {},
-          ),
-        };
-        continue;
-      }
-      const requestBody = deref<Record<string, unknown>>(document, operation.requestBody ?? {});
-      const content = (requestBody.content ?? {}) as Record<string, { schema?: unknown }>;
-      const requestMediaTypes = Object.keys(content);
-      const first = content[requestMediaTypes[0] ?? ""];
-      if (!first?.schema) continue; // not a batch operation: nothing to serve
-      const rawSchema = deref<Record<string, unknown>>(document, first.schema);
-      const rawItems = rawSchema.items as Record<string, unknown> | undefined;
-      const itemRef = typeof rawItems?.$ref === "string" ? rawItems.$ref : undefined;
-      const itemSchema = deref<Record<string, unknown>>(document, rawItems ?? {});
-      const keyFields = itemSchema["x-vbapi-key"];
-      if (rawSchema.type !== "array" || !Array.isArray(keyFields)) continue;
-      const entity =
-        itemRef?.split("/").pop() ??
-        (typeof itemSchema.title === "string" ? itemSchema.title : String(operation.operationId));
-      const responses = (operation.responses ?? {}) as Record<string, unknown>;
-      const multi = deref<Record<string, unknown>>(document, responses["207"] ?? {});
-      const { pattern, names } = compileTemplate(template);
-      const all = [...params.values()];
-      routes.push({
+      const operation = pathItem[method];
+      if (!isObject(operation) || !Array.isArray(operation.security)) continue;
+      const checks = securityChecks(doc, operation.security[0]);
+      if (!checks.some((c) => c.kind === "basic")) continue;
+      if (found) throw new Error("More than one operation asks for HTTP Basic (a login)");
+      const responses = isObject(operation.responses) ? operation.responses : {};
+      const info: LoginRouteInfo = {
         template,
         method: method.toUpperCase(),
         operationId: String(operation.operationId ?? `${method} ${template}`),
-        entity,
-        keyFields: keyFields.map(String),
-        bodySchema: inlineRefs(document, rawSchema) as JsonSchema,
-        requestMediaTypes,
-        responseMediaTypes: Object.keys((multi.content ?? {}) as object),
-        headerParams: all.filter((p) => p.in === "header"),
-        pathParams: names.map(
-          (name) =>
-            params.get(`path:${name}`) ?? {
-              name,
-              in: "path",
-              required: true,
-              schema: { type: "string" },
-            },
-        ),
-        pattern,
-        pathParamNames: names,
-      });
+        headerParams: headerParamsOf(doc, pathItem, operation),
+        security: checks,
+        responseMediaTypes: mediaTypesOf(doc, responses["200"]),
+      };
+      found = { info, operation };
     }
   }
+  return found;
+}
+
+function routeInfo(doc: Json, op: BatchOperation): RouteInfo {
+  const { pattern, names } = compileTemplate(op.path);
+  const responses = isObject(op.operation.responses) ? op.operation.responses : {};
+  return {
+    template: op.path,
+    method: op.method.toUpperCase(),
+    operationId: op.operationId,
+    entity: op.entity,
+    keyFields: op.keys,
+    bodySchema: inlineRefs(doc, op.bodySchema) as JsonSchema,
+    requestMediaTypes: mediaTypesOf(doc, op.operation.requestBody),
+    responseMediaTypes: mediaTypesOf(doc, responses["207"]),
+    headerParams: op.parameters.filter((p) => p.in === "header").map((p) => parameterInfo(doc, p)),
+    pathParams: op.pathParams.map((p) => parameterInfo(doc, p)),
+    pattern,
+    pathParamNames: names,
+  };
+}
+
+/** Digests an OpenAPI document into routes and security checks. */
+export function buildSpecModel(document: OpenApiDocument): SpecModel {
+  const doc = document as unknown as Json;
+  const paths = Object.keys(document.paths ?? {});
+  const login = findLogin(doc, isObject(document.paths) ? document.paths : {});
+  const routes = findBatchOperations(doc)
+    .filter((op) => op.operation !== login?.operation)
+    // Serve (and list) the routes in the spec's path order, not the spec model's entity order.
+    .sort((a, b) => paths.indexOf(a.path) - paths.indexOf(b.path))
+    .map((op) => routeInfo(doc, op));
   const model: SpecModel = {
     document,
     routes,
-    security: securityChecks(document, document.security?.[0]),
+    security: securityChecks(doc, document.security?.[0]),
   };
-  if (login) model.login = login;
+  if (login) model.login = login.info;
   return model;
 }

@@ -41,7 +41,28 @@ function exitCode(child: ChildProcess): Promise<number | null> {
   });
 }
 
+/** Sends the signal and expects a clean exit. */
+async function stopsCleanly(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  child.kill(signal);
+  expect(await exitCode(child)).toBe(0);
+}
+
+/** PUTs one tolerance to a running bin. */
+function putTolerance(url: string, headers: Record<string, string>): Promise<Response> {
+  return fetch(`${url}/tolerances-batch`, {
+    method: "PUT",
+    headers: { "vbasoftware-database": "d", "content-type": "application/json", ...headers },
+    body: JSON.stringify([{ tolerance_Key: 1, tolerance1: 1 }]),
+  });
+}
+
 describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
+  /** Starts the bin on a free port with `args`; its banner and the URL it prints. */
+  async function serve(args: string[]) {
+    const started = await start([...base, "--port", "0", ...args]);
+    return { ...started, url: /listening on (http:\/\/\S+)/.exec(started.banner)?.[1] as string };
+  }
+
   it("prints help", () => {
     const r = spawnSync(process.execPath, [...base, "--help"], { cwd: root, encoding: "utf8" });
     expect(r.status).toBe(0);
@@ -79,10 +100,7 @@ describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
   });
 
   it("serves with the credentials it prints and stops on SIGTERM", async () => {
-    const { child, banner } = await start([
-      ...base,
-      "--port",
-      "0",
+    const { child, banner, url } = await serve([
       "--rate-limit",
       "off",
       "--api-key",
@@ -92,36 +110,22 @@ describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
       "--admin-token",
       "adm",
     ]);
-    const url = /listening on (http:\/\/\S+)/.exec(banner)?.[1] as string;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(banner).toContain("k1");
     expect(banner).toContain("Bearer t1");
     expect(banner).toContain("adm");
     expect(banner).toContain("rate limit:     off");
-    const res = await fetch(`${url}/tolerances-batch`, {
-      method: "PUT",
-      headers: {
-        "x-api-key": "k1",
-        authorization: "Bearer t1",
-        "vbasoftware-database": "d",
-        "content-type": "application/json",
-      },
-      body: JSON.stringify([{ tolerance_Key: 1, tolerance1: 1 }]),
-    });
+    const res = await putTolerance(url, { "x-api-key": "k1", authorization: "Bearer t1" });
     expect(res.status).toBe(207);
     const store = await fetch(`${url}/__admin/store/d/Tolerance`, {
       headers: { "x-admin-token": "adm" },
     });
     expect(((await store.json()) as { count: number }).count).toBe(1);
-    child.kill("SIGTERM");
-    expect(await exitCode(child)).toBe(0);
+    await stopsCleanly(child, "SIGTERM");
   });
 
   it("serves the login for --user, hiding the password, and accepts only its ID tokens", async () => {
-    const { child, banner } = await start([
-      ...base,
-      "--port",
-      "0",
+    const { child, banner, url } = await serve([
       "--rate-limit",
       "off",
       "--user",
@@ -135,7 +139,6 @@ describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
       "--login-burst",
       "3",
     ]);
-    const url = /listening on (http:\/\/\S+)/.exec(banner)?.[1] as string;
     expect(banner).toContain("alice (client c1/C1)");
     expect(banner).toContain("bob (client c2/C2, db-b)");
     expect(banner).toContain("login limit:    2/s, burst 3");
@@ -155,19 +158,10 @@ describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
     const token = ((await res.json()) as { data: { authenticationResult: { idToken: string } } })
       .data.authenticationResult.idToken;
     const put = (bearer: string) =>
-      fetch(`${url}/tolerances-batch`, {
-        method: "PUT",
-        headers: {
-          ...common,
-          authorization: `Bearer ${bearer}`,
-          "content-type": "application/json",
-        },
-        body: JSON.stringify([{ tolerance_Key: 1, tolerance1: 1 }]),
-      });
+      putTolerance(url, { ...common, authorization: `Bearer ${bearer}` });
     expect((await put(token)).status).toBe(207);
     expect((await put("test-token")).status).toBe(401);
-    child.kill("SIGTERM");
-    expect(await exitCode(child)).toBe(0);
+    await stopsCleanly(child, "SIGTERM");
   });
 
   it("refuses a malformed --user, naming the flag", () => {
@@ -181,10 +175,7 @@ describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
   });
 
   it("uses the default credentials, a random admin token, and stops on SIGINT", async () => {
-    const { child, banner } = await start([
-      ...base,
-      "--port",
-      "0",
+    const { child, banner } = await serve([
       "--rate-limit",
       "5",
       "--burst",
@@ -199,7 +190,6 @@ describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
     expect(banner).toContain("Bearer test-token");
     expect(banner).toContain("5/s, burst 7");
     expect(/x-admin-token: (\S+)\)/.exec(banner)?.[1]?.length).toBeGreaterThan(10);
-    child.kill("SIGINT");
-    expect(await exitCode(child)).toBe(0);
+    await stopsCleanly(child, "SIGINT");
   });
 });

@@ -11,19 +11,6 @@ beforeAll(async () => {
 afterAll(() => server.close());
 beforeEach(() => server.reset());
 
-async function putBytes(bytes: Uint8Array) {
-  const res = await fetch(`${server.url}/tolerances-batch`, {
-    method: "PUT",
-    headers: {
-      ...server.credentials.headers,
-      "vbasoftware-database": "testdb",
-      "content-type": "application/json",
-    },
-    body: Uint8Array.from(bytes),
-  });
-  return { status: res.status, type: res.headers.get("content-type"), json: await res.json() };
-}
-
 describe("a body that is not valid UTF-8", () => {
   const before = Buffer.from('[{"tolerance_Key":1,"tolerance1":1,"group_ID":"');
   const after = Buffer.from('"}]');
@@ -36,16 +23,24 @@ describe("a body that is not valid UTF-8", () => {
   ];
   for (const [name, bad] of cases) {
     it(`answers 400 naming the encoding for ${name}, storing nothing`, async () => {
-      const res = await putBytes(Buffer.concat([before, Buffer.from(bad), after]));
+      const res = await put(
+        server,
+        "/tolerances-batch",
+        Buffer.concat([before, Buffer.from(bad), after]),
+      );
       expect(res.status).toBe(400);
-      expect(res.type).toBe("application/problem+json");
+      expect(res.contentType).toBe("application/problem+json");
       expect(res.json.detail).toMatch(/not valid UTF-8/);
       expect(server.store.count("testdb", "Tolerance")).toBe(0);
     });
   }
 
   it("still accepts multi-byte UTF-8 text", async () => {
-    const res = await putBytes(Buffer.concat([before, Buffer.from("Zoë €"), after]));
+    const res = await put(
+      server,
+      "/tolerances-batch",
+      Buffer.concat([before, Buffer.from("Zoë €"), after]),
+    );
     expect(res.status).toBe(207);
     expect(server.store.get("testdb", "Tolerance", [1])?.body.group_ID).toBe("Zoë €");
   });

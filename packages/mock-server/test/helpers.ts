@@ -30,7 +30,10 @@ export interface BatchAnswer {
   json: any;
 }
 
-/** PUTs a body (string or value) to a path with valid credentials unless overridden. */
+/**
+ * PUTs a body to a path with valid credentials unless overridden: a string, bytes or a stream is
+ * sent as it is, any other value as JSON.
+ */
 export async function put(
   server: MockServer,
   path: string,
@@ -45,11 +48,14 @@ export async function put(
     ...headers,
   };
   for (const [k, v] of Object.entries(merged)) if (v !== undefined) all[k] = v;
+  const raw =
+    typeof body === "string" || body instanceof Uint8Array || body instanceof ReadableStream;
   const res = await fetch(`${server.url}${path}`, {
     method: "PUT",
     headers: all,
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
+    body: raw ? body : JSON.stringify(body),
+    duplex: "half", // needed by a stream body; ignored for the others
+  } as RequestInit);
   const text = await res.text();
   let json: unknown;
   try {
