@@ -5,11 +5,17 @@ import {
   upsertAllClaimPromptPays,
   upsertAllTolerances,
 } from "@vbapi-sdk/billing";
-import { type BulkProgress, type BulkReport, createVbapiClient } from "@vbapi-sdk/client";
+import {
+  type BulkProgress,
+  type BulkReport,
+  createVbapiClient,
+  passwordLogin,
+} from "@vbapi-sdk/client";
 import { upsertAllProviderCredServices } from "@vbapi-sdk/credentialing";
 import { upsertAllEvents } from "@vbapi-sdk/events";
 import { startMockServer } from "@vbapi-sdk/mock-server";
 import cliProgress from "cli-progress";
+import { DEMO_USER } from "./demo-user.ts";
 import { loadFiles } from "./load-file.ts";
 import * as data from "./sample-data.ts";
 import { formatTable } from "./table.ts";
@@ -21,12 +27,21 @@ const EVENTS = 10_000;
 const PROVIDER_CRED_KEYS = [5021, 5022, 5023, 5024, 5025];
 
 const tty = process.stdout.isTTY === true;
-const server = await startMockServer({ rateLimit: { requestsPerSecond: RATE, burst: BURST } });
+const server = await startMockServer({
+  rateLimit: { requestsPerSecond: RATE, burst: BURST },
+  users: [DEMO_USER],
+});
 const client = createVbapiClient({
   baseUrl: server.url,
   apiKey: server.credentials.apiKey,
-  token: server.credentials.token,
   database: "DEMO", // the client keeps its default rate limit: 25 requests/s, bursts of 45
+  // Logs in once (username and password), keeps the ID token and renews it before it expires.
+  token: passwordLogin({
+    ...DEMO_USER,
+    database: "DEMO",
+    apiKey: server.credentials.apiKey,
+    baseUrl: server.url,
+  }),
 });
 
 interface Row {
@@ -186,7 +201,14 @@ const stored = server.routes.map(
   (route) => `${route.entity}: ${fmt(server.store.list("DEMO", route.entity).length)}`,
 );
 console.log(`Stored in database DEMO: ${stored.join(", ")}`);
+const loginsBefore = server.stats.logins.succeeded;
+console.log(
+  `Logins (POST /user-authentication) for all of the above: ${loginsBefore} (one ID token, cached and reused).`,
+);
 const filesOk = await loadFiles(server);
+console.log(
+  `Logins by the vbapi command: ${server.stats.logins.succeeded - loginsBefore} (its token is cached between runs).`,
+);
 await server.close();
 if (!filesOk) console.error("loading the file with the vbapi command did not end as expected");
 if (lost > 0 || unaccounted.length > 0 || !filesOk) {

@@ -9,6 +9,7 @@ import { dirname, join, relative } from "node:path";
 import type { MockServer } from "@vbapi-sdk/mock-server";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
+import { DEMO_USER } from "./demo-user.ts";
 import * as data from "./sample-data.ts";
 import { formatTable } from "./table.ts";
 
@@ -39,7 +40,13 @@ function vbapi(args: string[], server: MockServer, cwd: string): Promise<number>
     env: {
       ...process.env,
       VBAPI_API_KEY: server.credentials.apiKey,
-      VBAPI_TOKEN: server.credentials.token,
+      // The CLI logs in with these (no VBAPI_TOKEN) and caches the ID token in a private folder.
+      VBAPI_TOKEN: undefined,
+      VBAPI_USERNAME: DEMO_USER.username,
+      VBAPI_PASSWORD: DEMO_USER.password,
+      VBAPI_CLIENT_ID: DEMO_USER.clientId,
+      VBAPI_CLIENT_CODE: DEMO_USER.clientCode,
+      XDG_CACHE_HOME: join(cwd, ".cache"),
       VBAPI_BASE_URL: server.url,
       VBAPI_DATABASE: DATABASE,
     },
