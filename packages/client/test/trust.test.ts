@@ -521,3 +521,69 @@ describe("bounded answers", () => {
     expect(error.message).toMatch(/due_Date: .*Date object/);
   });
 });
+
+describe("bulk runs against a lying server (property)", () => {
+  it("no record is reported saved unless its own key was reported saved; every record is accounted for", async () => {
+    let rng = 1;
+    const random = () => {
+      rng = (rng * 1103515245 + 12345) % 2 ** 31;
+      return rng / 2 ** 31;
+    };
+    /** Keys the server ever reported with a 2xx, in this scenario. */
+    let reportedSaved = new Set<number>();
+    const { url } = await serve((s) => {
+      const keys = keysOf(s.body);
+      const data: unknown[] = [];
+      for (const key of keys) {
+        const roll = random();
+        if (roll < 0.5) {
+          data.push(entry(key, 201));
+          reportedSaved.add(key);
+        } else if (roll < 0.6)
+          data.push(entry(10_000 + key, 201)); // a foreign key
+        else if (roll < 0.7 && data.length > 0)
+          data.push(data[data.length - 1]); // a duplicate
+        else if (roll < 0.8)
+          data.push({ status: 201, body: "Created" }); // no key at all
+        else if (roll < 0.9) data.push(entry(key, 503));
+        // else: left out
+      }
+      if (random() < 0.3) data.reverse();
+      // The one case where position may speak for a record: no entry carries a key at all and
+      // the counts agree (VBA's documented answer always carries keys).
+      const keyless = data.every((e) => !(e as { id?: unknown }).id);
+      if (keyless && data.length === keys.length) {
+        data.forEach((e, j) => {
+          if ((e as { status: number }).status < 300) reportedSaved.add(keys[j] as number);
+        });
+      }
+      return { status: 207, body: envelope(data) };
+    });
+    const c = client(url);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 ** 30 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 8 }),
+        async (seed, n, chunkSize) => {
+          rng = seed;
+          reportedSaved = new Set();
+          const report = await upsertAllTolerances(c, tolerances(n), {
+            chunkSize,
+            recordRetryDelayMs: 0,
+            maxRecordRetries: 2,
+          });
+          const t = report.totals;
+          expect(t.total).toBe(n);
+          expect(t.created + t.updated + t.failed + t.notAttempted).toBe(n);
+          for (const item of report.items) {
+            if (item.outcome === "created" || item.outcome === "updated") {
+              expect(reportedSaved.has(item.key.tolerance_Key)).toBe(true);
+            }
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
