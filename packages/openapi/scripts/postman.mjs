@@ -80,7 +80,11 @@ export async function toPostman(doc) {
         };
         const keyScheme = names.map((n) => schemes[n]).find((x) => x?.type === "apiKey");
         if (keyScheme)
-          request.header.push({ key: keyScheme.name, value: "{{apiKey}}", description: VARIABLES.apiKey });
+          request.header.push({
+            key: keyScheme.name,
+            value: "{{apiKey}}",
+            description: VARIABLES.apiKey,
+          });
       } else if (s?.type === "http" && s.scheme?.toLowerCase() === "bearer")
         request.header.push({
           key: "Authorization",

@@ -159,9 +159,7 @@ describe("check:seeds", () => {
     };
     expect(diff(spec)).toEqual([]);
     delete spec.paths["/user-authentication"].post["x-vbapi-source"];
-    expect(diff(spec)).toEqual([
-      "POST /user-authentication: in the spec but described by no seed",
-    ]);
+    expect(diff(spec)).toEqual(["POST /user-authentication: in the spec but described by no seed"]);
   });
 
   it("reports a dropped media type", () => {

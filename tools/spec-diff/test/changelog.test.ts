@@ -5,9 +5,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import parseChangeset from "@changesets/parse";
 import { describe, expect, it } from "vitest";
 import { bumpFor, CHANGESET_FILE, classify, MARKER, renderChangeset } from "../changelog.ts";
-import parseChangeset from "@changesets/parse";
 import { diffSpecs } from "../diff.ts";
 
 const PKG = "@vbapi-sdk/openapi";
