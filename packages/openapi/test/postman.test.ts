@@ -44,7 +44,7 @@ describe("vbapi.postman_collection.json", () => {
     expect(requests.map((i) => `${i.request.method} ${pathOf(i)}`).sort()).toEqual(ops.sort());
   });
 
-  it("takes the API key, token and database from collection variables that hold no value", () => {
+  it("takes the credentials and the database from collection variables that hold no value", () => {
     const vars = Object.fromEntries(
       collection.variable.map((v: { key: string; value: string }) => [v.key, v.value]),
     );
@@ -53,6 +53,10 @@ describe("vbapi.postman_collection.json", () => {
       apiKey: "",
       token: "",
       database: "",
+      username: "",
+      password: "",
+      clientId: "",
+      clientCode: "",
     });
     expect(collection.auth.type).toBe("apikey");
     const apikey = Object.fromEntries(
@@ -68,7 +72,7 @@ describe("vbapi.postman_collection.json", () => {
         expect(header(i, "Authorization"), i.name).toBe("Bearer {{token}}");
       if (params.some((p) => (p.$ref ?? p.name ?? "").endsWith("vbasoftware-database")))
         expect(header(i, "vbasoftware-database"), i.name).toBe("{{database}}");
-      if (security.some((s) => "apiKeyAuth" in s))
+      if (security.some((s) => "apiKeyAuth" in s && !("basicAuth" in s)))
         expect(i.request.auth ?? null, i.name).toBeNull(); // inherits the collection's API key
     }
     // the batch operations need all three
@@ -123,6 +127,22 @@ describe("toPostman", () => {
     return doc;
   };
 
+  it("logs in with HTTP Basic from variables, and still sends the API key", () => {
+    const login = requests.find((i) => pathOf(i) === "/user-authentication");
+    expect(login).toBeDefined();
+    const auth = (login as Item & { request: { auth: { type: string; basic: { key: string; value: string }[] } } })
+      .request.auth;
+    expect(auth.type).toBe("basic");
+    expect(Object.fromEntries(auth.basic.map((e) => [e.key, e.value]))).toEqual({
+      username: "{{username}}",
+      password: "{{password}}",
+    });
+    expect(header(login as Item, "x-api-key")).toBe("{{apiKey}}");
+    expect(header(login as Item, "vbasoftware-client-id")).toBe("{{clientId}}");
+    expect(header(login as Item, "vbasoftware-client-code")).toBe("{{clientCode}}");
+    expect(JSON.stringify(login)).not.toMatch(/"password":\s*"[^{]/);
+  });
+
   it("adds the bearer header only where the operation needs it", async () => {
     const c = await toPostman(withLogin());
     const login = requestsOf(c.item).find(
@@ -130,7 +150,15 @@ describe("toPostman", () => {
     );
     expect(login).toBeDefined();
     expect(header(login as Item, "Authorization")).toBeUndefined();
-    expect(Object.keys(VARIABLES)).toEqual(["apiKey", "token", "database"]);
+    expect(Object.keys(VARIABLES)).toEqual([
+      "apiKey",
+      "token",
+      "database",
+      "username",
+      "password",
+      "clientId",
+      "clientCode",
+    ]);
   });
 
   it("refuses a security scheme it cannot express, naming the operation", async () => {

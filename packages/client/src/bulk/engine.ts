@@ -5,6 +5,10 @@
  *
  * The engine knows nothing about HTTP or entities; `upsertAll` (upsert-all.ts) wires it to a
  * client. That keeps it testable against an in-memory fake as well as the reference server.
+ *
+ * Over 400 lines on purpose: `BulkRun` is one state machine (what is read, in flight, queued
+ * for a re-send, final) whose invariants hold only across all of its methods; the parts that
+ * stand alone live beside it (intake.ts, ledger.ts, concurrency.ts, chunker.ts, retry-queue.ts).
  */
 import { BulkCallbackError, BulkInputError, ConfigurationError } from "../core/errors.ts";
 import { shouldRetryRecord } from "../core/retry.ts";
