@@ -1,12 +1,15 @@
 // How many requests a bulk run keeps in flight. With a rate limit, Little's law gives the
 // number needed to keep the limit busy: rate × round-trip time (plus a margin); more would only
 // hold records in memory while they wait for the limiter, fewer would leave the rate unused.
+// Before the first answer, the limit's burst may go at once.
 // Timeouts and 429s halve the allowance for a while; a fixed `concurrency` option overrides it.
 
 /** Upper bound of the adaptive concurrency. */
-export const MAX_AUTO_CONCURRENCY = 16;
-/** Where the adaptive concurrency starts, before any round trip was measured. */
+export const MAX_AUTO_CONCURRENCY = 48;
+/** Where the adaptive concurrency starts without a known burst, before any round trip was measured. */
 const INITIAL = 4;
+/** Requests in flight when no rate is known. */
+const UNLIMITED = 8;
 /** How long a halving after a timeout or 429 holds. */
 const COOL_DOWN_MS = 5_000;
 
@@ -20,6 +23,8 @@ export class Concurrency {
     private readonly fixed: number | undefined,
     /** The rate limit in requests per second, when known (Infinity: none). */
     private readonly rate: () => number | undefined,
+    /** How many requests the limit lets go at once: the first round may use them all. */
+    private readonly burst: () => number | undefined,
   ) {}
 
   /** Requests allowed in flight now. */
@@ -27,8 +32,13 @@ export class Concurrency {
     if (this.fixed !== undefined) return this.fixed;
     const rate = this.rate();
     let target: number;
-    if (this.rttMs === undefined) target = INITIAL;
-    else if (rate === undefined || !Number.isFinite(rate)) target = MAX_AUTO_CONCURRENCY;
+    if (this.rttMs === undefined) {
+      const burst = this.burst();
+      target = burst !== undefined && Number.isFinite(burst) ? burst : INITIAL;
+    }
+    // No known rate (no limit, or a limiter that does not say): enough to overlap round trips
+    // without flooding the server.
+    else if (rate === undefined || !Number.isFinite(rate)) target = UNLIMITED;
     else target = Math.ceil((rate * this.rttMs * 1.25) / 1000) + 1;
     const ceiling = Date.now() < this.coolUntil ? this.ceiling : MAX_AUTO_CONCURRENCY;
     return Math.max(1, Math.min(target, ceiling, MAX_AUTO_CONCURRENCY));

@@ -35,9 +35,10 @@ import type { BulkInput } from "./source.ts";
 /** How long a stopped run waits for a stalled input before it reports without it. */
 const STOP_GRACE_MS = 100;
 
-interface Pending<R> {
+interface Pending<R, K> {
   index: number;
   record: R;
+  key: K;
   bytes: number;
   /** The record serialized once, as it appears in the request body. */
   json: string;
@@ -73,14 +74,14 @@ class BulkRun<R, K> {
   private readonly limits: ChunkLimits;
   private readonly flow: Concurrency;
   /** Chunks formed by splitting a batch the server rejected as a whole, sent as they are. */
-  private readonly halves: Pending<R>[][] = [];
+  private readonly halves: Pending<R, K>[][] = [];
   private readonly maxRecordRetries: number;
   private readonly retryDelayMs: number;
   private readonly lingerMs: number;
   private readonly signal: AbortSignal | undefined;
   private readonly intake: Intake<R>;
   private readonly ledger: BulkLedger<K>;
-  private readonly retryQueue = new RetryQueue<Pending<R>>();
+  private readonly retryQueue = new RetryQueue<Pending<R, K>>();
   private readonly progress: ProgressThrottle;
   private readonly started = Date.now();
 
@@ -91,7 +92,7 @@ class BulkRun<R, K> {
   /** Keys of records pulled and not yet final (in a chunk, in flight or queued for re-send). */
   private readonly unfinishedKeys = new Set<string>();
   /** A record pulled but not yet placed in a chunk (byte limit reached or key busy). */
-  private carry: Pending<R> | undefined;
+  private carry: Pending<R, K> | undefined;
   private nextIndex = 0;
   private inputDone = false;
   private inputError: unknown;
@@ -115,6 +116,7 @@ class BulkRun<R, K> {
         ? undefined
         : positiveInt("concurrency", options.concurrency, 1),
       () => driver.rate?.(),
+      () => driver.burst?.(),
     );
     this.maxRecordRetries = positiveInt(
       "maxRecordRetries",
@@ -241,7 +243,7 @@ class BulkRun<R, K> {
    * The next record, registered; invalid records are failed right here. `undefined` when the
    * input is exhausted, the run stopped, or (async inputs) `deadline` passed first.
    */
-  private async pull(deadline: number | undefined): Promise<Pending<R> | undefined> {
+  private async pull(deadline: number | undefined): Promise<Pending<R, K> | undefined> {
     const nextSync = this.intake.nextSync;
     while (!this.inputDone && !this.stopped) {
       let next: IteratorResult<R, unknown> | typeof LATER;
@@ -260,7 +262,7 @@ class BulkRun<R, K> {
   }
 
   /** Registers a record read from the input; SKIPPED when it cannot be sent (failed here). */
-  private admit(next: IteratorResult<R, unknown>): Pending<R> | undefined | typeof SKIPPED {
+  private admit(next: IteratorResult<R, unknown>): Pending<R, K> | undefined | typeof SKIPPED {
     if (next.done) {
       if (!this.signal?.aborted) this.inputDone = true;
       return undefined;
@@ -282,6 +284,7 @@ class BulkRun<R, K> {
     return {
       index,
       record,
+      key,
       bytes: utf8Length(prepared.json),
       json: prepared.json,
       keyId: this.driver.keyIdOf(key),
@@ -312,8 +315,8 @@ class BulkRun<R, K> {
    * records pulled and not finished stays within chunkSize × concurrency. A record whose key
    * is still unfinished waits (as `carry`) so records with the same key apply in input order.
    */
-  private async buildChunk(): Promise<Pending<R>[]> {
-    const builder = new ChunkBuilder<Pending<R>>(this.limits);
+  private async buildChunk(): Promise<Pending<R, K>[]> {
+    const builder = new ChunkBuilder<Pending<R, K>>(this.limits);
     const chunkStarted = Date.now();
     this.readTimedOut = false;
     this.retryQueue.take(chunkStarted, (pending) => {
@@ -336,20 +339,22 @@ class BulkRun<R, K> {
     return builder.items;
   }
 
-  private launch(chunk: Pending<R>[]): void {
+  private launch(chunk: Pending<R, K>[]): void {
     this.inFlightChunks++;
     this.inFlightRecords += chunk.length;
     const records: R[] = new Array(chunk.length);
+    const keys: K[] = new Array(chunk.length);
     const parts: string[] = new Array(chunk.length);
     for (let i = 0; i < chunk.length; i++) {
-      const pending = chunk[i] as Pending<R>;
+      const pending = chunk[i] as Pending<R, K>;
       this.ledger.attempt(pending.index);
       records[i] = pending.record;
+      keys[i] = pending.key;
       parts[i] = pending.json;
     }
     const started = Date.now();
     const task = this.driver
-      .send(records, `[${parts.join(",")}]`, this.signal, this.stats)
+      .send(records, `[${parts.join(",")}]`, this.signal, this.stats, keys)
       .then(
         (outcome) => {
           if (outcome.ok || outcome.failure.status !== 0) this.flow.observe(Date.now() - started);
@@ -378,18 +383,18 @@ class BulkRun<R, K> {
     this.progress.tick(Date.now());
   }
 
-  private finalize(pending: Pending<R>): void {
+  private finalize(pending: Pending<R, K>): void {
     this.unfinishedKeys.delete(pending.keyId);
   }
 
-  private requeue(pending: Pending<R>): void {
+  private requeue(pending: Pending<R, K>): void {
     const resends = this.ledger.attemptsOf(pending.index);
     const delay = Math.min(MAX_RECORD_RETRY_DELAY_MS, this.retryDelayMs * 2 ** (resends - 1));
     this.recordResends++;
     this.retryQueue.push(pending, delay > 0 ? Date.now() + delay : 0);
   }
 
-  private canRetry(pending: Pending<R>): boolean {
+  private canRetry(pending: Pending<R, K>): boolean {
     const retries = this.ledger.attemptsOf(pending.index) - pending.bisects;
     return retries <= this.maxRecordRetries && !this.stopped;
   }
@@ -399,18 +404,33 @@ class BulkRun<R, K> {
     this.limits.chunkSize = Math.max(1, Math.floor(this.limits.chunkSize / 2));
   }
 
-  private settle(chunk: Pending<R>[], result: BatchResult<unknown>, mayHaveBeenApplied: boolean) {
+  private settle(
+    chunk: Pending<R, K>[],
+    result: BatchResult<unknown>,
+    mayHaveBeenApplied: boolean,
+  ) {
     if (result.activityId) this.activityIds.push(result.activityId);
     if (result.items.some((item) => item.status === 429)) {
       this.driver.onRecordsRateLimited?.();
       this.flow.backOff(this.inFlightChunks);
     }
-    const byIndex = new Map<number, BatchResult<unknown>["items"][number]>();
-    for (const item of result.items) if (!byIndex.has(item.index)) byIndex.set(item.index, item);
+    // Items come in request order (item.index === position); a driver that says otherwise is
+    // looked up by index.
+    const items = result.items;
+    let byIndex: Map<number, (typeof items)[number]> | undefined;
+    const itemAt = (position: number) => {
+      const inOrder = items[position];
+      if (inOrder?.index === position) return inOrder;
+      if (byIndex === undefined) {
+        byIndex = new Map();
+        for (const item of items) if (!byIndex.has(item.index)) byIndex.set(item.index, item);
+      }
+      return byIndex.get(position);
+    };
     const activityId = result.activityId;
     chunk.forEach((pending, position) => {
       if (activityId !== undefined) this.ledger.answeredBy(pending.index, activityId);
-      const item = byIndex.get(position);
+      const item = itemAt(position);
       if (item !== undefined && (item.outcome === "created" || item.outcome === "updated")) {
         this.ledger.succeed(pending.index, item.outcome, item.status, clip(item.message));
         this.finalize(pending);
@@ -433,7 +453,7 @@ class BulkRun<R, K> {
     });
   }
 
-  private fail(chunk: Pending<R>[], failure: RequestFailure): void {
+  private fail(chunk: Pending<R, K>[], failure: RequestFailure): void {
     if (failure.activityId) this.activityIds.push(failure.activityId);
     if (failure.timedOut || failure.status === 429) this.flow.backOff(this.inFlightChunks);
     if (failure.timedOut || failure.status === 413) this.shrinkChunks();

@@ -9,6 +9,10 @@ import type { BulkItem, BulkReport } from "../types.ts";
 /** Phrase every message of a record that may have been applied contains. */
 export const MAY_HAVE_BEEN_APPLIED = "may have been applied";
 
+const COMMON_MESSAGES = new Map(
+  ["Created", "Updated", "HTTP 200", "HTTP 201"].map((m) => [m, m] as const),
+);
+
 /** Counters the engine adds to the report. */
 export interface RunStats {
   requests: number;
@@ -145,7 +149,8 @@ export class BulkLedger<K> {
     const item = this.openItem(index);
     item.outcome = outcome;
     item.status = status;
-    item.message = message;
+    // VBA's usual words are kept once, not once per record (a million-record report).
+    item.message = COMMON_MESSAGES.get(message) ?? message;
     item.mayHaveBeenApplied = false;
     this.counts[outcome]++;
     this.close(item);

@@ -62,9 +62,13 @@ export interface BulkDriver<R, K> {
     json: string,
     signal: AbortSignal | undefined,
     stats: DriverStats,
+    /** The records' keys, as `keyOf` gave them. */
+    keys: K[],
   ): Promise<SendOutcome>;
   /** The rate limit in requests per second, when known (sizes the adaptive concurrency). */
   rate?(): number | undefined;
+  /** How many requests the rate limit lets go at once, when known (the first round). */
+  burst?(): number | undefined;
   /** An answer reported records as 429: pause the shared rate limiter like a whole-request 429. */
   onRecordsRateLimited?(): void;
 }

@@ -114,6 +114,10 @@ function clientDriver<E extends EntityName>(
         ?.requestsPerSecond;
       return typeof rate === "number" ? rate : undefined;
     },
+    burst() {
+      const burst = (context?.limiter as { burst?: unknown } | undefined)?.burst;
+      return typeof burst === "number" ? burst : undefined;
+    },
     onRecordsRateLimited() {
       context?.limiter.backOff(undefined, context.maxRetryAfterMs);
     },
@@ -125,7 +129,7 @@ function clientDriver<E extends EntityName>(
       const message = check.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
       return { ok: false, message: message.join("; ") };
     },
-    async send(records, json, sendSignal, stats): Promise<SendOutcome> {
+    async send(records, json, sendSignal, stats, keys): Promise<SendOutcome> {
       stats.requests++;
       const request: RequestOptions = {
         signal: sendSignal,
@@ -139,7 +143,11 @@ function clientDriver<E extends EntityName>(
       };
       let outcome: BatchOutcome<unknown>;
       if (context !== undefined) {
-        outcome = await sendBatch(context.batch, entity, records, json, { ...request, pathParams });
+        outcome = await sendBatch(context.batch, entity, records, json, {
+          ...request,
+          pathParams,
+          keys,
+        });
       } else {
         // A client-like wrapper: through its public upsertBatch (it serializes again).
         const upsert = client.upsertBatch as (

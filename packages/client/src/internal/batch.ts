@@ -97,7 +97,12 @@ export async function sendBatch<K>(
   entity: EntityName,
   records: readonly unknown[],
   json: string,
-  options: RequestOptions & { pathParams?: unknown; indices?: readonly number[] | undefined },
+  options: RequestOptions & {
+    pathParams?: unknown;
+    indices?: readonly number[] | undefined;
+    /** The records' keys, when the caller has them already. */
+    keys?: readonly K[] | undefined;
+  },
 ): Promise<BatchOutcome<K>> {
   const target = targetOf(ctx, entity, options.pathParams as Record<string, unknown> | undefined);
   const { operation } = target;
@@ -160,6 +165,7 @@ export async function sendBatch<K>(
   }
   const matched = matchItems<K>(records, entities[entity].keys, envelope.data as unknown[] | null, {
     indices: options.indices,
+    keys: options.keys,
   });
   if (matched.unmatchedEntries > 0) {
     ctx.logger.warn(

@@ -26,9 +26,17 @@ export function outcomeOf(status: number): Outcome {
   return "failed";
 }
 
+/** Normalized key names seen so far: VBA repeats the same few names in every entry. */
+const NAMES = new Map<string, string>();
+
 /** Key names compared loosely: case and punctuation ignored. */
 function normName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]/g, "");
+  let normalized = NAMES.get(name);
+  if (normalized === undefined) {
+    normalized = name.toLowerCase().replace(/[^a-z0-9]/g, "");
+    if (NAMES.size < 1_000) NAMES.set(name, normalized);
+  }
+  return normalized;
 }
 
 /** The key identity an entry carries, or undefined when it carries no usable key. */
@@ -55,9 +63,11 @@ function entryKeyId(entry: unknown, fields: readonly string[]): string | undefin
   return keyIdOfValues(values);
 }
 
-export interface MatchOptions {
+export interface MatchOptions<K> {
   /** The caller's index for each record (defaults to its position in `records`). */
   indices?: readonly number[] | undefined;
+  /** The records' keys, when the caller has them already (the bulk engine does). */
+  keys?: readonly K[] | undefined;
 }
 
 export interface Matched<K> {
@@ -81,11 +91,11 @@ export function matchItems<K = Record<string, unknown>>(
   records: readonly unknown[],
   keyFields: readonly string[],
   data: readonly unknown[] | null | undefined,
-  options: MatchOptions = {},
+  options: MatchOptions<K> = {},
 ): Matched<K> {
   const entries = Array.isArray(data) ? data : [];
   const fields = keyFields.map(normName);
-  const keys = records.map((record) => keyOf<K>(record, keyFields));
+  const keys = options.keys ?? records.map((record) => keyOf<K>(record, keyFields));
   const recordIds = keys.map((key) => keyIdOf(key as Record<string, unknown>, keyFields));
   const entryIds = entries.map((entry) => entryKeyId(entry, fields));
   const assigned: (MultiCodeEntry | undefined)[] = new Array(records.length);
