@@ -19,7 +19,7 @@ const EVENTS = 10_000;
 const PROVIDER_CRED_KEYS = [5021, 5022, 5023, 5024, 5025];
 
 const tty = process.stdout.isTTY === true;
-const server = await startMockServer({ rateLimit: { ratePerSecond: RATE, burst: BURST } });
+const server = await startMockServer({ rateLimit: { requestsPerSecond: RATE, burst: BURST } });
 const client = createVbapiClient({
   baseUrl: server.url,
   apiKey: server.credentials.apiKey,

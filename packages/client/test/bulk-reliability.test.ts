@@ -484,7 +484,7 @@ describe("upsertAll against the reference server", () => {
   });
 
   it("runs at the rate limit without a single 429", async () => {
-    const limited = await startMockServer({ rateLimit: { ratePerSecond: 200, burst: 20 } });
+    const limited = await startMockServer({ rateLimit: { requestsPerSecond: 200, burst: 20 } });
     try {
       const c = createVbapiClient({
         baseUrl: limited.url,

@@ -168,7 +168,7 @@ describe("against the reference server", () => {
   });
 
   it("backs off from the server's own rate limiter with one shared bucket", async () => {
-    server.setRateLimit({ ratePerSecond: 20, burst: 3 });
+    server.setRateLimit({ requestsPerSecond: 20, burst: 3 });
     const c = client({ rateLimit: false, maxRetries: 5 });
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => c.upsertBatch("Tolerance", [tol(i)])),

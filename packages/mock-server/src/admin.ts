@@ -1,9 +1,10 @@
 // The admin endpoint under `/__admin` (token-protected by the server before it gets here).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { FaultSpec } from "./faults.ts";
+import type { FaultSpec } from "./fault-spec.ts";
+import type { LatencyOptions } from "./latency.ts";
 import { problem } from "./problem.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
-import type { ServerState } from "./server.ts";
+import type { ServerState } from "./state.ts";
 
 const ADMIN_BODY_LIMIT = 1024 * 1024;
 
@@ -20,7 +21,9 @@ export const ADMIN_ROUTES = [
   "DELETE /__admin/faults                   remove every fault",
   "DELETE /__admin/faults/{id}              remove one fault",
   "GET    /__admin/rate-limit               current rate limit (false when off)",
-  "PUT    /__admin/rate-limit               {ratePerSecond, burst} or false",
+  "PUT    /__admin/rate-limit               {requestsPerSecond, burst} or false",
+  "GET    /__admin/latency                  current simulated latency (false when off)",
+  "PUT    /__admin/latency                  {fixedMs, jitterMs} or false",
   "POST   /__admin/reset                    clear store, faults and counters",
 ] as const;
 
@@ -148,11 +151,16 @@ export async function handleAdmin(
       const added: string[] = [];
       try {
         for (const spec of specs) {
-          if (spec === null || typeof spec !== "object")
-            throw new TypeError("a fault must be an object");
-          if ("predicate" in spec)
-            throw new TypeError("predicate is only available programmatically");
-          added.push(state.faults.add(spec as FaultSpec).id);
+          const where = Array.isArray(body.value) ? `fault ${added.length}: ` : "";
+          try {
+            if (spec === null || typeof spec !== "object" || Array.isArray(spec))
+              throw new TypeError("a fault must be an object");
+            if ("predicate" in spec)
+              throw new TypeError("predicate is only available programmatically");
+            added.push(state.faults.add(spec as FaultSpec).id);
+          } catch (error) {
+            throw new TypeError(`${where}${(error as Error).message}`);
+          }
         }
       } catch (error) {
         for (const id of added) state.faults.remove(id);
@@ -162,19 +170,33 @@ export async function handleAdmin(
     }
   }
   if (head === "rate-limit" && rest.length === 0) {
-    if (method === "GET") return json(res, 200, { rateLimit: state.bucket.settings });
+    if (method === "GET") return json(res, 200, { rateLimit: state.rateLimiter.settings });
     if (method === "PUT") {
       const body = await readJson(req);
       if (!body.ok) return fail(res, 400, body.detail, path);
       const value = body.value as RateLimitOptions | false | null | undefined;
       try {
-        if (value === false || value === null) state.bucket.configure(false);
-        else if (typeof value === "object" && !Array.isArray(value)) state.bucket.configure(value);
-        else throw new TypeError("send {ratePerSecond, burst} or false");
+        if (value === false || value === null) state.rateLimiter.configure(false);
+        else if (typeof value === "object" && !Array.isArray(value))
+          state.rateLimiter.configure(value);
+        else throw new TypeError("send {requestsPerSecond, burst} or false");
       } catch (error) {
         return fail(res, 400, (error as Error).message, path);
       }
-      return json(res, 200, { rateLimit: state.bucket.settings });
+      return json(res, 200, { rateLimit: state.rateLimiter.settings });
+    }
+  }
+  if (head === "latency" && rest.length === 0) {
+    if (method === "GET") return json(res, 200, { latency: state.latency.settings });
+    if (method === "PUT") {
+      const body = await readJson(req);
+      if (!body.ok) return fail(res, 400, body.detail, path);
+      try {
+        state.latency.configure((body.value ?? false) as LatencyOptions | false);
+      } catch (error) {
+        return fail(res, 400, (error as Error).message, path);
+      }
+      return json(res, 200, { latency: state.latency.settings });
     }
   }
   return fail(res, 404, "No such admin route; GET /__admin lists them.", path);

@@ -2,15 +2,15 @@
 // `vbapi-mock`: runs the reference server from the command line.
 import { parseArgs } from "node:util";
 import { ADMIN_ROUTES } from "./admin.ts";
-import type { RateLimitOptions } from "./rate-limit.ts";
 import {
   DEFAULT_ADMIN_HEADER,
   DEFAULT_API_KEY,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_TOKEN,
   type MockServerOptions,
-  startMockServer,
-} from "./server.ts";
+} from "./options.ts";
+import type { RateLimitOptions } from "./rate-limit.ts";
+import { startMockServer } from "./server.ts";
 
 const HELP = `vbapi-mock: a stateful reference server for VBA's Create or Update Batch endpoints
 
@@ -21,6 +21,8 @@ Options:
   --host <addr>           interface to listen on (default 127.0.0.1)
   --rate-limit <n>|off    sustained requests per second (default 25), or off
   --burst <n>             rate-limit bucket size (default 50)
+  --latency-ms <n>        hold every API answer back n ms (default 0)
+  --latency-jitter-ms <n> plus up to n ms more, at random per request (default 0)
   --api-key <key>         accepted x-api-key, repeatable (default ${DEFAULT_API_KEY})
   --token <token>         accepted bearer token, repeatable (default ${DEFAULT_TOKEN})
   --admin-token <token>   token for /__admin (default: random, printed at start)
@@ -59,6 +61,8 @@ async function main(): Promise<void> {
         host: { type: "string" },
         "rate-limit": { type: "string" },
         burst: { type: "string" },
+        "latency-ms": { type: "string" },
+        "latency-jitter-ms": { type: "string" },
         "api-key": { type: "string", multiple: true },
         token: { type: "string", multiple: true },
         "admin-token": { type: "string" },
@@ -93,7 +97,7 @@ async function main(): Promise<void> {
     const rate = parseNumber("rate-limit", v["rate-limit"], Number.MIN_VALUE);
     if (rate !== undefined || burst !== undefined) {
       rateLimit = {};
-      if (rate !== undefined) rateLimit.ratePerSecond = rate;
+      if (rate !== undefined) rateLimit.requestsPerSecond = rate;
       if (burst !== undefined) rateLimit.burst = burst;
     }
   }
@@ -102,6 +106,11 @@ async function main(): Promise<void> {
     host: v.host ?? "127.0.0.1",
   };
   if (rateLimit !== undefined) options.rateLimit = rateLimit;
+  const fixedMs = parseNumber("latency-ms", v["latency-ms"], 0);
+  const jitterMs = parseNumber("latency-jitter-ms", v["latency-jitter-ms"], 0);
+  if (fixedMs !== undefined || jitterMs !== undefined) {
+    options.latency = { fixedMs: fixedMs ?? 0, jitterMs: jitterMs ?? 0 };
+  }
   if (v["api-key"]) options.apiKeys = v["api-key"];
   if (v.token) options.tokens = v.token;
   if (v["no-admin"]) options.adminToken = false;
@@ -141,13 +150,15 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   const c = server.credentials;
   const limit = server.rateLimit;
+  const latency = server.latency;
   process.stdout.write(
     [
       `vbapi-mock listening on ${server.url}`,
       `  x-api-key:      ${c.apiKeys.join(", ")}`,
       `  Authorization:  ${c.tokens.map((t) => `Bearer ${t}`).join(", ")}`,
       "  also required:  User-Agent, vbasoftware-database",
-      `  rate limit:     ${limit ? `${limit.ratePerSecond}/s, burst ${limit.burst}` : "off"}`,
+      `  rate limit:     ${limit ? `${limit.requestsPerSecond}/s, burst ${limit.burst}` : "off"}`,
+      `  latency:        ${latency ? `${latency.fixedMs} ms + up to ${latency.jitterMs} ms` : "none"}`,
       c.adminToken === null
         ? "  admin:          disabled"
         : `  admin:          ${server.url}/__admin  (${c.adminHeader}: ${c.adminToken})`,

@@ -11,9 +11,6 @@ export type {
   BadBodyFault,
   DelayFault,
   FailRecordsFault,
-  FaultController,
-  FaultHandle,
-  FaultInfo,
   FaultPhase,
   FaultSpec,
   FaultTarget,
@@ -22,21 +19,21 @@ export type {
   RecordPredicate,
   ResetConnectionFault,
   StatusFault,
-} from "./faults.ts";
-export type { ProblemDetails } from "./problem.ts";
-export type { RateLimitOptions } from "./rate-limit.ts";
+} from "./fault-spec.ts";
+export type { FaultController, FaultHandle, FaultInfo } from "./faults.ts";
+export type { LatencyOptions } from "./latency.ts";
 export {
   DEFAULT_ADMIN_HEADER,
   DEFAULT_API_KEY,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_TOKEN,
-  type MockCredentials,
-  type MockServer,
   type MockServerOptions,
-  type MockStats,
   type RequestLogEntry,
-  type RouteSummary,
-  startMockServer,
-} from "./server.ts";
+} from "./options.ts";
+export type { ProblemDetails } from "./problem.ts";
+export type { RateLimitOptions } from "./rate-limit.ts";
+export type { RouteSummary } from "./routes.ts";
+export { type MockCredentials, type MockServer, startMockServer } from "./server.ts";
 export type { OpenApiDocument } from "./spec.ts";
+export { type ApiKeyStats, apiKeyId, type MockStats } from "./state.ts";
 export type { KeyValue, MockStore, StoredRecord } from "./store.ts";

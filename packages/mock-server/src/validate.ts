@@ -48,9 +48,43 @@ function collectExtensionKeywords(node: unknown, into: Set<string>, depth = 0): 
   }
 }
 
+// RFC 3339 section 5.6, strictly: "T" between date and time, seconds required, an offset of
+// "Z" or +hh:mm / -hh:mm with hours 00-23 and minutes 00-59 ("T" and "Z" in either case).
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether `text` is an RFC 3339 date-time (a leap second only at 23:59:60 UTC). */
+export function isRfc3339DateTime(text: string): boolean {
+  const m = RFC3339.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const offsetHours = Number(m[8] ?? 0);
+  const offsetMinutes = Number(m[9] ?? 0);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leapYear = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leapYear ? 29 : (MONTH_DAYS[month - 1] as number))) return false;
+  if (hour > 23 || minute > 59 || second > 60 || offsetHours > 23 || offsetMinutes > 59) {
+    return false;
+  }
+  if (second < 60) return true;
+  const sign = m[7] === "-" ? -1 : 1;
+  const utcMinute =
+    (((hour * 60 + minute - sign * (offsetHours * 60 + offsetMinutes)) % 1440) + 1440) % 1440;
+  return utcMinute === 1439;
+}
+
 function createAjv(allErrors: boolean, extensions: Iterable<string>): AjvInstance {
   const ajv = new Ajv({ allErrors, strict: true, allowUnionTypes: true, messages: true });
   addFormats(ajv);
+  ajv.addFormat("date-time", { type: "string", validate: isRfc3339DateTime });
   // OpenAPI formats. int32 must be an integer inside the 32-bit range; double any finite number.
   ajv.addFormat("int32", {
     type: "number",

@@ -54,16 +54,24 @@ describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
       "--token",
       "--admin-token",
       "--max-body-bytes",
+      "--latency-ms",
+      "--latency-jitter-ms",
     ]) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toContain("test-api-key");
   });
 
-  it("refuses unknown options", () => {
+  it("refuses unknown options and bad numbers, naming the flag", () => {
     const r = spawnSync(process.execPath, [...base, "--bogus"], { cwd: root, encoding: "utf8" });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("bogus");
+    const bad = spawnSync(process.execPath, [...base, "--latency-ms", "-1"], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--latency-ms");
   });
 
   it("serves with the credentials it prints and stops on SIGTERM", async () => {
@@ -114,7 +122,12 @@ describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
       "5",
       "--burst",
       "7",
+      "--latency-ms",
+      "20",
+      "--latency-jitter-ms",
+      "5",
     ]);
+    expect(banner).toContain("latency:        20 ms + up to 5 ms");
     expect(banner).toContain("test-api-key");
     expect(banner).toContain("Bearer test-token");
     expect(banner).toContain("5/s, burst 7");

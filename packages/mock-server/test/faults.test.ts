@@ -234,11 +234,11 @@ describe("admin endpoint", () => {
     const stats = await admin(server, "GET", "/stats");
     expect(stats.json).toMatchObject({ requests: 2, byStatus: { "207": 2 } });
     expect(
-      (await admin(server, "PUT", "/rate-limit", { ratePerSecond: 10, burst: 20 })).json,
+      (await admin(server, "PUT", "/rate-limit", { requestsPerSecond: 10, burst: 20 })).json,
     ).toEqual({
-      rateLimit: { ratePerSecond: 10, burst: 20 },
+      rateLimit: { requestsPerSecond: 10, burst: 20 },
     });
-    expect(server.rateLimit).toEqual({ ratePerSecond: 10, burst: 20 });
+    expect(server.rateLimit).toEqual({ requestsPerSecond: 10, burst: 20 });
     expect((await admin(server, "PUT", "/rate-limit", false)).json).toEqual({ rateLimit: false });
     expect((await admin(server, "POST", "/reset")).status).toBe(200);
     expect(server.store.databases()).toEqual([]);

@@ -1,7 +1,7 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type MockServer, startMockServer } from "../src/index.ts";
-import { put } from "./helpers.ts";
+import { apiKeyId, type MockServer, startMockServer } from "../src/index.ts";
+import { admin, put } from "./helpers.ts";
 
 const record = [
   { event_ID: 1, claim_Audit_Event: false, process_Automation_Event: false, reminder: true },
@@ -117,7 +117,7 @@ describe("authentication, User-Agent, database header, routing", () => {
 
 describe("rate limit", () => {
   it("answers 429 with Retry-After past the burst, and recovers", async () => {
-    const server = await startMockServer({ rateLimit: { ratePerSecond: 2, burst: 4 } });
+    const server = await startMockServer({ rateLimit: { requestsPerSecond: 2, burst: 4 } });
     try {
       const statuses: number[] = [];
       let retryAfter: string | null = null;
@@ -150,10 +150,50 @@ describe("rate limit", () => {
     }
   });
 
+  it("gives every API key its own bucket and its own counters", async () => {
+    const server = await startMockServer({
+      apiKeys: ["key-alpha", "key-beta"],
+      rateLimit: { requestsPerSecond: 1, burst: 4 },
+    });
+    try {
+      const as = (key: string) => ({ "x-api-key": key });
+      const alpha: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        alpha.push((await put(server, "/events-batch", record, as("key-alpha"))).status);
+      }
+      expect(alpha.slice(0, 4)).toEqual([207, 207, 207, 207]);
+      const alphaLimited = alpha.filter((s) => s === 429).length;
+      expect(alphaLimited).toBeGreaterThanOrEqual(2);
+      // alpha's bucket is empty; beta's is untouched and holds its whole burst
+      const beta = await Promise.all(
+        Array.from({ length: 4 }, () => put(server, "/events-batch", record, as("key-beta"))),
+      );
+      expect(beta.map((r) => r.status)).toEqual([207, 207, 207, 207]);
+      expect((await put(server, "/events-batch", record, as("key-alpha"))).status).toBe(429);
+      const stats = server.stats;
+      expect(stats.byApiKey).toEqual({
+        [apiKeyId("key-alpha")]: { requests: 8, rateLimited: alphaLimited + 1 },
+        [apiKeyId("key-beta")]: { requests: 4, rateLimited: 0 },
+      });
+      expect(stats.rateLimited).toBe(alphaLimited + 1);
+      // an unknown key is refused before any bucket and counted nowhere per key
+      expect((await put(server, "/events-batch", record, as("key-gamma"))).status).toBe(401);
+      const remote = await admin(server, "GET", "/stats");
+      expect(remote.json.byApiKey).toEqual(server.stats.byApiKey);
+      const text = JSON.stringify(remote.json);
+      for (const key of ["key-alpha", "key-beta", "key-gamma"]) expect(text).not.toContain(key);
+      server.reset();
+      expect(server.stats.byApiKey[apiKeyId("key-alpha")]).toEqual({ requests: 0, rateLimited: 0 });
+      expect((await put(server, "/events-batch", record, as("key-alpha"))).status).toBe(207);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("defaults to VBA's 25 requests/s with bursts of 50", async () => {
     const server = await startMockServer();
     try {
-      expect(server.rateLimit).toEqual({ ratePerSecond: 25, burst: 50 });
+      expect(server.rateLimit).toEqual({ requestsPerSecond: 25, burst: 50 });
       const all = await Promise.all(
         Array.from({ length: 100 }, () => put(server, "/events-batch", [])),
       );

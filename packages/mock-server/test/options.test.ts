@@ -91,6 +91,8 @@ describe("options", () => {
     }
     await expect(startMockServer({ apiKeys: [] })).rejects.toThrow(TypeError);
     await expect(startMockServer({ maxBodyBytes: 0 })).rejects.toThrow(RangeError);
-    await expect(startMockServer({ rateLimit: { ratePerSecond: 0 } })).rejects.toThrow(RangeError);
+    await expect(startMockServer({ rateLimit: { requestsPerSecond: 0 } })).rejects.toThrow(
+      RangeError,
+    );
   });
 });

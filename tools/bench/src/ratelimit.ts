@@ -15,7 +15,7 @@ export async function ratelimit({ quick }: { quick: boolean }): Promise<BenchRes
   const chunkSize = quick ? 10 : 100;
   const requests = Math.ceil(count / chunkSize);
   const minMs = (Math.max(0, requests - BURST) / RATE) * 1000;
-  const server = await startServer({ rateLimit: { ratePerSecond: RATE, burst: BURST } });
+  const server = await startServer({ rateLimit: { requestsPerSecond: RATE, burst: BURST } });
   try {
     // The client's default limiter: 25 requests/s, burst 45 (VBA allows 50; five are kept in hand).
     const client = benchClient(server.url, {});
