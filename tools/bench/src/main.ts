@@ -8,7 +8,15 @@ import { type BenchResult, formatTable } from "./report.ts";
 import { REPO_ROOT } from "./server.ts";
 
 /** In order; each module `./<name>.ts` exports a function of that name (loaded lazily). */
-const BENCHMARKS = ["overhead", "bulk", "ratelimit", "memory", "validation", "build"] as const;
+const BENCHMARKS = [
+  "overhead",
+  "bulk",
+  "realistic",
+  "multiprocess",
+  "memory",
+  "validation",
+  "build",
+] as const;
 type BenchName = (typeof BENCHMARKS)[number];
 type Bench = (options: { quick: boolean }) => Promise<BenchResult>;
 
