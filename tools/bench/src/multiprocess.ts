@@ -146,7 +146,7 @@ export async function multiprocess({ quick }: { quick: boolean }): Promise<Bench
       {
         section,
         figure: `total time / minimum (${fmt.s(minimumMs)}${login ? ", incl. one login" : ""})`,
-        value: `${fmt.s(totalMs)} = ${fmt.ratio(ratio)} (${stats.requests} requests)`,
+        value: `${fmt.s(totalMs)} = ${fmt.ratio(ratio)} (${stats.requests} API requests${login ? " incl. logins" : ""})`,
         target: "<= 1.05x",
         verdict: verdict(ratio <= 1.05),
       },
