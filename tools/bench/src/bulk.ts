@@ -1,30 +1,19 @@
-// 2. Bulk throughput, rate limit off: upsertAllEvents (defaults: chunks of 500, 4 in flight)
-// vs a straightforward loop sending fixed chunks one at a time with raw fetch.
+// 4. Bulk client CPU at zero latency (rate limit off, server in its own process): client CPU
+// per record of upsertAllEvents (defaults) against a naive sequential raw-fetch loop with the
+// same chunk size, measured with process.cpuUsage in this (the client) process. Interleaved
+// rounds; the verdict is on the upper bound of the 95 % CI of the per-round ratio.
 import { type EntityRecord, upsertAllEvents } from "@vbapi-sdk/client";
 import { events } from "@vbapi-sdk/tool-demo/sample-data.ts";
+import { naiveLoop } from "./naive.ts";
 import { type BenchResult, verdict } from "./report.ts";
 import { benchClient, type ServerHandle, serverCpuMs, startServer } from "./server.ts";
-import { cpuMs, fmt, round } from "./stats.ts";
+import { cpuMs, fmt, mean, meanCI, round } from "./stats.ts";
 
 type Records = EntityRecord<"Event">[];
 
 /** The naive loop's chunk size: the same as upsertAll's default, so only the engine differs. */
 export const NAIVE_CHUNK = 500;
-
-async function naiveLoop(server: ServerHandle, records: Records): Promise<number> {
-  let ok = 0;
-  for (let i = 0; i < records.length; i += NAIVE_CHUNK) {
-    const res = await fetch(`${server.url}/events-batch`, {
-      method: "PUT",
-      headers: server.headers,
-      body: JSON.stringify(records.slice(i, i + NAIVE_CHUNK)),
-    });
-    const body = (await res.json()) as { data: { status: number }[] };
-    if (res.status !== 207) throw new Error(`naive loop: HTTP ${res.status}`);
-    for (const item of body.data) if (item.status < 300) ok++;
-  }
-  return ok;
-}
+const TARGET = 1.3;
 
 async function sdk(server: ServerHandle, records: Records): Promise<number> {
   const report = await upsertAllEvents(benchClient(server.url), records);
@@ -55,78 +44,87 @@ async function measure(
 }
 
 export async function bulk({ quick }: { quick: boolean }): Promise<BenchResult> {
-  const count = quick ? 5_000 : 100_000;
+  const count = quick ? 5_000 : 40_000;
+  const rounds = quick ? 3 : 8;
   const records = [...events(count, 21)];
+  const naive = (s: ServerHandle, r: Records) => naiveLoop(s, r, NAIVE_CHUNK);
   const server = await startServer({ rateLimit: false });
   const runs: { naive: Run[]; sdk: Run[] } = { naive: [], sdk: [] };
   try {
-    await measure(server, records.slice(0, 2_000), naiveLoop); // warm-up
+    await measure(server, records.slice(0, 2_000), naive); // warm-up
     await measure(server, records.slice(0, 2_000), sdk);
-    for (let i = 0; i < (quick ? 1 : 2); i++) {
-      runs.naive.push(await measure(server, records, naiveLoop));
-      runs.sdk.push(await measure(server, records, sdk));
+    for (let i = 0; i < rounds; i++) {
+      // Alternate who goes first, so drift on the shared machine hits both alike.
+      const order = i % 2 === 0 ? (["naive", "sdk"] as const) : (["sdk", "naive"] as const);
+      for (const who of order)
+        runs[who].push(await measure(server, records, who === "naive" ? naive : sdk));
     }
   } finally {
     await server.close();
   }
-  // Best of the runs: the least disturbed by other work on the machine.
-  const best = (rs: Run[]) => rs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
-  const naive = best(runs.naive);
-  const ours = best(runs.sdk);
-  const rate = (r: Run) => (count / r.wallMs) * 1000;
-  const ratio = rate(ours) / rate(naive);
   const usPerRecord = (ms: number) => (ms * 1000) / count;
-  // With perfect pipelining the single-threaded server is the limit: 1 / its CPU per record.
-  const ceiling = 1e6 / usPerRecord(ours.serverCpuMs);
-  const section = `bulk, ${fmt.int(count)} events`;
-  const summary = (r: Run) => ({
-    recordsPerSecond: round(rate(r), 0),
-    clientCpuUsPerRecord: round(usPerRecord(r.clientCpuMs)),
-    serverCpuUsPerRecord: round(usPerRecord(r.serverCpuMs)),
+  const cpuRatio = meanCI(
+    runs.sdk.map((r, i) => r.clientCpuMs / (runs.naive[i] as Run).clientCpuMs),
+  );
+  const wallRatio = meanCI(runs.naive.map((r, i) => r.wallMs / (runs.sdk[i] as Run).wallMs));
+  const avg = (rs: Run[], k: keyof Run) => mean(rs.map((r) => r[k]));
+  const summary = (rs: Run[]) => ({
+    recordsPerSecond: round((count / avg(rs, "wallMs")) * 1000, 0),
+    clientCpuUsPerRecord: round(usPerRecord(avg(rs, "clientCpuMs"))),
+    serverCpuUsPerRecord: round(usPerRecord(avg(rs, "serverCpuMs"))),
   });
+  const section = `bulk CPU, zero latency, ${fmt.int(count)} events x ${rounds} rounds`;
   const notes: string[] = [];
-  if (ratio < 3) {
+  if (!(cpuRatio.high <= TARGET)) {
     notes.push(
-      `bulk: upsertAllEvents is ${fmt.ratio(ratio)} the naive loop (target 3x). Client CPU per record: ` +
-        `${fmt.us(usPerRecord(ours.clientCpuMs))} (naive loop ${fmt.us(usPerRecord(naive.clientCpuMs))}); ` +
-        `server CPU per record: ${fmt.us(usPerRecord(ours.serverCpuMs))}. Even a zero-cost client could not beat ` +
-        `${fmt.rate(ceiling)} (${fmt.ratio(ceiling / rate(naive))} the naive loop) against this single-threaded server.`,
+      `bulk CPU: upsertAllEvents spends ${fmt.ci(cpuRatio)} the naive loop's client CPU per record ` +
+        `(${fmt.us(usPerRecord(avg(runs.sdk, "clientCpuMs")))} against ${fmt.us(usPerRecord(avg(runs.naive, "clientCpuMs")))}; ` +
+        `target <= ${TARGET}x on the CI's upper bound). Both send the same ${NAIVE_CHUNK}-record chunks; the difference ` +
+        "is the engine's own work per record (validation, serialization per record, key bookkeeping, the report).",
     );
   }
   return {
     name: "bulk",
     figures: {
       records: count,
+      rounds,
       naiveChunkSize: NAIVE_CHUNK,
       runs,
-      naive: summary(naive),
-      sdk: summary(ours),
-      ratio: round(ratio),
-      serverBoundCeilingPerSecond: round(ceiling, 0),
-      ceilingRatio: round(ceiling / rate(naive)),
+      naive: summary(runs.naive),
+      sdk: summary(runs.sdk),
+      clientCpuRatio: {
+        mean: round(cpuRatio.mean),
+        low: round(cpuRatio.low),
+        high: round(cpuRatio.high),
+      },
+      speedup: {
+        mean: round(wallRatio.mean),
+        low: round(wallRatio.low),
+        high: round(wallRatio.high),
+      },
     },
     rows: [
       {
         section,
-        figure: `naive fetch loop (chunks of ${NAIVE_CHUNK})`,
-        value: `${fmt.rate(rate(naive))}, client CPU ${fmt.us(usPerRecord(naive.clientCpuMs))}/record`,
+        figure: `client CPU/record: naive loop (chunks of ${NAIVE_CHUNK}); upsertAllEvents`,
+        value: `${fmt.us(usPerRecord(avg(runs.naive, "clientCpuMs")))}; ${fmt.us(usPerRecord(avg(runs.sdk, "clientCpuMs")))}`,
       },
       {
         section,
-        figure: "upsertAllEvents (defaults)",
-        value: `${fmt.rate(rate(ours))}, client CPU ${fmt.us(usPerRecord(ours.clientCpuMs))}/record`,
+        figure: "client CPU/record, upsertAllEvents / naive [95% CI]",
+        value: fmt.ci(cpuRatio),
+        target: `<= ${TARGET}x (upper bound)`,
+        verdict: verdict(cpuRatio.high <= TARGET),
       },
       {
         section,
-        figure: "upsertAllEvents / naive loop",
-        value: fmt.ratio(ratio),
-        target: ">= 3x",
-        verdict: verdict(ratio >= 3),
+        figure: "records/s: naive; upsertAllEvents (speedup [95% CI])",
+        value: `${fmt.rate((count / avg(runs.naive, "wallMs")) * 1000)}; ${fmt.rate((count / avg(runs.sdk, "wallMs")) * 1000)} (${fmt.ci(wallRatio)})`,
       },
       {
         section,
-        figure: "server-bound ceiling",
-        value: `${fmt.rate(ceiling)} = ${fmt.ratio(ceiling / rate(naive))} naive (server ${fmt.us(usPerRecord(ours.serverCpuMs))}/record)`,
+        figure: "server CPU/record (its own process)",
+        value: fmt.us(usPerRecord(avg(runs.sdk, "serverCpuMs"))),
       },
     ],
     notes,

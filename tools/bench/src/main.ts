@@ -1,5 +1,7 @@
 // `pnpm bench`: runs the benchmarks in order, prints one table and saves bench/results.json.
-// Flags: --quick (smoke run, small counts), --only=overhead,bulk,... , --out=<file>.
+// Flags: --quick (smoke run, small counts; what CI runs), --only=overhead,bulk,... , --out=<file>.
+// Only a full run of every benchmark writes bench/results.json; --quick and --only write to the
+// OS temp directory unless --out says otherwise.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -8,7 +10,15 @@ import { type BenchResult, formatTable } from "./report.ts";
 import { REPO_ROOT } from "./server.ts";
 
 /** In order; each module `./<name>.ts` exports a function of that name (loaded lazily). */
-const BENCHMARKS = ["overhead", "bulk", "ratelimit", "memory", "validation", "build"] as const;
+const BENCHMARKS = [
+  "overhead",
+  "bulk",
+  "realistic",
+  "multiprocess",
+  "memory",
+  "validation",
+  "build",
+] as const;
 type BenchName = (typeof BENCHMARKS)[number];
 type Bench = (options: { quick: boolean }) => Promise<BenchResult>;
 
@@ -34,6 +44,8 @@ function machine() {
     availableParallelism: os.availableParallelism(),
     memoryGB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     node: process.version,
+    /** 1, 5 and 15 minute load averages when the run started (the machine may be shared). */
+    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
 
@@ -62,7 +74,9 @@ async function main() {
   const names = BENCHMARKS.filter((n) => !only || only.includes(n));
   const out = resolve(
     flag("out") ||
-      (quick ? join(os.tmpdir(), "vbapi-bench-quick.json") : join(REPO_ROOT, "bench/results.json")),
+      (quick || only
+        ? join(os.tmpdir(), `vbapi-bench-${quick ? "quick" : "partial"}.json`)
+        : join(REPO_ROOT, "bench/results.json")),
   );
   const head = git(["rev-parse", "--short", "HEAD"]);
   const commit = head && git(["status", "--porcelain"]) !== "" ? `${head}-dirty` : head;
@@ -70,7 +84,7 @@ async function main() {
   console.log(
     `vbapi-sdk benchmarks${quick ? " (--quick: smoke run, figures not meaningful)" : ""}\n` +
       `commit ${commit || "unknown"} · ${info.os} · ${info.cpuCount}x ${info.cpuModel} · ` +
-      `${info.memoryGB} GB · node ${info.node}\n`,
+      `${info.memoryGB} GB · node ${info.node} · load ${info.loadAverage.join(" ")}\n`,
   );
 
   const results: BenchResult[] = [];
@@ -107,7 +121,12 @@ async function main() {
       : `${missed.length} target(s) MISSED: ${missed.map((r) => `${r.section}: ${r.figure}`).join("; ")}`,
   );
 
+  const loadAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  console.log(
+    `Load average at the end: ${loadAtEnd.join(" ")} (at the start: ${info.loadAverage.join(" ")})`,
+  );
   const json = {
+    loadAtEnd,
     date: new Date().toISOString(),
     commit,
     quick,
@@ -121,6 +140,13 @@ async function main() {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`\nSaved ${out}`);
+  // Exit status: 1 when a benchmark broke (always), or, in a full run, when a target was missed.
+  // --quick (CI's smoke run) checks that everything runs; its small counts make no verdict.
+  const broken = results.filter((r) => "error" in r.figures).map((r) => r.name);
+  if (broken.length > 0) {
+    console.error(`Benchmark(s) failed to run: ${broken.join(", ")}`);
+    process.exitCode = 1;
+  } else if (!quick && missed.length > 0) process.exitCode = 1;
 }
 
 await main();

@@ -1,6 +1,6 @@
 // The result shape every benchmark returns, and the stdout table.
 
-export type Verdict = "PASS" | "MISS" | "";
+export type Verdict = "PASS" | "MISS" | "SKIPPED" | "";
 
 export interface Row {
   /** Benchmark section, e.g. "overhead". */
