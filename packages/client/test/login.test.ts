@@ -87,6 +87,8 @@ describe("passwordLogin", () => {
     );
     expect(report.totals.created).toBe(60);
     expect(report.totals.failed).toBe(0);
+    // Renewed ahead of expiry: no request went out with an expired token.
+    expect(server.stats.byStatus["401"] ?? 0).toBe(0);
     // 60 sequential requests of 40+ ms outlive the 1.2 s token at least once.
     expect(server.stats.logins.succeeded).toBeGreaterThanOrEqual(2);
     expect(server.stats.logins.succeeded).toBeLessThanOrEqual(6);

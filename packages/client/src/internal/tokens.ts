@@ -37,9 +37,21 @@ export class TokenSource {
     return typeof this.provider === "function";
   }
 
+  /**
+   * A provider that keeps its own token and renews it ahead of expiry (passwordLogin: it has an
+   * `invalidate` method) is asked on every attempt; any other function's token is kept until a 401.
+   */
+  private get selfCaching(): boolean {
+    return (
+      typeof this.provider === "function" &&
+      typeof (this.provider as { invalidate?: unknown }).invalidate === "function"
+    );
+  }
+
   /** The token when it is known without waiting, else undefined (then call get()). */
   peek(): string | undefined {
     if (typeof this.provider === "string") return this.provider;
+    if (this.selfCaching) return undefined;
     return this.current?.value;
   }
 
@@ -84,6 +96,8 @@ export class TokenSource {
       );
     }
     const entry = this.current;
+    // A self-caching provider answers from its own cache next time: nothing is kept here.
+    if (this.selfCaching) this.drop(entry);
     if (signal === undefined) return entry.promise;
     return new Promise<string>((resolve, reject) => {
       if (signal.aborted) {
