@@ -103,6 +103,14 @@ async function startRun(options: {
   return { mock: server, apiKey, started, goAt, configs };
 }
 
+async function until(condition: () => boolean, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await sleep(10);
+  }
+}
+
 /** Every event of the worker's range is in the reference server's store. */
 function missingFromStore(server: MockServer, config: LoadWorkerConfig): number[] {
   const missing: number[] = [];
@@ -153,5 +161,99 @@ describe("four processes, one API key, one Redis (issue 14)", () => {
     );
     expect(wallMs).toBeGreaterThanOrEqual(minimumMs(requests) - 50);
     expect(ratio).toBeLessThanOrEqual(1.05);
+  });
+  it("kill -9 of one worker mid-run: the others finish every record at full rate within a second, nothing deadlocks", async () => {
+    const events = 400; // x 4 workers in chunks of 10: 160 requests, the victim's cut short
+    const run = await startRun({ eventsPerWorker: events });
+    const [victim, ...survivors] = run.started as [LoadWorker, ...LoadWorker[]];
+    await sleep(1500);
+    victim.child.kill("SIGKILL");
+    const killedAt = wallClock();
+    const reports = await Promise.all(survivors.map((w) => w.done));
+    expect(await victim.done).toBeUndefined();
+    expect(victim.child.signalCode).toBe("SIGKILL");
+
+    for (const [i, report] of reports.entries()) {
+      expect(report?.rateLimited).toBe(0);
+      expectAllCreated(run.mock, run.configs[i + 1] as LoadWorkerConfig, report);
+    }
+    expect(run.mock.stats.byApiKey[apiKeyId(run.apiKey)]?.rateLimited).toBe(0);
+    expect(run.mock.stats.logins.succeeded).toBe(1);
+
+    // After the kill the bucket is empty (every worker was waiting for permits), so the
+    // survivors' remaining requests need `after / RATE` seconds; the victim's reservations,
+    // all within the 1 s horizon, may waste up to one more second, no longer.
+    const end = Math.max(...reports.map((r) => r?.finishedAt ?? Number.NaN));
+    const after = survivors.flatMap((w) => w.answers).filter((a) => a.t > killedAt).length;
+    const tookMs = end - killedAt;
+    const idealMs = (after / RATE) * 1000;
+    console.info(
+      `e2e kill -9: ${after} survivor requests after the kill took ${Math.round(tookMs)} ms ` +
+        `(${Math.round(idealMs)} ms at full rate): ${Math.round(tookMs - idealMs)} ms lost`,
+    );
+    expect(after).toBeGreaterThan(40);
+    expect(tookMs).toBeLessThanOrEqual(idealMs + 1000 + 200);
+    // From a second after the kill on, the survivors get every permit: full rate.
+    const late = survivors
+      .flatMap((w) => w.answers)
+      .filter((a) => a.t > killedAt + 1000)
+      .map((a) => a.t)
+      .sort((a, b) => a - b);
+    const span = (late.at(-1) as number) - (killedAt + 1000);
+    expect(late.length).toBeGreaterThanOrEqual((RATE * span) / 1000 - 2);
+  });
+  it("Redis stopped mid-run: each worker warns once and falls back to rate / 4, the run completes, every record is accounted for", async () => {
+    const events = 400; // x 4 workers in chunks of 10: 160 requests
+    const run = await startRun({
+      eventsPerWorker: events,
+      commandTimeoutMs: 500,
+      reconnectIntervalMs: 500,
+    });
+    try {
+      // Past the burst, with every worker well under way and none finished.
+      await until(() => run.started.reduce((n, w) => n + w.answers.length, 0) >= 65, 5000);
+      const atHalt = run.started.map((w) => w.answers.length);
+      await redis.halt();
+      const haltedAt = wallClock();
+      const reports = await Promise.all(run.started.map((w) => w.done));
+      const end = Math.max(...reports.map((r) => r?.finishedAt ?? Number.NaN));
+
+      let created = 0;
+      for (const [i, report] of reports.entries()) {
+        const config = run.configs[i] as LoadWorkerConfig;
+        const t = report?.totals;
+        // Every record has exactly one outcome, and the created ones are in the store.
+        expect(t && t.created + t.updated + t.failed + t.notAttempted).toBe(events);
+        expect(report?.failures).toEqual([]);
+        expect(missingFromStore(run.mock, config)).toEqual([]);
+        expect(report?.limiter).toMatchObject({ backend: "local", fallbacks: 1 });
+        created += t?.created ?? 0;
+        // The documented fallback: one warning, naming the local bucket's rate.
+        const warnings = (run.started[i] as LoadWorker).logs.filter(
+          (l) => l.level === "warn" && l.message.includes("@vbapi-sdk/redis"),
+        );
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]?.message).toMatch(
+          /Redis is unreachable \(.+\); rate limiting falls back to a local bucket of 6\.25 requests\/s \(burst 11\)/,
+        );
+        for (const line of (run.started[i] as LoadWorker).logs) {
+          expect(line.message).not.toContain(run.apiKey);
+          expect(line.message).not.toContain(config.password);
+        }
+      }
+      expect(created).toBe(WORKERS * events);
+      expect(run.mock.store.count(DATABASE, "Event")).toBe(WORKERS * events);
+      const rateLimited = run.mock.stats.byApiKey[apiKeyId(run.apiKey)]?.rateLimited ?? 0;
+      const seen429 = reports.reduce((n, r) => n + (r?.rateLimited ?? 0), 0);
+      console.info(
+        `e2e Redis stopped: ${rateLimited} HTTP 429 (workers saw ${seen429}); ` +
+          `requests per worker at the halt ${atHalt.join("/")} (halted ${Math.round(haltedAt - run.goAt)} ms in); ` +
+          `finished ${Math.round(end - haltedAt)} ms after the halt`,
+      );
+      expect(seen429).toBe(rateLimited);
+      expect(rateLimited).toBeLessThanOrEqual(3);
+    } finally {
+      await redis.restart();
+    }
   });
 });
