@@ -26,6 +26,8 @@ export function minimumMs(requests: number, rate = RATE, burst = BURST): number 
 }
 
 let redis: RedisServer;
+/** 401 answers in the token-expiry run (read by the known-bug test after it). */
+let expiredAnswers: number | undefined;
 let mock: MockServer | undefined;
 const workers: LoadWorker[] = [];
 
@@ -255,5 +257,45 @@ describe("four processes, one API key, one Redis (issue 14)", () => {
     } finally {
       await redis.restart();
     }
+  });
+  it("a token expiring mid-run is renewed through the shared cache: no failed record, about one login per lifetime for all four processes", async () => {
+    const lifetimeMs = 3000;
+    const renewBeforeMs = 1000;
+    const events = 400; // x 4 workers in chunks of 10: 160 requests, at least 4.6 s
+    const run = await startRun({
+      eventsPerWorker: events,
+      tokenLifetimeMs: lifetimeMs,
+      renewBeforeMs,
+    });
+    const reports = await Promise.all(run.started.map((w) => w.done));
+    const end = Math.max(...reports.map((r) => r?.finishedAt ?? Number.NaN));
+    const wallMs = end - run.goAt;
+    for (const [i, report] of reports.entries()) {
+      expectAllCreated(run.mock, run.configs[i] as LoadWorkerConfig, report);
+    }
+    const stats = run.mock.stats;
+    const expired = stats.byStatus["401"] ?? 0;
+    console.info(
+      `e2e token expiry: ${stats.logins.succeeded} logins in ${Math.round(wallMs)} ms ` +
+        `(lifetime ${lifetimeMs} ms, renewed ${renewBeforeMs} ms ahead); ${expired} answers 401, ` +
+        `${stats.byApiKey[apiKeyId(run.apiKey)]?.rateLimited} answers 429, ${reports.reduce((n, r) => n + (r?.retries ?? 0), 0)} retries`,
+    );
+    expiredAnswers = expired;
+    expect(stats.logins.succeeded).toBeGreaterThanOrEqual(2);
+    expect(stats.logins.succeeded).toBeLessThanOrEqual(
+      Math.ceil(wallMs / (lifetimeMs - renewBeforeMs)) + 1,
+    );
+  });
+
+  // KNOWN CLIENT BUG (packages/client, not this package): the client's TokenSource
+  // (src/internal/tokens.ts) keeps the provider's first token until a 401, so passwordLogin's
+  // renewal ahead of expiry (renewBeforeMs) is never consulted: every expiry reaches VBA as a 401
+  // per process (and per request in flight with the old token), each costing a retry and a rate
+  // permit. The run above still loses no record (the 401 is retried once with a fresh token
+  // from the shared cache). When the client asks its provider again as the token nears expiry,
+  // this test starts passing and `.fails` must go.
+  it.fails("a token renewed ahead of expiry never reaches the server expired (no 401)", () => {
+    expect(expiredAnswers).toBeDefined();
+    expect(expiredAnswers).toBe(0);
   });
 });
