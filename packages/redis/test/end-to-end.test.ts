@@ -164,6 +164,7 @@ describe("four processes, one API key, one Redis (issue 14)", () => {
     expect(wallMs).toBeGreaterThanOrEqual(minimumMs(requests) - 50);
     expect(ratio).toBeLessThanOrEqual(1.05);
   });
+
   it("kill -9 of one worker mid-run: the others finish every record at full rate within a second, nothing deadlocks", async () => {
     const events = 400; // x 4 workers in chunks of 10: 160 requests, the victim's cut short
     const run = await startRun({ eventsPerWorker: events });
@@ -204,6 +205,7 @@ describe("four processes, one API key, one Redis (issue 14)", () => {
     const span = (late.at(-1) as number) - (killedAt + 1000);
     expect(late.length).toBeGreaterThanOrEqual((RATE * span) / 1000 - 2);
   });
+
   it("Redis stopped mid-run: each worker warns once and falls back to rate / 4, the run completes, every record is accounted for", async () => {
     const events = 400; // x 4 workers in chunks of 10: 160 requests
     const run = await startRun({
@@ -212,7 +214,7 @@ describe("four processes, one API key, one Redis (issue 14)", () => {
       reconnectIntervalMs: 500,
     });
     try {
-      // Past the burst, with every worker well under way and none finished.
+      // Past the burst (about 0.8 s in), every worker under way (each must then fall back).
       await until(() => run.started.reduce((n, w) => n + w.answers.length, 0) >= 65, 5000);
       const atHalt = run.started.map((w) => w.answers.length);
       await redis.halt();
@@ -253,11 +255,16 @@ describe("four processes, one API key, one Redis (issue 14)", () => {
           `finished ${Math.round(end - haltedAt)} ms after the halt`,
       );
       expect(seen429).toBe(rateLimited);
+      // Measured: 0 (9 while the local buckets started full). A few are tolerated: permits
+      // reserved through Redis that fell due while it did not answer are released together
+      // when the outage is noticed (the server's bucket refilled meanwhile, so they normally fit
+      // its five spare permits), and the four local buckets open at slightly different moments.
       expect(rateLimited).toBeLessThanOrEqual(3);
     } finally {
       await redis.restart();
     }
   });
+
   it("a token expiring mid-run is renewed through the shared cache: no failed record, about one login per lifetime for all four processes", async () => {
     const lifetimeMs = 3000;
     const renewBeforeMs = 1000;
