@@ -3,6 +3,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { WorkerConfig, WorkerMessage } from "./limiter-worker.ts";
+import type { LoadWorkerConfig, LoadWorkerDone, LoadWorkerMessage } from "./load-worker.ts";
 
 export const packageDir = fileURLToPath(new URL("..", import.meta.url));
 export const wallClock = () => performance.timeOrigin + performance.now();
@@ -62,4 +63,43 @@ export function maxExcess(times: number[], rate: number, burst: number): number 
     worst = Math.max(worst, j + 1 - scaled - leastB - burst);
   }
   return worst;
+}
+
+export interface LoadWorker {
+  child: ChildProcess;
+  /** Every batch answer the worker received: wall-clock time and HTTP status. */
+  answers: { t: number; status: number }[];
+  /** Warnings and info lines from its limiter, token cache and client. */
+  logs: { level: string; message: string }[];
+  ready: Promise<void>;
+  /** Resolves with its final report when it exits (undefined if it died without one). */
+  done: Promise<LoadWorkerDone | undefined>;
+  go(): void;
+}
+
+/** Forks bench/load-worker.ts (a client loading events through the shared limiter and login). */
+export function startLoadWorker(config: LoadWorkerConfig): LoadWorker {
+  const child = forkTs("bench/load-worker.ts", [JSON.stringify(config)]);
+  const answers: LoadWorker["answers"] = [];
+  const logs: LoadWorker["logs"] = [];
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    onReady = resolve;
+    child.once("exit", (code, signal) =>
+      reject(new Error(`load worker exited before it was ready (${code ?? signal})`)),
+    );
+  });
+  ready.catch(() => {}); // a worker killed later must not leave an unhandled rejection
+  let report: LoadWorkerDone | undefined;
+  child.on("message", (m: LoadWorkerMessage) => {
+    if (m.type === "ready") onReady();
+    else if (m.type === "answer") answers.push({ t: m.t, status: m.status });
+    else if (m.type === "log") logs.push({ level: m.level, message: m.message });
+    else if (m.type === "done") report = m;
+  });
+  const done = new Promise<LoadWorkerDone | undefined>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", () => resolve(report));
+  });
+  return { child, answers, logs, ready, done, go: () => child.send({ type: "go" }) };
 }

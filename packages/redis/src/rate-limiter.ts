@@ -17,6 +17,7 @@
 //   bucket at requestsPerSecond / expectedProcesses takes over; a probe every reconnectIntervalMs
 //   returns to Redis when it answers, moving the waiters back.
 
+import { setMaxListeners } from "node:events";
 import { RateLimiter } from "@vbapi-sdk/client";
 import {
   type Connection,
@@ -87,6 +88,8 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** The pause sequence a reservation was made under. */
   seq: number;
+  /** When a reservation falls due (performance.now() ms). */
+  dueAt: number;
 }
 
 interface AcquireReply {
@@ -150,6 +153,8 @@ class RedisBucketLimiter implements RedisRateLimiter {
   private recover: AbortController | undefined;
   private probeTimer: ReturnType<typeof setInterval> | undefined;
   private probing = false;
+  /** When the latest call to Redis was sent (performance.now() ms). */
+  private lastCallAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: RedisRateLimiterOptions) {
     if (typeof options?.apiKey !== "string" || options.apiKey.length === 0) {
@@ -192,6 +197,7 @@ class RedisBucketLimiter implements RedisRateLimiter {
         phase: "queued",
         timer: undefined,
         seq: 0,
+        dueAt: 0,
       };
       if (signal) {
         w.onAbort = () => this.abort(w, signal.reason);
@@ -225,7 +231,9 @@ class RedisBucketLimiter implements RedisRateLimiter {
   }
 
   pausedFor(): number {
-    return Math.max(0, this.pausedUntil - now(), this.local?.pausedFor() ?? 0);
+    // Every 429 pause is noted in pausedUntil (and passed on to the local bucket); the local
+    // bucket's own hold after a fallback is not a 429 pause.
+    return Math.max(0, this.pausedUntil - now());
   }
 
   stats(): RedisRateLimiterStats {
@@ -307,6 +315,7 @@ class RedisBucketLimiter implements RedisRateLimiter {
   // --- the Redis path ----------------------------------------------------------------------
 
   private call(script: typeof ACQUIRE, args: (string | number)[]): Promise<unknown> {
+    this.lastCallAt = now();
     return script.run(
       this.connection.client,
       [this.key],
@@ -384,6 +393,7 @@ class RedisBucketLimiter implements RedisRateLimiter {
   private reserve(w: Waiter, delayMs: number, seq: number): void {
     w.phase = "reserved";
     w.seq = seq;
+    w.dueAt = now() + delayMs;
     this.reserved.add(w);
     w.timer = setTimeout(() => void this.confirm(w), Math.max(1, Math.ceil(delayMs)));
   }
@@ -446,10 +456,22 @@ class RedisBucketLimiter implements RedisRateLimiter {
         `local bucket of ${Number(rate.toFixed(3))} requests/s (burst ${burst}) in this process ` +
         "until Redis answers again",
     );
-    this.local = new RateLimiter({ requestsPerSecond: rate, burst });
-    const paused = this.pausedUntil - now();
-    if (paused > 0) this.local.pause(paused);
+    // The local bucket starts EMPTY and opens only once every reservation made through Redis
+    // may have fallen due: Redis granted them (to any process) at the latest when it last
+    // answered, before our latest call, each at most maxReservationMs ahead, and they are
+    // honoured. Every process adding a full local burst on top would be a burst of 429s.
+    // A 429 pause in progress is kept.
+    const local = new RateLimiter({ requestsPerSecond: rate, burst });
+    while (local.tryAcquire()) {
+      // drain: the permits taken here are never handed out
+    }
+    let hold = Math.max(this.pausedUntil, this.lastCallAt + this.horizonMs) - now();
+    for (const w of this.reserved) hold = Math.max(hold, w.dueAt - now());
+    if (hold > 0) local.pause(hold);
+    this.local = local;
     this.recover = new AbortController();
+    // Every waiter on the local bucket listens to this signal (to move back to Redis).
+    setMaxListeners(0, this.recover.signal);
     clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     for (const w of this.queue.splice(0)) this.viaLocal(w);

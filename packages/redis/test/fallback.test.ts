@@ -104,6 +104,48 @@ describe("Redis unreachable mid-run", () => {
     }
   });
 
+  it("the switch adds no burst: the local bucket starts empty once the reservations made through Redis are spent", async () => {
+    // One process that is the only sharer (expectedProcesses 1): before, during and after the
+    // switch its permits together must stay within ONE bucket of 40/s, burst 8. A local bucket
+    // that started full would add its burst on top of the reservations still falling due.
+    const limiter = createRedisRateLimiter({
+      url: server.url,
+      apiKey: randomUUID(),
+      requestsPerSecond: 40,
+      burst: 8,
+      maxReservationMs: 300,
+      commandTimeoutMs: 300,
+      reconnectIntervalMs: 5000,
+      fallback: { expectedProcesses: 1 },
+      logger: recordingLogger(),
+    });
+    try {
+      const grants: number[] = [];
+      let started = 0;
+      const run = Promise.all(
+        Array.from({ length: 20 }, async () => {
+          while (started < 80) {
+            started++;
+            await limiter.acquire();
+            grants.push(performance.now());
+          }
+        }),
+      );
+      await until(() => grants.length >= 20, 3000);
+      await server.halt();
+      await run;
+      expect(limiter.stats()).toMatchObject({ backend: "local", fallbacks: 1 });
+      expect(grants).toHaveLength(80);
+      // (Reservations that fell due while Redis did not answer are released together when the
+      // outage is noticed, ~100 ms of permits at once: within the burst, as the bucket refilled
+      // meanwhile.) A local bucket starting full would add 8 more: an excess of about 8.
+      expect(maxExcess(grants, 40, 8)).toBeLessThanOrEqual(1);
+    } finally {
+      await limiter.close();
+      await server.restart();
+    }
+  });
+
   it("hung (SIGSTOP): a call that takes longer than commandTimeoutMs counts as an outage", async () => {
     const logger = recordingLogger();
     const limiter = createRedisRateLimiter({
@@ -111,6 +153,9 @@ describe("Redis unreachable mid-run", () => {
       apiKey: randomUUID(),
       commandTimeoutMs: 200,
       reconnectIntervalMs: 100,
+      // The local bucket opens maxReservationMs after the last call to Redis (here: the one that
+      // hung), then gives its first permit one interval (1 / 6.25 s) later.
+      maxReservationMs: 200,
       logger,
     });
     try {

@@ -1,7 +1,9 @@
 export {
   forkTs,
+  type LoadWorker,
   maxExcess,
   packageDir,
+  startLoadWorker,
   startWorker,
   type Worker,
   wallClock,
