@@ -35,6 +35,8 @@ export interface LoadWorkerConfig {
   burst: number;
   expectedProcesses: number;
   renewBeforeMs?: number;
+  /** Requests in flight (default: the engine's adaptive concurrency). */
+  concurrency?: number;
   commandTimeoutMs?: number;
   reconnectIntervalMs?: number;
 }
@@ -138,6 +140,7 @@ async function main(): Promise<void> {
   const records = [...events(c.firstEventId, c.events)];
   const report = await upsertAllEvents(client, records, {
     chunkSize: c.chunkSize,
+    ...(c.concurrency !== undefined && { concurrency: c.concurrency }),
   });
   const finishedAt = wallClock();
   const stats = limiter.stats();

@@ -186,20 +186,20 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
 
   /** Logs in once (per process; per cache when it can lock), unless the cache already holds a fresh token. */
   function renew(): Promise<StoredToken> {
+    const fresh = (token: StoredToken | undefined): token is StoredToken =>
+      token !== undefined && token.expiresAt - renewBeforeMs > Date.now();
     inFlight ??= (async () => {
+      // A caller that waited on the cache while another renewal finished finds its token here.
+      if (fresh(current)) return current;
       const key = await cacheKey;
       const fromCacheOrLogin = async () => {
+        // Another process (or renewal) may have logged in meanwhile; a token that a 401 made
+        // stale was deleted from the cache by invalidate().
         const cached = await cache.get(key);
-        if (
-          cached &&
-          cached.expiresAt - renewBeforeMs > Date.now() &&
-          cached.token !== current?.token
-        ) {
-          return cached;
-        }
-        const fresh = await requestToken();
-        await cache.set(key, fresh);
-        return fresh;
+        if (fresh(cached)) return cached;
+        const token = await requestToken();
+        await cache.set(key, token);
+        return token;
       };
       const token = cache.withLock
         ? await cache.withLock(key, LOCK_TTL_MS, fromCacheOrLogin)
