@@ -1,0 +1,236 @@
+// One session of a run: read the file, skip rows an earlier session finished, convert and
+// validate the rest, hand them to the SDK's bulk engine (streaming report mode), and commit
+// every settled row to the run folder as it settles. The counting is in accounting.ts, the
+// ending in summary.ts; this file does the I/O: input, client, run folder, signals, display.
+import {
+  BulkCallbackError,
+  BulkInputError,
+  type BulkItem,
+  type BulkProgress,
+  DEFAULT_CHUNK_SIZE,
+  type Limiter,
+  upsertAll,
+} from "@vbapi-sdk/client";
+import type { Credentials } from "../auth.ts";
+import { Converter } from "../convert.ts";
+import type { Display } from "../display.ts";
+import { openInput } from "../input/open.ts";
+import type { OpenedInput } from "../input/types.ts";
+import type { RunConfig } from "../run-dir/config.ts";
+import type { JournalState } from "../run-dir/journal.ts";
+import type { RunFiles } from "../run-dir/run-files.ts";
+import type { CliEntity } from "../schema.ts";
+import { Tally } from "./accounting.ts";
+import { sessionClient } from "./client.ts";
+import { Feed } from "./feed.ts";
+import { rowConverter, rowsToSend } from "./rows.ts";
+import { type RunStatus, summarize } from "./summary.ts";
+
+export interface SessionOptions {
+  files: RunFiles;
+  config: RunConfig;
+  entity: CliEntity;
+  /** The journal of earlier sessions (resume). */
+  journal: JournalState | undefined;
+  display: Display;
+  credentials: Credentials;
+  /** A limiter shared with other processes (`--redis`); default the client's own bucket. */
+  limiter?: Limiter | undefined;
+  /** The input, when the caller already opened it (stdin can be opened only once). */
+  input?: OpenedInput;
+}
+
+export interface SessionResult {
+  status: RunStatus;
+  exitCode: number;
+  summary: Record<string, unknown>;
+}
+
+export async function runSession(options: SessionOptions): Promise<SessionResult> {
+  const { files, config, entity, journal, display } = options;
+  const startedAt = new Date();
+  const started = startedAt.getTime();
+  const converter = new Converter(entity, {
+    map: config.convert.map,
+    ignoreColumns: config.convert.ignoreColumns,
+    ignoreUnknownColumns: config.convert.ignoreUnknownColumns,
+    emptyAs: config.convert.emptyAs as never,
+    timezoneOffset: config.convert.timezoneOffset,
+    pathParams: config.pathParams,
+  });
+  const input =
+    options.input ??
+    (await openInput({
+      path: config.input.path,
+      format: config.input.format,
+      delimiter: config.input.delimiter,
+    }));
+  const convert = rowConverter(converter, input);
+  const tally = new Tally(input.size);
+  const { counters } = tally;
+  const client = sessionClient({ ...options, limiter: options.limiter, tally });
+  const abort = new AbortController();
+  let writeError: unknown;
+
+  // Results are committed in batches: at most one commit per turn of the event loop.
+  let commitScheduled = false;
+  const commitNow = () => {
+    commitScheduled = false;
+    if (writeError !== undefined) return;
+    try {
+      files.commit({
+        requests: counters.requests,
+        retries: counters.retries,
+        rateLimited: tally.rateLimited,
+        elapsedMs: Date.now() - started,
+      });
+    } catch (error) {
+      writeError = error;
+      stop("write-error");
+      abort.abort();
+    }
+  };
+  const scheduleCommit = () => {
+    if (commitScheduled) return;
+    commitScheduled = true;
+    setImmediate(commitNow);
+  };
+
+  const ahead = config.client.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const feed = new Feed(
+    rowsToSend({
+      input,
+      convert,
+      skip: journal?.final,
+      readMark: journal?.readMark ?? 0,
+      counters,
+      onInvalid: (row, original, message) => {
+        tally.invalid(row, message);
+        files.addFailed(row, original, 0, message, "", false, true);
+        scheduleCommit();
+      },
+    }),
+    (item) => files.markRead(item.row, ahead), // before the engine can send it
+  );
+  function stop(reason: string): void {
+    if (feed.stop()) display.event("stopping", { reason, inFlight: counters.inFlight });
+  }
+
+  const onRecord = (item: BulkItem) => {
+    const info = feed.take(item.index);
+    if (info === undefined) return;
+    const settled = tally.settle(item, info.row, info.resent, abort.signal.aborted);
+    const activityId = item.activityId ?? "";
+    if (settled.final === "succeeded") {
+      const key = item.key as Record<string, unknown>;
+      files.addSucceeded(info.row, key, settled.outcome, activityId, info.resent);
+    } else if (settled.final === "failed") {
+      const { status, mayHaveBeenApplied } = item;
+      files.addFailed(
+        info.row,
+        info.original,
+        status,
+        settled.message,
+        activityId,
+        mayHaveBeenApplied,
+        false,
+      );
+    }
+    scheduleCommit();
+  };
+
+  const refresh = (force = false) => {
+    counters.bytesRead = input.bytesRead();
+    counters.elapsedMs = Date.now() - started;
+    counters.sent = counters.succeeded + counters.failed + counters.inFlight;
+    display.update(counters, force);
+  };
+  const onProgress = (p: BulkProgress) => {
+    counters.inFlight = p.inFlight;
+    counters.retries = p.retries;
+    refresh();
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!feed.stopped) {
+      stop(signal);
+      display.log(
+        `\n${signal}: no more rows are read; waiting for the ${counters.inFlight} rows in flight. Press Ctrl-C again to abort them.`,
+      );
+    } else if (!abort.signal.aborted) {
+      display.log(`${signal}: aborting the requests in flight`);
+      abort.abort();
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const ticker = setInterval(() => refresh(), 250);
+  ticker.unref();
+
+  display.event("start", {
+    runDir: files.dir,
+    entity: entity.name,
+    input: config.input.path,
+    bytes: input.size ?? null,
+    session: files.sessionNumber,
+    alreadyDone: journal?.final.size ?? 0,
+  });
+  display.start(entity.name, counters);
+
+  let inputError: unknown;
+  let callbackError: unknown;
+  let report: Awaited<ReturnType<typeof upsertAll>> | undefined;
+  try {
+    report = await upsertAll(
+      client,
+      entity.entity,
+      feed.records() as never,
+      {
+        chunkSize: config.client.chunkSize,
+        concurrency: config.client.concurrency,
+        signal: abort.signal,
+        onProgress,
+        onRecord,
+        report: "totals",
+        pathParams: config.pathParams,
+      } as never,
+    );
+  } catch (error) {
+    if (error instanceof BulkInputError) {
+      report = error.report;
+      inputError = error.cause;
+    } else if (error instanceof BulkCallbackError) {
+      report = error.report;
+      callbackError = error.cause;
+    } else throw error;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    clearInterval(ticker);
+    input.close();
+  }
+  inputError ??= feed.readError;
+  // Rows handed to the engine that it never reported (cannot happen; kept resumable if it did).
+  tally.pending += feed.unreported;
+  counters.inFlight = 0;
+  counters.retries = report?.retries ?? counters.retries;
+  commitNow();
+  refresh(true);
+  display.stop(counters);
+
+  const end = summarize(
+    {
+      config,
+      entity,
+      input,
+      journal,
+      tally,
+      runDir: files.dir,
+      session: files.sessionNumber,
+      startedAt,
+    },
+    { problem: writeError ?? callbackError, stopRequested: feed.stopped, inputError },
+  );
+  files.writeSummary(end.summary);
+  return { ...end, summary: { ...end.summary, firstFailures: tally.firstFailures } };
+}
