@@ -25,23 +25,42 @@ afterAll(() => server.close());
 const bodies = (database: string, entity: string) =>
   server.store.list(database, entity).map((r) => r.body);
 
+/** A temp folder with `content` in a CSV file, a database of its own, and a run folder path. */
+function csvRun(content: string, name = "t.csv") {
+  const dir = tempDir();
+  const file = join(dir, name);
+  writeFileSync(file, content);
+  return { dir, file, database: db(), out: join(dir, "run") };
+}
+
+/** A tolerances CSV of `n` rows, keys 1 to n. */
+const tolerancesCsv = (n: number) =>
+  `tolerance_Key,tolerance1\n${Array.from({ length: n }, (_, i) => `${i + 1},${i}`).join("\n")}\n`;
+
+/** `vbapi upsert tolerances <file>` into `database` (rate limit off), run folder `out`. */
+const upsertArgs = (file: string, database: string, out: string, ...more: string[]) => [
+  "upsert",
+  "tolerances",
+  file,
+  "--database",
+  database,
+  "--rate-limit",
+  "off",
+  "--out",
+  out,
+  ...more,
+];
+
 describe("vbapi upsert", () => {
   it("loads a CSV with a BOM, CRLF, quoted newlines, semicolons and loose headers (exit 0)", async () => {
-    const dir = tempDir();
-    const file = join(dir, "tolerances.csv");
-    writeFileSync(
-      file,
+    const { file, database, out } = csvRun(
       "\uFEFFTOLERANCE_KEY;Tolerance1;group_ID;Entry_Date;payment_Method\r\n" +
         '310;2.5;"GRP;00417";2026-01-05;"ACH\r\nsecond line"\r\n' +
         '311;-3e2;"say ""hi""";2026-01-05T08:30:00;\r\n' +
         "312; 7 ;;2026-01-05T08:30:00+02:00;CHK\r\n",
+      "tolerances.csv",
     );
-    const database = db();
-    const out = join(dir, "run");
-    const r = await vbapi(
-      ["upsert", "tolerances", file, "--database", database, "--rate-limit", "off", "--out", out],
-      { env },
-    );
+    const r = await vbapi(upsertArgs(file, database, out), { env });
     expect(r.stderr).toContain("3 succeeded");
     expect(r.code).toBe(0);
     expect(bodies(database, "Tolerance")).toEqual([
@@ -94,10 +113,7 @@ describe("vbapi upsert", () => {
   });
 
   it("reports invalid and refused rows by row and column (exit 1), and the fixed failed.csv loads (exit 0)", async () => {
-    const dir = tempDir();
-    const file = join(dir, "t.csv");
-    writeFileSync(
-      file,
+    const { dir, file, database, out } = csvRun(
       "tolerance_Key,tolerance1,group_ID,Notes\n" +
         "1,1.5,G1,n\n" +
         "2,SECRET-VALUE-XYZ,G2,n\n" + // not a number
@@ -106,30 +122,13 @@ describe("vbapi upsert", () => {
         "99999999999,2,G5,n\n" + // int32
         "6,2,G6,n\n", // refused by the server
     );
-    const database = db();
     const fault = server.faults.failRecords({
       keys: [{ tolerance_Key: 6 }],
       status: 409,
       message: "Conflict",
       count: 1,
     });
-    const out = join(dir, "run");
-    const r = await vbapi(
-      [
-        "upsert",
-        "tolerances",
-        file,
-        "--database",
-        database,
-        "--rate-limit",
-        "off",
-        "--out",
-        out,
-        "--ignore-column",
-        "notes",
-      ],
-      { env },
-    );
+    const r = await vbapi(upsertArgs(file, database, out, "--ignore-column", "notes"), { env });
     fault.cancel();
     expect(r.code).toBe(1);
     expect(r.stderr + r.stdout).not.toContain("SECRET-VALUE-XYZ");
@@ -254,32 +253,10 @@ describe("vbapi upsert", () => {
   });
 
   it("stops at a 401 with exit 3, and resumes once the credentials are right", async () => {
-    const dir = tempDir();
-    const file = join(dir, "t.csv");
-    writeFileSync(
-      file,
-      `tolerance_Key,tolerance1\n${Array.from({ length: 30 }, (_, i) => `${i + 1},${i}`).join("\n")}\n`,
-    );
-    const database = db();
-    const out = join(dir, "run");
-    const r = await vbapi(
-      [
-        "upsert",
-        "tolerances",
-        file,
-        "--database",
-        database,
-        "--rate-limit",
-        "off",
-        "--out",
-        out,
-        "--chunk-size",
-        "10",
-      ],
-      {
-        env: { ...env, VBAPI_TOKEN: "expired-token" },
-      },
-    );
+    const { file, database, out } = csvRun(tolerancesCsv(30));
+    const r = await vbapi(upsertArgs(file, database, out, "--chunk-size", "10"), {
+      env: { ...env, VBAPI_TOKEN: "expired-token" },
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`resume with: vbapi resume ${out}`);
     expect(r.stderr).not.toContain("expired-token");
@@ -296,32 +273,10 @@ describe("vbapi upsert", () => {
   });
 
   it("--json: start, progress and done events; Ctrl-C stops with exit 130 and the run resumes", async () => {
-    const dir = tempDir();
-    const file = join(dir, "t.csv");
-    writeFileSync(
-      file,
-      `tolerance_Key,tolerance1\n${Array.from({ length: 400 }, (_, i) => `${i + 1},${i}`).join("\n")}\n`,
-    );
-    const database = db();
-    const out = join(dir, "run");
+    const { file, database, out } = csvRun(tolerancesCsv(400));
     const slow = server.faults.delay(150, { target: { database } });
     const run = start(
-      [
-        "upsert",
-        "tolerances",
-        file,
-        "--database",
-        database,
-        "--rate-limit",
-        "off",
-        "--out",
-        out,
-        "--chunk-size",
-        "20",
-        "--concurrency",
-        "2",
-        "--json",
-      ],
+      upsertArgs(file, database, out, "--chunk-size", "20", "--concurrency", "2", "--json"),
       { env },
     );
     await new Promise<void>((resolve) => {
@@ -360,32 +315,9 @@ describe("vbapi upsert", () => {
   });
 
   it("a second Ctrl-C aborts the requests in flight; their rows are resent by resume", async () => {
-    const dir = tempDir();
-    const file = join(dir, "t.csv");
-    writeFileSync(
-      file,
-      `tolerance_Key,tolerance1\n${Array.from({ length: 100 }, (_, i) => `${i + 1},${i}`).join("\n")}\n`,
-    );
-    const database = db();
-    const out = join(dir, "run");
+    const { file, database, out } = csvRun(tolerancesCsv(100));
     const slow = server.faults.delay(3000, { target: { database }, phase: "before-apply" });
-    const run = start(
-      [
-        "upsert",
-        "tolerances",
-        file,
-        "--database",
-        database,
-        "--rate-limit",
-        "off",
-        "--out",
-        out,
-        "--chunk-size",
-        "10",
-        "--json",
-      ],
-      { env },
-    );
+    const run = start(upsertArgs(file, database, out, "--chunk-size", "10", "--json"), { env });
     await new Promise<void>((resolve) => run.child.stdout?.once("data", () => resolve()));
     await new Promise((resolve) => setTimeout(resolve, 300));
     const stoppedAt = Date.now();
@@ -411,33 +343,14 @@ describe("vbapi upsert", () => {
   });
 
   it("survives kill -9 at a random moment: resume completes the run, every row once, nothing confirmed is re-sent", async () => {
-    const dir = tempDir();
-    const file = join(dir, "t.csv");
     const n = 6000;
     const lines = ["tolerance_Key,tolerance1,group_ID"];
     for (let i = 1; i <= n; i++)
       lines.push(i % 1000 === 0 ? `${i},not-a-number,G` : `${i},${i / 4},"G,${i % 7}"`);
-    writeFileSync(file, `${lines.join("\r\n")}\r\n`);
-    const database = db();
-    const out = join(dir, "run");
+    const { file, database, out } = csvRun(`${lines.join("\r\n")}\r\n`);
     const slow = server.faults.delay(15, { target: { database } });
     const run = start(
-      [
-        "upsert",
-        "tolerances",
-        file,
-        "--database",
-        database,
-        "--rate-limit",
-        "off",
-        "--out",
-        out,
-        "--chunk-size",
-        "50",
-        "--concurrency",
-        "3",
-        "--json",
-      ],
+      upsertArgs(file, database, out, "--chunk-size", "50", "--concurrency", "3", "--json"),
       { env },
     );
     await new Promise<void>((resolve) => run.child.stdout?.once("data", () => resolve()));
@@ -491,14 +404,7 @@ describe("vbapi upsert", () => {
   });
 
   it("a server that resets after applying or leaves records out of its answer: every row still accounted for", async () => {
-    const dir = tempDir();
-    const file = join(dir, "t.csv");
-    writeFileSync(
-      file,
-      `tolerance_Key,tolerance1\n${Array.from({ length: 60 }, (_, i) => `${i + 1},${i}`).join("\n")}\n`,
-    );
-    const database = db();
-    const out = join(dir, "run");
+    const { file, database, out } = csvRun(tolerancesCsv(60));
     const reset = server.faults.resetConnection({
       phase: "after-apply",
       count: 1,
@@ -509,22 +415,7 @@ describe("vbapi upsert", () => {
       count: 1,
       target: { database },
     });
-    const r = await vbapi(
-      [
-        "upsert",
-        "tolerances",
-        file,
-        "--database",
-        database,
-        "--rate-limit",
-        "off",
-        "--out",
-        out,
-        "--chunk-size",
-        "20",
-      ],
-      { env },
-    );
+    const r = await vbapi(upsertArgs(file, database, out, "--chunk-size", "20"), { env });
     reset.cancel();
     omit.cancel();
     expect(r.code).toBe(0);
@@ -538,18 +429,8 @@ describe("vbapi upsert", () => {
   });
 
   it("an input that breaks off mid-file: the rows before it are loaded, exit 2 names the line", async () => {
-    const dir = tempDir();
-    const file = join(dir, "t.csv");
-    writeFileSync(
-      file,
-      `tolerance_Key,tolerance1\n${Array.from({ length: 50 }, (_, i) => `${i + 1},${i}`).join("\n")}\n51,"unclosed\n`,
-    );
-    const database = db();
-    const out = join(dir, "run");
-    const r = await vbapi(
-      ["upsert", "tolerances", file, "--database", database, "--rate-limit", "off", "--out", out],
-      { env },
-    );
+    const { file, database, out } = csvRun(`${tolerancesCsv(50)}51,"unclosed\n`);
+    const r = await vbapi(upsertArgs(file, database, out), { env });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /CSV syntax error: a quoted field is not closed \(line \d+\), after row 50/,
@@ -606,10 +487,7 @@ describe("vbapi upsert", () => {
       ),
     );
     const out = join(dir, "r2");
-    const j = await vbapi(
-      ["upsert", "tolerances", file, "--database", database, "--rate-limit", "off", "--out", out],
-      { env },
-    );
+    const j = await vbapi(upsertArgs(file, database, out), { env });
     expect(j.code).toBe(1);
     const failed = readFileSync(join(out, "failed.ndjson"), "utf8")
       .trim()

@@ -1,11 +1,12 @@
 // The flags for reading a file (upsert and validate): format, delimiter, column mapping, empty
 // cells, time zone, and one flag per path parameter of any entity.
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { EMPTY_AS, type EmptyAs, OFFSET_PATTERN } from "../convert.ts";
 import { INPUT_FORMATS, type InputFormat } from "../input/types.ts";
 import { type CliEntity, cliEntities, flagOf } from "../schema.ts";
-import { collect, delimiterArg, int32, UsageError } from "./args.ts";
+import { collect, delimiterArg, entityArg, int32, UsageError } from "./args.ts";
 
 export interface ReadFlags {
   format?: InputFormat;
@@ -67,10 +68,7 @@ export function readOptions(command: Command): Command {
 }
 
 /** The entity's path parameters from their flags; a flag of another entity is an error. */
-export function pathParamsOf(
-  entity: CliEntity,
-  flags: ReadFlags,
-): Record<string, number> | undefined {
+function pathParamsOf(entity: CliEntity, flags: ReadFlags): Record<string, number> | undefined {
   for (const param of PATH_PARAMS) {
     if (flags[param] !== undefined && !entity.pathParams.includes(param)) {
       throw new UsageError(
@@ -109,7 +107,7 @@ function readMap(path: string | undefined): Record<string, string | null> | unde
 }
 
 /** The converter's options from the reading flags (reads the --map file). */
-export function convertOptions(flags: ReadFlags) {
+function convertOptions(flags: ReadFlags) {
   if (flags.timezoneOffset !== undefined && !OFFSET_PATTERN.test(flags.timezoneOffset)) {
     throw new UsageError("--timezone-offset must be Z or ±HH:MM (e.g. -05:00)");
   }
@@ -120,4 +118,16 @@ export function convertOptions(flags: ReadFlags) {
     emptyAs: flags.emptyAs ?? "auto",
     timezoneOffset: flags.timezoneOffset ?? "Z",
   };
+}
+
+/** The entity named on the command line, and what the reading flags say for it. */
+export function readingOf(entityName: string, flags: ReadFlags) {
+  const entity = entityArg(entityName);
+  const pathParams = pathParamsOf(entity, flags);
+  return { entity, pathParams, convert: convertOptions(flags) };
+}
+
+/** The input argument: a path made absolute, or "-" for stdin. */
+export function inputPath(file: string): string {
+  return file === "-" ? "-" : resolve(file);
 }

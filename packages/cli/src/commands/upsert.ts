@@ -16,15 +16,8 @@ import { acquireLock, releaseLock } from "../run-dir/lock.ts";
 import { RunFiles } from "../run-dir/run-files.ts";
 import type { CliEntity } from "../schema.ts";
 import { runSession } from "../session/session.ts";
-import {
-  displayMode,
-  ENTITY_NAMES,
-  entityArg,
-  positiveInt,
-  rateLimitArg,
-  UsageError,
-} from "./args.ts";
-import { convertOptions, pathParamsOf, type ReadFlags, readOptions } from "./read-flags.ts";
+import { displayMode, ENTITY_NAMES, positiveInt, rateLimitArg, UsageError } from "./args.ts";
+import { inputPath, type ReadFlags, readingOf, readOptions } from "./read-flags.ts";
 import { report } from "./report.ts";
 import { openSharing } from "./sharing.ts";
 
@@ -74,9 +67,7 @@ export async function upsert(
   file: string,
   flags: UpsertFlags,
 ): Promise<number> {
-  const entity = entityArg(entityName);
-  const pathParams = pathParamsOf(entity, flags);
-  const convert = convertOptions(flags);
+  const { entity, pathParams, convert } = readingOf(entityName, flags);
   const database = (flags.database as string | undefined) ?? process.env.VBAPI_DATABASE;
   if (!database)
     throw new UsageError(
@@ -89,7 +80,7 @@ export async function upsert(
   );
   try {
     const display = new Display(displayMode(flags as { json?: boolean; quiet?: boolean }));
-    const path = file === "-" ? "-" : resolve(file);
+    const path = inputPath(file);
     // stdin and pipes are read once: hashed while reading, and not resumable.
     const stdin = path === "-" || (existsSync(path) && !isRegularFile(path));
     const { size, sha256 } = await fingerprint(file, path, stdin);

@@ -1,14 +1,13 @@
 // `vbapi validate <entity> <file|->`: the same reading and checking as upsert, offline: every
 // invalid row (row, column, reason) and every key that occurs twice. Nothing is sent.
-import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Converter } from "../convert.ts";
 import { fmt } from "../display.ts";
 import { EXIT } from "../exit.ts";
 import { openInput } from "../input/open.ts";
 import { rowConverter } from "../session/rows.ts";
-import { ENTITY_NAMES, entityArg } from "./args.ts";
-import { convertOptions, pathParamsOf, type ReadFlags, readOptions } from "./read-flags.ts";
+import { ENTITY_NAMES } from "./args.ts";
+import { inputPath, type ReadFlags, readingOf, readOptions } from "./read-flags.ts";
 
 type ValidateFlags = ReadFlags & { json?: boolean };
 
@@ -17,11 +16,10 @@ export async function validate(
   file: string,
   flags: ValidateFlags,
 ): Promise<number> {
-  const entity = entityArg(entityName);
-  const pathParams = pathParamsOf(entity, flags);
-  const converter = new Converter(entity, { ...convertOptions(flags), pathParams });
+  const { entity, pathParams, convert: options } = readingOf(entityName, flags);
+  const converter = new Converter(entity, { ...options, pathParams });
   const input = await openInput({
-    path: file === "-" ? "-" : resolve(file),
+    path: inputPath(file),
     format: flags.format,
     delimiter: flags.delimiter,
   });
