@@ -7,9 +7,11 @@ import {
   BulkInputError,
   type BulkItem,
   type BulkProgress,
+  type BulkReport,
   DEFAULT_CHUNK_SIZE,
   type Limiter,
   upsertAll,
+  type VbapiClient,
 } from "@vbapi-sdk/client";
 import type { Credentials } from "../auth.ts";
 import { Converter } from "../convert.ts";
@@ -44,6 +46,44 @@ export interface SessionResult {
   status: RunStatus;
   exitCode: number;
   summary: Record<string, unknown>;
+}
+
+/** Ctrl-C and SIGTERM go to `onSignal` until the returned function is called. */
+function listenForSignals(onSignal: (signal: NodeJS.Signals) => void): () => void {
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}
+
+/**
+ * Runs the SDK's bulk engine over the feed. A broken input or a throwing callback ends it early
+ * with the report so far; what went wrong comes back beside it.
+ */
+async function drive(
+  client: VbapiClient,
+  entity: CliEntity,
+  feed: Feed,
+  options: Record<string, unknown>,
+): Promise<{ report: BulkReport | undefined; inputError: unknown; callbackError: unknown }> {
+  try {
+    // The entity is chosen at run time: its typed records and options cannot be checked here.
+    const report = await upsertAll(
+      client,
+      entity.entity,
+      feed.records() as never,
+      options as never,
+    );
+    return { report, inputError: undefined, callbackError: undefined };
+  } catch (error) {
+    if (error instanceof BulkInputError)
+      return { report: error.report, inputError: error.cause, callbackError: undefined };
+    if (error instanceof BulkCallbackError)
+      return { report: error.report, inputError: undefined, callbackError: error.cause };
+    throw error;
+  }
 }
 
 export async function runSession(options: SessionOptions): Promise<SessionResult> {
@@ -151,7 +191,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     refresh();
   };
 
-  const onSignal = (signal: NodeJS.Signals) => {
+  const stopListening = listenForSignals((signal) => {
     if (!feed.stopped) {
       stop(signal);
       display.log(
@@ -161,9 +201,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       display.log(`${signal}: aborting the requests in flight`);
       abort.abort();
     }
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  });
   const ticker = setInterval(() => refresh(), 250);
   ticker.unref();
 
@@ -177,39 +215,24 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   });
   display.start(entity.name, counters);
 
-  let inputError: unknown;
-  let callbackError: unknown;
-  let report: Awaited<ReturnType<typeof upsertAll>> | undefined;
+  let ended: Awaited<ReturnType<typeof drive>>;
   try {
-    report = await upsertAll(
-      client,
-      entity.entity,
-      feed.records() as never,
-      {
-        chunkSize: config.client.chunkSize,
-        concurrency: config.client.concurrency,
-        signal: abort.signal,
-        onProgress,
-        onRecord,
-        report: "totals",
-        pathParams: config.pathParams,
-      } as never,
-    );
-  } catch (error) {
-    if (error instanceof BulkInputError) {
-      report = error.report;
-      inputError = error.cause;
-    } else if (error instanceof BulkCallbackError) {
-      report = error.report;
-      callbackError = error.cause;
-    } else throw error;
+    ended = await drive(client, entity, feed, {
+      chunkSize: config.client.chunkSize,
+      concurrency: config.client.concurrency,
+      signal: abort.signal,
+      onProgress,
+      onRecord,
+      report: "totals",
+      pathParams: config.pathParams,
+    });
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stopListening();
     clearInterval(ticker);
     input.close();
   }
-  inputError ??= feed.readError;
+  const { report, callbackError } = ended;
+  const inputError = ended.inputError ?? feed.readError;
   // Rows handed to the engine that it never reported (cannot happen; kept resumable if it did).
   tally.pending += feed.unreported;
   counters.inFlight = 0;
