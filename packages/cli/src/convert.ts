@@ -14,6 +14,10 @@ export const RESULT_COLUMNS = [
   "_mayHaveBeenApplied",
 ] as const;
 const RESULT_COLUMN_SET = new Set<string>(RESULT_COLUMNS.map((c) => c.toLowerCase()));
+/** Whether a column is one of RESULT_COLUMNS (any case): the input is a failed file loaded again. */
+export function isResultColumn(column: string): boolean {
+  return RESULT_COLUMN_SET.has(column.toLowerCase());
+}
 
 export type EmptyAs = "auto" | "null" | "absent" | "empty-string";
 export const EMPTY_AS: readonly EmptyAs[] = ["auto", "null", "absent", "empty-string"];

@@ -24,7 +24,8 @@ export interface Counters {
 
 export type DisplayMode = "bar" | "lines" | "json" | "quiet";
 
-const fmt = (n: number) => n.toLocaleString("en-US");
+/** A count with thousands separators (10,000). */
+export const fmt = (n: number) => n.toLocaleString("en-US");
 
 function rate(c: Counters): number {
   const done = c.succeeded + c.failed + c.invalid;

@@ -4,7 +4,8 @@
  *
  * @packageDocumentation
  */
-export { buildProgram, main, UsageError } from "./commands.ts";
+
+export { UsageError } from "./commands/args.ts";
 export {
   ColumnError,
   Converter,
@@ -15,16 +16,17 @@ export {
   type Issue,
   RESULT_COLUMNS,
 } from "./convert.ts";
+export { EXIT } from "./exit.ts";
+export { detectDelimiter, formatFromName } from "./input/detect.ts";
+export { openInput } from "./input/open.ts";
 export {
-  detectDelimiter,
-  formatFromName,
   InputError,
   type InputFormat,
   type InputRow,
   type OpenedInput,
   type OpenInputOptions,
-  openInput,
-} from "./read.ts";
-export { CLI_VERSION, EXIT } from "./run.ts";
+} from "./input/types.ts";
+export { buildProgram, main } from "./program.ts";
 export { type CliEntity, cliEntities, cliNameOf, type FieldMeta, findEntity } from "./schema.ts";
 export { type CachedToken, defaultCacheDir, FileTokenCache } from "./token-cache.ts";
+export { CLI_VERSION } from "./version.ts";

@@ -1,10 +1,12 @@
-// Runs the BUILT `vbapi` bin as a child process, as a user would.
+// Test helpers: runs the BUILT `vbapi` bin as a child process, as a user would; temp folders
+// that are removed after the test file; readers for the run folder's files.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
+import { afterAll } from "vitest";
 
 export const BIN = fileURLToPath(new URL("../dist/cli.mjs", import.meta.url));
 
@@ -15,9 +17,21 @@ export interface Result {
   stderr: string;
 }
 
+const created: string[] = [];
+
+/** A new empty folder under the OS temp dir, removed after the test file that made it. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "vbapi-cli-"));
+  const dir = mkdtempSync(join(tmpdir(), "vbapi-cli-"));
+  created.push(dir);
+  return dir;
 }
+
+// Registered by every test file that imports this module (each file gets its own copy).
+afterAll(() => {
+  for (const dir of created.splice(0)) {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+});
 
 export function start(
   args: string[],

@@ -3,7 +3,9 @@ import { createWriteStream, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { detectDelimiter, InputError, type InputRow, openInput } from "../src/read.ts";
+import { detectDelimiter } from "../src/input/detect.ts";
+import { openInput } from "../src/input/open.ts";
+import { InputError, type InputRow } from "../src/input/types.ts";
 import { tempDir } from "./helpers.ts";
 
 async function rows(path: string, options: { format?: "csv" | "ndjson" | "json" } = {}) {

@@ -1,7 +1,10 @@
 import { appendFileSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { RowSet, type RunConfig, RunFiles, replayJournal } from "../src/run-dir.ts";
+import type { RunConfig } from "../src/run-dir/config.ts";
+import { replayJournal } from "../src/run-dir/journal.ts";
+import { RowSet } from "../src/run-dir/row-set.ts";
+import { RunFiles } from "../src/run-dir/run-files.ts";
 import { tempDir } from "./helpers.ts";
 
 const config = (format: "csv" | "ndjson" = "csv"): RunConfig => ({

@@ -1,0 +1,86 @@
+// `vbapi validate <entity> <file|->`: the same reading and checking as upsert, offline: every
+// invalid row (row, column, reason) and every key that occurs twice. Nothing is sent.
+import type { Command } from "commander";
+import { Converter } from "../convert.ts";
+import { fmt } from "../display.ts";
+import { EXIT } from "../exit.ts";
+import { openInput } from "../input/open.ts";
+import { rowConverter } from "../session/rows.ts";
+import { ENTITY_NAMES } from "./args.ts";
+import { inputPath, type ReadFlags, readingOf, readOptions } from "./read-flags.ts";
+
+type ValidateFlags = ReadFlags & { json?: boolean };
+
+export async function validate(
+  entityName: string,
+  file: string,
+  flags: ValidateFlags,
+): Promise<number> {
+  const { entity, pathParams, convert: options } = readingOf(entityName, flags);
+  const converter = new Converter(entity, { ...options, pathParams });
+  const input = await openInput({
+    path: inputPath(file),
+    format: flags.format,
+    delimiter: flags.delimiter,
+  });
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const event = (e: Record<string, unknown>) => out(JSON.stringify(e));
+  let rows = 0;
+  let invalid = 0;
+  let duplicates = 0;
+  const keys = new Map<string, number>();
+  try {
+    const convert = rowConverter(converter, input);
+    for await (const r of input.rows) {
+      rows++;
+      const converted = convert(r);
+      if (converted.issues.length > 0) {
+        invalid++;
+        if (flags.json) event({ event: "invalid", row: r.row, issues: converted.issues });
+        else
+          for (const i of converted.issues)
+            out(`row ${r.row}${i.column ? `, column "${i.column}"` : ""}: ${i.message}`);
+        continue;
+      }
+      const key = JSON.stringify(entity.keys.map((k) => converted.record[k]));
+      const first = keys.get(key);
+      if (first === undefined) keys.set(key, r.row);
+      else {
+        duplicates++;
+        if (flags.json)
+          event({ event: "duplicate", row: r.row, firstRow: first, keyFields: entity.keys });
+        else
+          out(
+            `warning: row ${r.row} has the same key (${entity.keys.join(", ")}) as row ${first}: the later one wins`,
+          );
+      }
+    }
+  } finally {
+    input.close();
+  }
+  if (flags.json) event({ event: "done", rows, invalid, duplicates, valid: rows - invalid });
+  else
+    process.stderr.write(
+      `${fmt(rows)} rows: ${fmt(rows - invalid)} valid, ${fmt(invalid)} invalid, ${fmt(duplicates)} repeated keys\n`,
+    );
+  return invalid > 0 ? EXIT.rowsFailed : EXIT.ok;
+}
+
+export function addValidateCommand(program: Command): void {
+  const command = program
+    .command("validate")
+    .description(
+      "check a file offline (nothing is sent): every invalid row with its column and reason, and repeated keys",
+    )
+    .argument("<entity>", `one of ${ENTITY_NAMES}`)
+    .argument("<file>", "CSV, NDJSON or JSON array, optionally .gz; - reads stdin");
+  readOptions(command)
+    .option("--json", "NDJSON events on stdout (invalid, duplicate, done)")
+    .addHelpText(
+      "after",
+      `\nExit codes: 0 every row is valid, 1 some row is invalid, 2 usage or input error.\n\nExamples:\n  vbapi validate tolerances tolerances.csv\n  vbapi validate events events.json --json`,
+    )
+    .action(async (entity: string, file: string, flags: ValidateFlags) => {
+      process.exitCode = await validate(entity, file, flags);
+    });
+}

@@ -1,0 +1,16 @@
+// How `vbapi` ends: its exit codes, and the help text that lists them.
+
+export const EXIT = {
+  ok: 0,
+  rowsFailed: 1,
+  usage: 2,
+  auth: 3,
+  interrupted: 130,
+} as const;
+
+export const EXIT_HELP = `Exit codes:
+  0    every row succeeded
+  1    some rows failed or were invalid (see failed.csv)
+  2    usage, input or configuration error (nothing sent, or the input broke off)
+  3    stopped: the server refused the credentials (401/403); resumable
+  130  interrupted (Ctrl-C, SIGTERM); resumable`;

@@ -1,0 +1,68 @@
+// The `vbapi` program (commander): its commands, each in src/commands/, and `main`, which runs
+// it and turns every error into a message and an exit code.
+import { Command, CommanderError } from "commander";
+import { CREDENTIAL_HELP } from "./auth.ts";
+import { ENTITY_NAMES, UsageError } from "./commands/args.ts";
+import { addEntitiesCommand } from "./commands/entities.ts";
+import { addResumeCommand } from "./commands/resume.ts";
+import { addTemplateCommand } from "./commands/template.ts";
+import { addUpsertCommand } from "./commands/upsert.ts";
+import { addValidateCommand } from "./commands/validate.ts";
+import { ColumnError } from "./convert.ts";
+import { EXIT, EXIT_HELP } from "./exit.ts";
+import { InputError } from "./input/types.ts";
+import { CLI_VERSION } from "./version.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("vbapi")
+    .description(
+      "Load CSV, NDJSON and JSON files into VBA's batch endpoints, resumable, with every row accounted for.",
+    )
+    .version(CLI_VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .addHelpText(
+      "after",
+      `\nEntities: ${ENTITY_NAMES}\n\n${CREDENTIAL_HELP}\n\n${EXIT_HELP}\n\nExamples:\n  vbapi entities\n  vbapi template tolerances > tolerances.csv\n  vbapi validate tolerances tolerances.csv\n  vbapi upsert tolerances tolerances.csv --database MYDB\n  vbapi resume vbapi-runs/tolerances-20260105-083000-1a2b`,
+    );
+  addUpsertCommand(program);
+  addValidateCommand(program);
+  addEntitiesCommand(program);
+  addTemplateCommand(program);
+  addResumeCommand(program);
+  return program;
+}
+
+/** Runs the CLI; resolves with the exit code (never throws). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const json = argv.includes("--json");
+  const fail = (message: string, code: number) => {
+    if (json)
+      process.stdout.write(`${JSON.stringify({ event: "error", message, exitCode: code })}\n`);
+    process.stderr.write(`vbapi: ${message}\n`);
+    return code;
+  };
+  try {
+    process.exitCode = undefined;
+    await program.parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every other commander error is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (
+      error instanceof UsageError ||
+      error instanceof InputError ||
+      error instanceof ColumnError
+    ) {
+      return fail(error.message, EXIT.usage);
+    }
+    const e = error as NodeJS.ErrnoException;
+    return fail(
+      `unexpected error: ${e.code ?? e.name ?? "error"}${e.message ? `: ${e.message}` : ""}`,
+      EXIT.usage,
+    );
+  }
+}

@@ -1,0 +1,69 @@
+// The run folder's names and run.json: what a run was asked to do, enough to resume it.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { InputFormat } from "../input/types.ts";
+
+export const RUN_FILE = "run.json";
+export const JOURNAL_FILE = "journal.ndjson";
+export const SUMMARY_FILE = "summary.json";
+export const SUCCEEDED_FILE = "succeeded.csv";
+export const LOCK_FILE = "run.lock";
+
+export function failedFileName(format: InputFormat): string {
+  return format === "csv" ? "failed.csv" : "failed.ndjson";
+}
+
+/** What a run was asked to do: enough to resume it. Never holds credentials. */
+export interface RunConfig {
+  version: 1;
+  command: "upsert";
+  createdAt: string;
+  /** CLI entity name (`tolerances`). */
+  entity: string;
+  input: {
+    /** Absolute path, or "-" for stdin. */
+    path: string;
+    size: number | undefined;
+    sha256: string | undefined;
+    format: InputFormat;
+    gzip: boolean;
+    delimiter: string | undefined;
+    /** CSV header as read (the failed file repeats these columns). */
+    header: string[] | undefined;
+  };
+  convert: {
+    map: Record<string, string | null> | undefined;
+    ignoreColumns: string[];
+    ignoreUnknownColumns: boolean;
+    emptyAs: string;
+    timezoneOffset: string;
+  };
+  pathParams: Record<string, number> | undefined;
+  client: {
+    baseUrl: string;
+    database: string;
+    chunkSize: number | undefined;
+    concurrency: number | undefined;
+    /** Requests per second, "off", or undefined for the SDK's default. */
+    rateLimit: number | "off" | undefined;
+  };
+}
+
+export function readRunConfig(dir: string): RunConfig {
+  let config: RunConfig;
+  try {
+    config = JSON.parse(readFileSync(join(dir, RUN_FILE), "utf8")) as RunConfig;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === "ENOENT"
+        ? `${dir} is not a vbapi run folder (no ${RUN_FILE})`
+        : `${join(dir, RUN_FILE)} is not readable (${code ?? "invalid JSON"})`,
+    );
+  }
+  if (config.version !== 1 || config.command !== "upsert") {
+    throw new Error(`${join(dir, RUN_FILE)} was written by another version of vbapi`);
+  }
+  return config;
+}

@@ -1,0 +1,89 @@
+// The session's accounting: what became of every row (succeeded, failed, invalid, or pending:
+// not final, sent again by resume), the request counts, and the first failures to show. It
+// decides; the session writes the run folder.
+import type { BulkItem } from "@vbapi-sdk/client";
+import type { Counters } from "../display.ts";
+
+/** What became of one row the engine reported. */
+export type Settled =
+  | { final: "succeeded"; outcome: "created" | "updated" }
+  | { final: "failed"; message: string }
+  /** Not final: never sent, stopped by 401/403, or cut off by the abort. Resume sends it. */
+  | { final: false };
+
+export class Tally {
+  /** The live counts the display shows. */
+  readonly counters: Counters;
+  rateLimited = 0;
+  created = 0;
+  updated = 0;
+  pending = 0;
+  resent = 0;
+  /** The first ten failures, `row N: reason`, for the end-of-run report. */
+  readonly firstFailures: string[] = [];
+  /** The server refused the credentials (401/403): the session is stopped by it. */
+  authStopped = false;
+  /** What VBA said when it refused them (the SDK's message: no secrets). */
+  authMessage: string | undefined;
+
+  constructor(bytesTotal: number | undefined) {
+    this.counters = {
+      read: 0,
+      skipped: 0,
+      sent: 0,
+      succeeded: 0,
+      failed: 0,
+      invalid: 0,
+      inFlight: 0,
+      requests: 0,
+      retries: 0,
+      bytesRead: 0,
+      bytesTotal,
+      elapsedMs: 0,
+    };
+  }
+
+  /** Every HTTP request (the client's own retries included) is counted as it is sent... */
+  requestSent(): void {
+    this.counters.requests++;
+  }
+
+  /** ...and its answer's status, for the 429s. */
+  answered(status: number): void {
+    if (status === 429) this.rateLimited++;
+  }
+
+  invalid(row: number, message: string): void {
+    this.counters.invalid++;
+    this.noteFailure(row, message);
+  }
+
+  /** Classifies and counts a row the engine reported; `aborted`: the session aborted requests. */
+  settle(item: BulkItem, row: number, resent: boolean, aborted: boolean): Settled {
+    if (item.outcome === "created" || item.outcome === "updated") {
+      this.counters.succeeded++;
+      if (item.outcome === "created") this.created++;
+      else this.updated++;
+      if (resent) this.resent++;
+      return { final: "succeeded", outcome: item.outcome };
+    }
+    const auth = item.status === 401 || item.status === 403;
+    if (auth) {
+      this.authStopped = true;
+      this.authMessage ??= item.message.split("; not sent")[0];
+    }
+    if (item.outcome === "not_attempted" || auth || (aborted && item.status === 0)) {
+      this.pending++;
+      return { final: false };
+    }
+    this.counters.failed++;
+    if (resent) this.resent++;
+    const message = `${resent ? "resent after an interruption; " : ""}${item.message}`;
+    this.noteFailure(row, `HTTP ${item.status || "-"}: ${message}`);
+    return { final: "failed", message };
+  }
+
+  private noteFailure(row: number, message: string): void {
+    if (this.firstFailures.length < 10) this.firstFailures.push(`row ${row}: ${message}`);
+  }
+}

@@ -1,0 +1,77 @@
+// From input rows to records: conversion by the spec (shared with `vbapi validate`), and the
+// session's stream of rows to send, minus the rows an earlier session finished.
+import type { Converter, Issue, Target } from "../convert.ts";
+import type { Counters } from "../display.ts";
+import { type InputRow, isInvalidJsonLine, type OpenedInput } from "../input/types.ts";
+import type { OriginalRow } from "../run-dir/results.ts";
+import type { RowSet } from "../run-dir/row-set.ts";
+
+export interface Converted {
+  record: Record<string, unknown>;
+  issues: Issue[];
+}
+
+/**
+ * Converts the input's rows (CSV cells through the header's columns, or JSON values); an NDJSON
+ * line that is not JSON is an issue. Reads the header at once: an unknown column throws.
+ */
+export function rowConverter(converter: Converter, input: OpenedInput): (r: InputRow) => Converted {
+  const header = input.header ?? [];
+  const targets: Target[] = input.format === "csv" ? converter.header(header) : [];
+  return (r) => {
+    if (r.cells !== undefined) return converter.fromCells(header, targets, r.cells, r.badUtf8);
+    if (isInvalidJsonLine(r.value))
+      return { record: {}, issues: [{ column: "", message: "is not valid JSON" }] };
+    return converter.fromObject(r.value, r.badUtf8);
+  };
+}
+
+export function describeIssues(issues: Issue[]): string {
+  return issues
+    .map((i) => (i.column ? `column "${i.column}": ${i.message}` : i.message))
+    .join("; ");
+}
+
+/** A valid row on its way to the server. */
+export interface RowToSend {
+  row: number;
+  record: Record<string, unknown>;
+  /** As read, for the failed file. */
+  original: OriginalRow;
+  /** An earlier session may have sent it already (it was read before the interruption). */
+  resent: boolean;
+}
+
+export interface RowsToSendOptions {
+  input: OpenedInput;
+  convert: (r: InputRow) => Converted;
+  /** Rows an earlier session finished (resume): skipped. */
+  skip: RowSet | undefined;
+  /** Rows up to this one may have been sent by an earlier session. */
+  readMark: number;
+  counters: Counters;
+  /** An invalid row: final here, never sent (counted by the callee). */
+  onInvalid(row: number, original: OriginalRow, message: string): void;
+}
+
+/** The rows from the file, minus those already final, converted; invalid ones go to onInvalid. */
+export async function* rowsToSend(options: RowsToSendOptions): AsyncGenerator<RowToSend> {
+  const { counters, skip } = options;
+  for await (const r of options.input.rows) {
+    counters.read++;
+    if (skip?.has(r.row)) {
+      counters.skipped++;
+      continue;
+    }
+    const original: OriginalRow =
+      r.cells !== undefined
+        ? { cells: r.cells }
+        : { value: isInvalidJsonLine(r.value) ? { _invalidJson: r.value.line } : r.value };
+    const converted = options.convert(r);
+    if (converted.issues.length > 0) {
+      options.onInvalid(r.row, original, `invalid, not sent: ${describeIssues(converted.issues)}`);
+      continue;
+    }
+    yield { row: r.row, record: converted.record, original, resent: r.row <= options.readMark };
+  }
+}

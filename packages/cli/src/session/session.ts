@@ -1,0 +1,259 @@
+// One session of a run: read the file, skip rows an earlier session finished, convert and
+// validate the rest, hand them to the SDK's bulk engine (streaming report mode), and commit
+// every settled row to the run folder as it settles. The counting is in accounting.ts, the
+// ending in summary.ts; this file does the I/O: input, client, run folder, signals, display.
+import {
+  BulkCallbackError,
+  BulkInputError,
+  type BulkItem,
+  type BulkProgress,
+  type BulkReport,
+  DEFAULT_CHUNK_SIZE,
+  type Limiter,
+  upsertAll,
+  type VbapiClient,
+} from "@vbapi-sdk/client";
+import type { Credentials } from "../auth.ts";
+import { Converter } from "../convert.ts";
+import type { Display } from "../display.ts";
+import { openInput } from "../input/open.ts";
+import type { OpenedInput } from "../input/types.ts";
+import type { RunConfig } from "../run-dir/config.ts";
+import type { JournalState } from "../run-dir/journal.ts";
+import type { RunFiles } from "../run-dir/run-files.ts";
+import type { CliEntity } from "../schema.ts";
+import { Tally } from "./accounting.ts";
+import { sessionClient } from "./client.ts";
+import { Feed } from "./feed.ts";
+import { rowConverter, rowsToSend } from "./rows.ts";
+import { type RunStatus, summarize } from "./summary.ts";
+
+export interface SessionOptions {
+  files: RunFiles;
+  config: RunConfig;
+  entity: CliEntity;
+  /** The journal of earlier sessions (resume). */
+  journal: JournalState | undefined;
+  display: Display;
+  credentials: Credentials;
+  /** A limiter shared with other processes (`--redis`); default the client's own bucket. */
+  limiter?: Limiter | undefined;
+  /** The input, when the caller already opened it (stdin can be opened only once). */
+  input?: OpenedInput;
+}
+
+export interface SessionResult {
+  status: RunStatus;
+  exitCode: number;
+  summary: Record<string, unknown>;
+}
+
+/** Ctrl-C and SIGTERM go to `onSignal` until the returned function is called. */
+function listenForSignals(onSignal: (signal: NodeJS.Signals) => void): () => void {
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}
+
+/**
+ * Runs the SDK's bulk engine over the feed. A broken input or a throwing callback ends it early
+ * with the report so far; what went wrong comes back beside it.
+ */
+async function drive(
+  client: VbapiClient,
+  entity: CliEntity,
+  feed: Feed,
+  options: Record<string, unknown>,
+): Promise<{ report: BulkReport | undefined; inputError: unknown; callbackError: unknown }> {
+  try {
+    // The entity is chosen at run time: its typed records and options cannot be checked here.
+    const report = await upsertAll(
+      client,
+      entity.entity,
+      feed.records() as never,
+      options as never,
+    );
+    return { report, inputError: undefined, callbackError: undefined };
+  } catch (error) {
+    if (error instanceof BulkInputError)
+      return { report: error.report, inputError: error.cause, callbackError: undefined };
+    if (error instanceof BulkCallbackError)
+      return { report: error.report, inputError: undefined, callbackError: error.cause };
+    throw error;
+  }
+}
+
+export async function runSession(options: SessionOptions): Promise<SessionResult> {
+  const { files, config, entity, journal, display } = options;
+  const startedAt = new Date();
+  const started = startedAt.getTime();
+  const converter = new Converter(entity, {
+    map: config.convert.map,
+    ignoreColumns: config.convert.ignoreColumns,
+    ignoreUnknownColumns: config.convert.ignoreUnknownColumns,
+    emptyAs: config.convert.emptyAs as never,
+    timezoneOffset: config.convert.timezoneOffset,
+    pathParams: config.pathParams,
+  });
+  const input =
+    options.input ??
+    (await openInput({
+      path: config.input.path,
+      format: config.input.format,
+      delimiter: config.input.delimiter,
+    }));
+  const convert = rowConverter(converter, input);
+  const tally = new Tally(input.size);
+  const { counters } = tally;
+  const client = sessionClient({ ...options, limiter: options.limiter, tally });
+  const abort = new AbortController();
+  let writeError: unknown;
+
+  // Results are committed in batches: at most one commit per turn of the event loop.
+  let commitScheduled = false;
+  const commitNow = () => {
+    commitScheduled = false;
+    if (writeError !== undefined) return;
+    try {
+      files.commit({
+        requests: counters.requests,
+        retries: counters.retries,
+        rateLimited: tally.rateLimited,
+        elapsedMs: Date.now() - started,
+      });
+    } catch (error) {
+      writeError = error;
+      stop("write-error");
+      abort.abort();
+    }
+  };
+  const scheduleCommit = () => {
+    if (commitScheduled) return;
+    commitScheduled = true;
+    setImmediate(commitNow);
+  };
+
+  const ahead = config.client.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const feed = new Feed(
+    rowsToSend({
+      input,
+      convert,
+      skip: journal?.final,
+      readMark: journal?.readMark ?? 0,
+      counters,
+      onInvalid: (row, original, message) => {
+        tally.invalid(row, message);
+        files.addFailed(row, original, 0, message, "", false, true);
+        scheduleCommit();
+      },
+    }),
+    (item) => files.markRead(item.row, ahead), // before the engine can send it
+  );
+  function stop(reason: string): void {
+    if (feed.stop()) display.event("stopping", { reason, inFlight: counters.inFlight });
+  }
+
+  const onRecord = (item: BulkItem) => {
+    const info = feed.take(item.index);
+    if (info === undefined) return;
+    const settled = tally.settle(item, info.row, info.resent, abort.signal.aborted);
+    const activityId = item.activityId ?? "";
+    if (settled.final === "succeeded") {
+      const key = item.key as Record<string, unknown>;
+      files.addSucceeded(info.row, key, settled.outcome, activityId, info.resent);
+    } else if (settled.final === "failed") {
+      const { status, mayHaveBeenApplied } = item;
+      files.addFailed(
+        info.row,
+        info.original,
+        status,
+        settled.message,
+        activityId,
+        mayHaveBeenApplied,
+        false,
+      );
+    }
+    scheduleCommit();
+  };
+
+  const refresh = (force = false) => {
+    counters.bytesRead = input.bytesRead();
+    counters.elapsedMs = Date.now() - started;
+    counters.sent = counters.succeeded + counters.failed + counters.inFlight;
+    display.update(counters, force);
+  };
+  const onProgress = (p: BulkProgress) => {
+    counters.inFlight = p.inFlight;
+    counters.retries = p.retries;
+    refresh();
+  };
+
+  const stopListening = listenForSignals((signal) => {
+    if (!feed.stopped) {
+      stop(signal);
+      display.log(
+        `\n${signal}: no more rows are read; waiting for the ${counters.inFlight} rows in flight. Press Ctrl-C again to abort them.`,
+      );
+    } else if (!abort.signal.aborted) {
+      display.log(`${signal}: aborting the requests in flight`);
+      abort.abort();
+    }
+  });
+  const ticker = setInterval(() => refresh(), 250);
+  ticker.unref();
+
+  display.event("start", {
+    runDir: files.dir,
+    entity: entity.name,
+    input: config.input.path,
+    bytes: input.size ?? null,
+    session: files.sessionNumber,
+    alreadyDone: journal?.final.size ?? 0,
+  });
+  display.start(entity.name, counters);
+
+  let ended: Awaited<ReturnType<typeof drive>>;
+  try {
+    ended = await drive(client, entity, feed, {
+      chunkSize: config.client.chunkSize,
+      concurrency: config.client.concurrency,
+      signal: abort.signal,
+      onProgress,
+      onRecord,
+      report: "totals",
+      pathParams: config.pathParams,
+    });
+  } finally {
+    stopListening();
+    clearInterval(ticker);
+    input.close();
+  }
+  const { report, callbackError } = ended;
+  const inputError = ended.inputError ?? feed.readError;
+  // Rows handed to the engine that it never reported (cannot happen; kept resumable if it did).
+  tally.pending += feed.unreported;
+  counters.inFlight = 0;
+  counters.retries = report?.retries ?? counters.retries;
+  commitNow();
+  refresh(true);
+  display.stop(counters);
+
+  const end = summarize(
+    {
+      config,
+      entity,
+      input,
+      journal,
+      tally,
+      runDir: files.dir,
+      session: files.sessionNumber,
+      startedAt,
+    },
+    { problem: writeError ?? callbackError, stopRequested: feed.stopped, inputError },
+  );
+  files.writeSummary(end.summary);
+  return { ...end, summary: { ...end.summary, firstFailures: tally.firstFailures } };
+}

@@ -1,0 +1,149 @@
+// How a session ended: its status, the run's totals over every session so far, the exit code,
+// and summary.json (what the end-of-run report and --json's done event show).
+import { join } from "node:path";
+import { SDK_VERSION } from "@vbapi-sdk/client";
+import { EXIT } from "../exit.ts";
+import { InputError, type OpenedInput } from "../input/types.ts";
+import { failedFileName, type RunConfig, SUCCEEDED_FILE } from "../run-dir/config.ts";
+import type { JournalState, SessionStats } from "../run-dir/journal.ts";
+import type { CliEntity } from "../schema.ts";
+import { shellQuote } from "../shell-quote.ts";
+import { CLI_VERSION } from "../version.ts";
+import type { Tally } from "./accounting.ts";
+
+export type RunStatus = "complete" | "interrupted" | "stopped-auth" | "input-error" | "error";
+
+/** What stopped the session early, if anything. */
+export interface Ending {
+  /** Writing the run folder failed, or a callback threw: the run is in an unknown state. */
+  problem: unknown;
+  /** Ctrl-C / SIGTERM. */
+  stopRequested: boolean;
+  /** The input broke off (the rows before it were sent). */
+  inputError: unknown;
+}
+
+export interface SummaryContext {
+  config: RunConfig;
+  entity: CliEntity;
+  input: OpenedInput;
+  journal: JournalState | undefined;
+  tally: Tally;
+  runDir: string;
+  session: number;
+  startedAt: Date;
+}
+
+function statusOf(ending: Ending, tally: Tally): RunStatus {
+  if (ending.problem !== undefined) return "error";
+  if (ending.stopRequested) return "interrupted";
+  if (tally.authStopped) return "stopped-auth";
+  if (ending.inputError !== undefined) return "input-error";
+  return "complete";
+}
+
+/** The run's totals: the journal's earlier sessions plus this one. */
+function totalsOf(journal: JournalState | undefined, tally: Tally) {
+  const before = journal?.counts ?? { c: 0, u: 0, f: 0, i: 0 };
+  const c = tally.counters;
+  return {
+    rows:
+      before.c +
+      before.u +
+      before.f +
+      before.i +
+      c.succeeded +
+      c.failed +
+      c.invalid +
+      tally.pending,
+    created: before.c + tally.created,
+    updated: before.u + tally.updated,
+    failed: before.f + c.failed,
+    invalid: before.i + c.invalid,
+    pending: tally.pending,
+    resent: tally.resent,
+  };
+}
+
+function exitCodeOf(status: RunStatus, totals: ReturnType<typeof totalsOf>): number {
+  if (status === "error" || status === "input-error") return EXIT.usage;
+  if (status === "interrupted") return EXIT.interrupted;
+  if (status === "stopped-auth") return EXIT.auth;
+  return totals.failed + totals.invalid > 0 || totals.pending > 0 ? EXIT.rowsFailed : EXIT.ok;
+}
+
+function errorMessageOf(ending: Ending): string | undefined {
+  const { problem, inputError } = ending;
+  if (problem !== undefined)
+    return `writing the run folder failed: ${(problem as NodeJS.ErrnoException).code ?? (problem as Error).message}`;
+  if (inputError !== undefined)
+    return inputError instanceof InputError
+      ? inputError.message
+      : `reading the input failed: ${(inputError as Error).message}`;
+  return undefined;
+}
+
+/** The session's status, exit code and summary.json. */
+export function summarize(
+  context: SummaryContext,
+  ending: Ending,
+): { status: RunStatus; exitCode: number; summary: Record<string, unknown> } {
+  const { config, entity, input, journal, tally, startedAt } = context;
+  const started = startedAt.getTime();
+  const status = statusOf(ending, tally);
+  const totals = totalsOf(journal, tally);
+  const exitCode = exitCodeOf(status, totals);
+  const resumable =
+    status !== "input-error" &&
+    (tally.pending > 0 || status !== "complete") &&
+    config.input.sha256 !== undefined;
+  const resumeCommand = resumable ? `vbapi resume ${shellQuote(context.runDir)}` : undefined;
+  const earlier = [...(journal?.sessions ?? new Map<number, SessionStats>()).entries()].filter(
+    ([n]) => n !== context.session,
+  );
+  const sum = (f: (s: SessionStats) => number) => earlier.reduce((n, [, s]) => n + f(s), 0);
+  const errorMessage = errorMessageOf(ending);
+  const summary = {
+    status,
+    exitCode,
+    ...(errorMessage ? { error: errorMessage } : {}),
+    ...(tally.authMessage ? { refusedBy: tally.authMessage } : {}),
+    resumable,
+    ...(resumeCommand ? { resumeCommand } : {}),
+    entity: entity.name,
+    schema: entity.entity,
+    input: {
+      path: config.input.path,
+      size: config.input.size ?? input.size ?? null,
+      sha256: config.input.sha256 ?? input.digest() ?? null,
+      format: config.input.format,
+      gzip: config.input.gzip,
+      ...(config.input.delimiter ? { delimiter: config.input.delimiter } : {}),
+    },
+    target: {
+      baseUrl: config.client.baseUrl,
+      database: config.client.database,
+      ...(config.pathParams ? { pathParams: config.pathParams } : {}),
+    },
+    totals,
+    requests: sum((s) => s.requests) + tally.counters.requests,
+    retries: sum((s) => s.retries) + tally.counters.retries,
+    rateLimited: sum((s) => s.rateLimited) + tally.rateLimited,
+    timings: {
+      createdAt: config.createdAt,
+      sessionStartedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      sessionMs: Date.now() - started,
+      totalMs: sum((s) => s.elapsedMs) + (Date.now() - started),
+      sessions: context.session,
+    },
+    files: {
+      failed: join(context.runDir, failedFileName(config.input.format)),
+      succeeded: join(context.runDir, SUCCEEDED_FILE),
+    },
+    sdkVersion: SDK_VERSION,
+    cliVersion: CLI_VERSION,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+  return { status, exitCode, summary };
+}
