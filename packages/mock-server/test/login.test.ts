@@ -81,7 +81,7 @@ describe("login mode", () => {
       rateLimit: false,
       apiKeys: ["key-1", "key-2"],
       users,
-      tokenLifetimeMs: 300,
+      tokenLifetimeMs: 1_500, // short, yet long enough for a loaded CI machine
       loginRateLimit: { requestsPerSecond: 1, burst: 3 },
     });
   });
@@ -105,8 +105,8 @@ describe("login mode", () => {
     expect(decode(header)).toEqual({ alg: "HS256", typ: "JWT" });
     const claims = decode(payload);
     expect(claims).toMatchObject({ sub: "alice", database: "testdb", aud: "client-1" });
-    expect((claims.exp as number) * 1000).toBeGreaterThanOrEqual(t0 + 300);
-    expect((claims.exp as number) * 1000).toBeLessThanOrEqual(Date.now() + 300);
+    expect((claims.exp as number) * 1000).toBeGreaterThanOrEqual(t0 + 1_500);
+    expect((claims.exp as number) * 1000).toBeLessThanOrEqual(Date.now() + 1_500);
     expect(res.json.data.authenticationResult).toMatchObject({ tokenType: "Bearer" });
     expect(res.text).not.toContain(PASSWORD);
     expect((await put(server, "/tolerances-batch", record, bearer(token))).status).toBe(207);
@@ -179,7 +179,7 @@ describe("login mode", () => {
   it("refuses an expired token with 401 'expired', and a fresh login works again", async () => {
     const token = tokenOf(await login(server));
     expect((await put(server, "/tolerances-batch", record, bearer(token))).status).toBe(207);
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, 1_600));
     const expired = await put(server, "/tolerances-batch", record, bearer(token));
     expect(expired.status).toBe(401);
     expect(expired.json.detail).toMatch(/expired/);
