@@ -135,6 +135,10 @@ async function readCapped(response: Response, max: number, what: string): Promis
     throw tooLarge();
   }
   if (response.body === null) return new Uint8Array(0);
+  // A declared length within the cap: read it in one go (undici stops at the declared length).
+  if (response.headers.has("content-length") && declared >= 0) {
+    return new Uint8Array(await response.arrayBuffer());
+  }
   const reader = response.body.getReader();
   const parts: Uint8Array[] = [];
   let size = 0;
