@@ -130,8 +130,11 @@ describe("toPostman", () => {
   it("logs in with HTTP Basic from variables, and still sends the API key", () => {
     const login = requests.find((i) => pathOf(i) === "/user-authentication");
     expect(login).toBeDefined();
-    const auth = (login as Item & { request: { auth: { type: string; basic: { key: string; value: string }[] } } })
-      .request.auth;
+    const auth = (
+      login as Item & {
+        request: { auth: { type: string; basic: { key: string; value: string }[] } };
+      }
+    ).request.auth;
     expect(auth.type).toBe("basic");
     expect(Object.fromEntries(auth.basic.map((e) => [e.key, e.value]))).toEqual({
       username: "{{username}}",
