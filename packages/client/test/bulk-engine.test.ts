@@ -207,7 +207,7 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .constantFrom(429, 500, 502, 503, 504)
+      .constantFrom(400, 413, 429, 500, 502, 503, 504)
       .map<Fault>((status) => ({ kind: "whole", status })),
   },
   { weight: 1, arbitrary: fc.constant<Fault>({ kind: "reset-after" }) },
@@ -231,16 +231,22 @@ describe("bulk engine (in-memory fake)", () => {
           async function* stream() {
             yield* records;
           }
-          const report = await runBulk(fake, asStream ? stream() : records, {
-            ...fast,
-            chunkSize,
-            concurrency,
-            maxRecordRetries,
-          });
+          const report = await Promise.race([
+            runBulk(fake, asStream ? stream() : records, {
+              ...fast,
+              chunkSize,
+              concurrency,
+              maxRecordRetries,
+            }),
+            new Promise<never>((_, reject) => setTimeout(() => reject(new Error("HANG")), 2000)),
+          ]);
           checkInvariants(records, report, fake);
           expect(fake.maxInFlight).toBeLessThanOrEqual(concurrency);
+          // Halves of a batch refused as a whole (400, 413) are extra sends, not retries: at
+          // most one per halving, in each of the record's rounds.
+          const halvings = Math.ceil(Math.log2(chunkSize));
           for (const item of report.items) {
-            expect(item.attempts).toBeLessThanOrEqual(maxRecordRetries + 1);
+            expect(item.attempts).toBeLessThanOrEqual((maxRecordRetries + 1) * (1 + halvings));
             expect(item.outcome).not.toBe("not_attempted");
           }
           expect(report.requests).toBe(fake.sends);

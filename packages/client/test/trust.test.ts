@@ -587,3 +587,65 @@ describe("bulk runs against a lying server (property)", () => {
     );
   });
 });
+
+describe("whole-batch refusals", () => {
+  const echo = (keys: number[]) => ({ status: 207, body: envelope(keys.map((k) => entry(k))) });
+
+  it("a 400 for the whole batch is bisected: only the offending record fails, the others are saved", async () => {
+    const poison = new Set([37, 80]);
+    const { url, seen } = await serve((s) => {
+      const keys = keysOf(s.body);
+      return keys.some((k) => poison.has(k))
+        ? { status: 400, body: { title: "Bad Request", detail: "the batch could not be read" } }
+        : echo(keys);
+    });
+    const report = await upsertAllTolerances(client(url), tolerances(100), {
+      chunkSize: 50,
+      maxRecordRetries: 0,
+      recordRetryDelayMs: 0,
+    });
+    expect(report.totals).toMatchObject({ created: 98, failed: 2 });
+    const failed = report.items.filter((i) => i.outcome === "failed");
+    expect(failed.map((i) => [i.key.tolerance_Key, i.status])).toEqual([
+      [37, 400],
+      [80, 400],
+    ]);
+    expect(failed.every((i) => !i.mayHaveBeenApplied)).toBe(true);
+    // Halving 50 down to 1 takes about log2(50) rounds per poisoned chunk, not 50 requests.
+    expect(seen.length).toBeLessThan(30);
+  });
+
+  it("a 413 shrinks the chunks for the rest of the run, and every record is saved", async () => {
+    const { url, seen } = await serve((s) => {
+      const keys = keysOf(s.body);
+      return keys.length > 20 ? { status: 413, body: { title: "Payload Too Large" } } : echo(keys);
+    });
+    const report = await upsertAllTolerances(client(url), tolerances(200), {
+      chunkSize: 80,
+      concurrency: 1,
+      recordRetryDelayMs: 0,
+    });
+    expect(report.totals.created).toBe(200);
+    const sizes = seen.map((s) => keysOf(s.body).length);
+    // 80 -> 413, halves of 40 -> 413 ..., then every later chunk is small from the start.
+    const firstFit = sizes.findIndex((n) => n <= 20);
+    expect(sizes.slice(firstFit).every((n) => n <= 20)).toBe(true);
+    expect(sizes.filter((n) => n > 20).length).toBeLessThanOrEqual(4);
+  });
+
+  it("a per-record 429 inside a 207 pauses the client's shared limiter", async () => {
+    let first = true;
+    const { url } = await serve((s) => {
+      const keys = keysOf(s.body);
+      if (first) {
+        first = false;
+        return { status: 207, body: envelope(keys.map((k) => entry(k, 429))) };
+      }
+      return echo(keys);
+    });
+    const c = client(url, { rateLimit: { requestsPerSecond: 1000, burst: 1000 } });
+    const report = await upsertAllTolerances(c, tolerances(5), { recordRetryDelayMs: 0 });
+    expect(report.totals.created).toBe(5);
+    expect(c.rateLimiter.stats().rateLimited).toBe(1);
+  });
+});

@@ -232,6 +232,8 @@ class BulkRun<R, K> {
         this.launch(chunk);
         continue;
       }
+      // Halves of a refused batch may have arrived while the chunk was being built.
+      if (this.halves.length > 0) continue;
       const idle = this.inFlightChunks === 0 && this.retryQueue.size === 0;
       if (this.inputDone && this.carry === undefined && idle) return;
       // A read of a slow input that gave up at its deadline has waited already.
