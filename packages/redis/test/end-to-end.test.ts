@@ -13,9 +13,12 @@ import { type LoadWorker, sleep, startLoadWorker, wallClock } from "./helpers.ts
 
 // The reference server's limit, as VBA's: 25 requests/s, bursts of 50, per API key.
 const SERVER_RATE = { requestsPerSecond: 25, burst: 50 };
-// The shared limiter: 25/s, burst 45 (five of VBA's 50 kept in hand against arrival jitter).
+// The shared limiter: 25/s.
 const RATE = 25;
-const BURST = 45;
+// The clients' shared bucket keeps ten of the server's 50 in hand: on a loaded 2-core CI machine
+// with four workers, a server and Redis, a permit granted on time can reach the server up to
+// 400 ms late and bunch up with the next ones (45 kept only 200 ms in hand: one 429 in CI).
+const BURST = 40;
 const WORKERS = 4;
 const CHUNK = 10;
 const DATABASE = "e2e";
@@ -262,7 +265,7 @@ describe("four processes, one API key, one Redis (issue 14)", () => {
         const cacheWarnings = ours.filter((m) => m.includes("during token cache"));
         expect(limiterWarnings).toEqual([
           expect.stringMatching(
-            /Redis is unreachable \(.+\); rate limiting falls back to a local bucket of 6\.25 requests\/s \(burst 11\)/,
+            /Redis is unreachable \(.+\); rate limiting falls back to a local bucket of 6\.25 requests\/s \(burst 10\)/,
           ),
         ]);
         expect(cacheWarnings.length).toBeLessThanOrEqual(1);
