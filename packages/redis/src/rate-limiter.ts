@@ -1,5 +1,9 @@
 // A rate limiter shared by every process that uses one API key: one token bucket in Redis.
 //
+// Over 400 lines on purpose: the Redis path, the local fallback and the switch between them share
+// one queue of waiters and one 429 pause, and are only correct together (the Lua scripts are in
+// scripts.ts, the connection handling in connection.ts).
+//
 // How a permit is handed out (see README "How it works"):
 // - Each process keeps its waiters in a local FIFO and asks Redis for permits for all of them in
 //   one script call. Redis grants them in arrival order, each either now or as a reservation at a
