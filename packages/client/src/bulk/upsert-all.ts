@@ -15,6 +15,7 @@ import {
   ValidationError,
   VbapiError,
 } from "../core/errors.ts";
+import { RateLimiter } from "../core/rate-limit.ts";
 import { isFatalStatus, shouldRetryStatus } from "../core/retry.ts";
 import { checkRecord, validateRecords } from "../core/validate.ts";
 import type {
@@ -108,15 +109,16 @@ function clientDriver<E extends EntityName>(
   const pathParams = options.pathParams as EntityPathParams<E> | undefined;
   const { signal } = options;
   const context = contextOf(client);
+  const ownBucket = context?.limiter instanceof RateLimiter ? context.limiter : undefined;
   return {
+    // The client's own bucket says its rate and burst. A limiter shared with other processes
+    // (Redis) does not: its burst and rate belong to all of them, so the engine does not size
+    // this process's concurrency by them.
     rate() {
-      const rate = (context?.limiter as { requestsPerSecond?: unknown } | undefined)
-        ?.requestsPerSecond;
-      return typeof rate === "number" ? rate : undefined;
+      return ownBucket?.requestsPerSecond;
     },
     burst() {
-      const burst = (context?.limiter as { burst?: unknown } | undefined)?.burst;
-      return typeof burst === "number" ? burst : undefined;
+      return ownBucket?.burst;
     },
     onRecordsRateLimited() {
       context?.limiter.backOff(undefined, context.maxRetryAfterMs);
