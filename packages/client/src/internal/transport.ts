@@ -275,7 +275,8 @@ export class Transport {
         });
       }
       attempt.clear();
-      const status = response.status;
+      // A browser's fetch hides a refused redirect as an "opaqueredirect" with status 0.
+      const status = response.type === "opaqueredirect" ? 307 : response.status;
 
       if (status === 401 && !refreshed && cfg.tokens.refreshable) {
         refreshed = true;
