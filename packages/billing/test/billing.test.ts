@@ -6,7 +6,7 @@ import {
   upsertArmorCodeExCodes,
   upsertClaimPromptPays,
   upsertTolerances,
-} from "../src/index.js";
+} from "../src/index.ts";
 
 let server: MockServer;
 beforeAll(async () => {
@@ -45,7 +45,7 @@ describe("billing upserts", () => {
       example.trim(),
     );
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
-    await import("../examples/quickstart.js");
+    await import("../examples/quickstart.ts");
     expect(log).toHaveBeenCalledWith("4 succeeded, 0 failed");
     log.mockRestore();
   });

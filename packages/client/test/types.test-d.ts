@@ -22,7 +22,7 @@ describe("upsertBatch types", () => {
     client.upsertBatch("Tolerance", [], { params: { header: { "vbasoftware-database": "x" } } });
     expectTypeOf(client.upsertBatch<"Event">)
       .parameter(2)
-      .toEqualTypeOf<import("../src/index.js").UpsertBatchOptions<"Event"> | undefined>();
+      .toEqualTypeOf<import("../src/index.ts").UpsertBatchOptions<"Event"> | undefined>();
   });
 
   it("types results per entity", () => {
@@ -98,7 +98,7 @@ describe("raw client types", () => {
   it("types the 207 data", async () => {
     const { data } = await client.raw.PUT("/tolerances-batch", { body: [] });
     expectTypeOf(data).toEqualTypeOf<
-      | import("../src/index.js").components["schemas"]["MultiCodeResponseListVBAResponse"]
+      | import("../src/index.ts").components["schemas"]["MultiCodeResponseListVBAResponse"]
       | undefined
     >();
   });

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { ValidationError } from "@vbapi-sdk/client";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createVbapiClient, upsertProviderCredServices } from "../src/index.js";
+import { createVbapiClient, upsertProviderCredServices } from "../src/index.ts";
 
 let server: MockServer;
 beforeAll(async () => {
@@ -79,7 +79,7 @@ describe("upsertProviderCredServices", () => {
       example.trim(),
     );
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
-    await import("../examples/quickstart.js");
+    await import("../examples/quickstart.ts");
     expect(log).toHaveBeenCalledWith("2 succeeded, 0 failed");
     log.mockRestore();
   });

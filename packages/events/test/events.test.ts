@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createVbapiClient, upsertEvents, type VbaEvent } from "../src/index.js";
+import { createVbapiClient, upsertEvents, type VbaEvent } from "../src/index.ts";
 
 let server: MockServer;
 beforeAll(async () => {
@@ -40,7 +40,7 @@ describe("upsertEvents", () => {
       example.trim(),
     );
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
-    await import("../examples/quickstart.js");
+    await import("../examples/quickstart.ts");
     expect(log).toHaveBeenCalledWith(expect.stringMatching(/^2 succeeded, 0 failed/));
     log.mockRestore();
   });

@@ -4,18 +4,18 @@ export {
   type ConnectionOptions,
   type RedisConnection,
   RedisTimeoutError,
-} from "./connection.js";
+} from "./connection.ts";
 export {
   createRedisRateLimiter,
   type RedisRateLimiter,
   type RedisRateLimiterOptions,
   type RedisRateLimiterStats,
   RedisUnavailableError,
-} from "./rate-limiter.js";
+} from "./rate-limiter.ts";
 export {
   createRedisTokenCache,
   LockTimeoutError,
   type RedisTokenCache,
   type RedisTokenCacheOptions,
-} from "./token-cache.js";
-export type { Limiter, RedisLogger, StoredToken, TokenCache } from "./types.js";
+} from "./token-cache.ts";
+export type { Limiter, RedisLogger, StoredToken, TokenCache } from "./types.ts";

@@ -31,9 +31,9 @@ import {
   hashKey,
   reasonOf,
   withTimeout,
-} from "./connection.js";
-import { ACQUIRE, BACK_OFF, CONFIRM, REFUND } from "./scripts.js";
-import type { Limiter, RedisLogger } from "./types.js";
+} from "./connection.ts";
+import { ACQUIRE, BACK_OFF, CONFIRM, REFUND } from "./scripts.ts";
+import type { Limiter, RedisLogger } from "./types.ts";
 
 export interface RedisRateLimiterOptions extends ConnectionOptions {
   /** The VBA API key whose budget is shared. Only its SHA-256 reaches Redis. */

@@ -8,7 +8,7 @@
 //   seq          counts 429 pauses; a reservation made under an older seq is void
 // A missing hash is a full bucket (or an empty one after a fallback, see `initial`).
 
-import { LuaScript } from "./connection.js";
+import { LuaScript } from "./connection.ts";
 
 const PRELUDE = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end

@@ -11,8 +11,8 @@ import {
   LuaScript,
   reasonOf,
   withTimeout,
-} from "./connection.js";
-import type { RedisLogger, StoredToken, TokenCache } from "./types.js";
+} from "./connection.ts";
+import type { RedisLogger, StoredToken, TokenCache } from "./types.ts";
 
 export interface RedisTokenCacheOptions extends ConnectionOptions {
   /** Prefix of every Redis key. Default "vbapi:". */
