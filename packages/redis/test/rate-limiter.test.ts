@@ -193,7 +193,8 @@ describe("abort while waiting", () => {
     await expect(l.acquire(AbortSignal.abort(reason))).rejects.toBe(reason);
     const start = performance.now();
     await l.acquire(); // the one permit is still there
-    expect(performance.now() - start).toBeLessThan(100);
+    // One Redis round trip, not the 1 s wait for the next permit (500 ms: a loaded CI machine).
+    expect(performance.now() - start).toBeLessThan(500);
   });
 
   it("aborting a reserved permit rejects promptly and gives the permit back to the bucket", async () => {
