@@ -1,4 +1,7 @@
+// A relative path: the config is bundled, and the harness is TypeScript source.
+
 import { defineConfig, mergeConfig } from "vitest/config";
+import { redisTestsRun } from "../../tools/redis-harness/src/index.ts";
 import shared from "../../vitest.shared.ts";
 
 export default mergeConfig(
@@ -6,6 +9,12 @@ export default mergeConfig(
   defineConfig({
     // Each file starts its own redis-server; the multi-process tests time real rates, so the
     // files run one after another rather than competing for the two cores.
-    test: { fileParallelism: false },
+    test: {
+      fileParallelism: false,
+      // Every test here needs a real redis-server (see tools/redis-harness).
+      ...(redisTestsRun("the @vbapi-sdk/redis tests")
+        ? {}
+        : { exclude: ["test/**"], passWithNoTests: true }),
+    },
   }),
 );

@@ -1,5 +1,7 @@
 // The `vbapi` program (commander): its commands, each in src/commands/, and `main`, which runs
 // it and turns every error into a message and an exit code.
+
+import { ConfigurationError } from "@vbapi-sdk/client";
 import { Command, CommanderError } from "commander";
 import { CREDENTIAL_HELP } from "./auth.ts";
 import { ENTITY_NAMES, UsageError } from "./commands/args.ts";
@@ -54,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (
       error instanceof UsageError ||
+      // A bad option or credential variable, checked by the SDK (names it, never its value).
+      error instanceof ConfigurationError ||
       error instanceof InputError ||
       error instanceof ColumnError
     ) {

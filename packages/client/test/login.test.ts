@@ -164,5 +164,11 @@ describe("passwordLogin", () => {
       passwordLogin({ username: "u", password: "p", clientId: "c", clientCode: "k", apiKey: "a" }),
     ).toThrow(/database is missing/);
     expect(() => login({ username: "a:b" })).toThrow(ConfigurationError);
+    expect(() => login({ baseUrl: "ftp://vba.example" })).toThrow(
+      /baseUrl must be an http or https URL/,
+    );
+    expect(() => login({ timeoutMs: 0 })).toThrow(/timeoutMs must be a finite number >= 1/);
+    expect(() => login({ maxRetries: Number.NaN })).toThrow(/maxRetries/);
+    expect(() => login({ clientId: "id\r\nx" })).toThrow(/clientId holds characters/);
   });
 });

@@ -169,15 +169,21 @@ describe("createRedisTokenCache", () => {
     const holder = cache();
     const impatient = cache({ lockWaitMs: 200 });
     let release: () => void = () => {};
+    let entered: () => void = () => {};
+    const holding = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
     const held = holder.withLock(
       key,
       5000,
       () =>
         new Promise<void>((resolve) => {
           release = resolve;
+          entered();
         }),
     );
-    await sleep(20);
+    // The holder really holds the lock (not just "20 ms later": a loaded machine is slower).
+    await holding;
     await expect(impatient.withLock(key, 5000, async () => {})).rejects.toBeInstanceOf(
       LockTimeoutError,
     );

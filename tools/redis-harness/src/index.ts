@@ -31,6 +31,23 @@ export function findRedisServer(): string {
   throw new Error(REDIS_INSTALL_HINT);
 }
 
+/**
+ * Whether the tests that need a real redis-server should run: yes when one is installed, and
+ * always when VBAPI_REQUIRE_REDIS=1 (CI sets it, so a missing server fails there with the
+ * install hint). Otherwise says once, on stderr, which tests it leaves out and how to run them:
+ * a newcomer without Redis gets a green `pnpm test` that says what it did not run.
+ */
+export function redisTestsRun(what: string): boolean {
+  try {
+    findRedisServer();
+    return true;
+  } catch {
+    if (process.env.VBAPI_REQUIRE_REDIS === "1") return true;
+    process.stderr.write(`SKIPPED ${what}: ${REDIS_INSTALL_HINT}\n`);
+    return false;
+  }
+}
+
 export interface RedisServer {
   /** redis://127.0.0.1:PORT */
   readonly url: string;

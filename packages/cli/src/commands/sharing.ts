@@ -1,7 +1,7 @@
 // Where a run's rate budget and login token live: this process (the credentials from the
 // environment, the client's own rate limiter), or Redis with --redis / VBAPI_REDIS_URL, shared
 // with every process under the same API key.
-import { DEFAULT_RATE_LIMIT, type Limiter } from "@vbapi-sdk/client";
+import type { Limiter } from "@vbapi-sdk/client";
 import { type Credentials, credentialsFromEnv } from "../auth.ts";
 import { rateLimitOption } from "../session/client.ts";
 import { UsageError } from "./args.ts";
@@ -33,15 +33,16 @@ export async function openSharing(
     await cache.close();
     throw new UsageError(found.missing);
   }
-  const rate = rateLimitOption(target.rateLimit) ?? DEFAULT_RATE_LIMIT;
+  // Without --rate-limit, @vbapi-sdk/redis's own defaults (25/s; a burst that keeps more in
+  // hand than one process's, for the jitter of several).
+  const rate = rateLimitOption(target.rateLimit);
   const limiter =
     rate === false
       ? undefined
       : createRedisRateLimiter({
           url: redisUrl,
           apiKey: found.apiKey,
-          requestsPerSecond: rate.requestsPerSecond,
-          burst: rate.burst,
+          ...(rate ? { requestsPerSecond: rate.requestsPerSecond, burst: rate.burst } : {}),
         });
   return {
     credentials: found,

@@ -2,14 +2,17 @@
 // number of concurrent callers (and, with a shared cache that can lock, once for any number of
 // processes), caches the ID token until a margin before its expiry, renews ahead of time
 // without blocking callers that still hold a valid token, and renews once after a 401.
+
+import { DEFAULT_BASE_URL, defaultUserAgent, env } from "../core/config.ts";
 import {
   apiErrorFromAnswer,
   ConfigurationError,
   ConnectionError,
   VbapiError,
 } from "../core/errors.ts";
-import { parseRetryAfter } from "../core/retry.ts";
+import { type BackoffOptions, parseRetryAfter, retryDelay } from "../core/retry.ts";
 import { redact } from "../internal/redact.ts";
+import { sleep } from "../internal/timeout.ts";
 import { isHeaderSafe } from "../internal/tokens.ts";
 import { memoryTokenCache, type StoredToken, type TokenCache } from "./token-cache.ts";
 
@@ -51,16 +54,9 @@ export interface LoginTokenProvider {
   readonly secrets: readonly string[];
 }
 
-const DEFAULT_BASE_URL = "https://vbapi.vbasoftware.com/vbasoftware";
 /** VBA's ID tokens live 24 hours; used when the token carries no readable `exp`. */
 const DEFAULT_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const LOCK_TTL_MS = 60_000;
-
-function env(name: string): string | undefined {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env?.[name];
-  return value === "" ? undefined : value;
-}
 
 function base64(text: string): string {
   const bytes = new TextEncoder().encode(text);
@@ -87,10 +83,6 @@ async function sha256(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenProvider {
   const fail = (message: string): never => {
     throw new ConfigurationError(`passwordLogin: ${message}`);
@@ -110,14 +102,39 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
   const database = field("database", options.database, "VBAPI_DATABASE");
   const apiKey = field("apiKey", options.apiKey, "VBAPI_API_KEY");
   if (username.includes(":")) fail("username must not contain ':' (HTTP Basic cannot carry it)");
-  const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
+  let base: URL | undefined;
+  try {
+    base = new URL(String(options.baseUrl ?? DEFAULT_BASE_URL));
+  } catch {}
+  if (base === undefined || (base.protocol !== "https:" && base.protocol !== "http:")) {
+    fail("baseUrl must be an http or https URL");
+  }
+  const baseUrl = (base as URL).href.replace(/\/+$/, "");
   const fetchFn = options.fetch ?? globalThis.fetch;
   if (typeof fetchFn !== "function") fail("fetch must be a function");
   const cache = options.cache ?? memoryTokenCache();
-  const renewBeforeMs = options.renewBeforeMs ?? 5 * 60_000;
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const maxRetries = options.maxRetries ?? 4;
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+  if (typeof cache?.get !== "function" || typeof cache.set !== "function") {
+    fail("cache must have get() and set() methods");
+  }
+  const number = (name: string, value: number | undefined, fallback: number, min: number) => {
+    const n = value ?? fallback;
+    if (typeof n !== "number" || !Number.isFinite(n) || n < min) {
+      fail(`${name} must be a finite number >= ${min}`);
+    }
+    return n;
+  };
+  const renewBeforeMs = number("renewBeforeMs", options.renewBeforeMs, 5 * 60_000, 0);
+  const timeoutMs = number("timeoutMs", options.timeoutMs, 30_000, 1);
+  const maxRetries = Math.floor(number("maxRetries", options.maxRetries, 4, 0));
+  const maxRetryAfterMs = number("maxRetryAfterMs", options.maxRetryAfterMs, 60_000, 0);
+  // The client's backoff policy, starting at a second: logging in too often is rate limited.
+  const backoff: BackoffOptions = {
+    initialDelayMs: 1_000,
+    maxDelayMs: maxRetryAfterMs,
+    maxRetryAfterMs,
+  };
+  const userAgent = options.userAgent ?? defaultUserAgent();
+  if (!isHeaderSafe(userAgent)) fail("userAgent holds characters a header cannot carry");
   const authorization = `Basic ${base64(`${username}:${password}`)}`;
   const secrets = [password, apiKey, authorization.slice(6)];
   const scrub = (text: string) => redact(text, secrets);
@@ -143,7 +160,7 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
             "vbasoftware-client-id": clientId,
             "vbasoftware-client-code": clientCode,
             "vbasoftware-database": database,
-            "user-agent": options.userAgent ?? "vbapi-sdk",
+            "user-agent": userAgent,
             accept: "application/json",
           },
           redirect: "manual",
@@ -152,7 +169,7 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
         text = await response.text();
       } catch (error) {
         if (attempt < maxRetries) {
-          await sleep(Math.min(maxRetryAfterMs, 500 * 2 ** attempt));
+          await sleep(retryDelay(attempt, undefined, backoff));
           continue;
         }
         throw new ConnectionError(
@@ -162,8 +179,9 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
       }
       if (response.status === 429 && attempt < maxRetries) {
         // Logging in too often is itself rate limited: wait as told, then try again.
-        const wait = parseRetryAfter(response.headers.get("retry-after")) ?? 1000 * 2 ** attempt;
-        await sleep(Math.min(maxRetryAfterMs, wait));
+        await sleep(
+          retryDelay(attempt, parseRetryAfter(response.headers.get("retry-after")), backoff),
+        );
         continue;
       }
       if (response.status < 200 || response.status > 299) {

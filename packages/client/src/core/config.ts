@@ -77,7 +77,7 @@ export function env(name: string): string | undefined {
   return value === "" ? undefined : value;
 }
 
-function defaultUserAgent(): string {
+export function defaultUserAgent(): string {
   const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions
     ?.node;
   return `vbapi-sdk/${SDK_VERSION}${node ? ` node/${node}` : ""}`;
