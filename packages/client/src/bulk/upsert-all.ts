@@ -133,6 +133,7 @@ function clientDriver<E extends EntityName>(
     },
     async send(records, json, sendSignal, stats, keys): Promise<SendOutcome> {
       stats.requests++;
+      let earlierAttempt = false;
       const request: RequestOptions = {
         signal: sendSignal,
         timeoutMs: options.timeoutMs,
@@ -141,6 +142,9 @@ function clientDriver<E extends EntityName>(
           stats.requests++;
           stats.requestRetries++;
           if (info.status === 429) stats.rateLimited++;
+          // A client-like wrapper reports no `mayHaveBeenApplied` of its own: an attempt that
+          // timed out or lost its connection may have been applied before the retry answered.
+          if (info.reason === "connection" || info.reason === "timeout") earlierAttempt = true;
         },
       };
       let outcome: BatchOutcome<unknown>;
@@ -158,11 +162,17 @@ function clientDriver<E extends EntityName>(
           options: unknown,
         ) => Promise<BatchResult<unknown>>;
         outcome = await upsert(entity, records, { ...request, validate: false, pathParams }).then(
-          (result) => ({ ok: true as const, result, mayHaveBeenApplied: false }),
+          (result) => ({ ok: true as const, result, mayHaveBeenApplied: earlierAttempt }),
           (error: unknown) => ({
             ok: false as const,
             error: error as VbapiError,
-            mayHaveBeenApplied: error instanceof NoResponseError ? error.mayHaveBeenApplied : true,
+            // An error answer (ApiError) applied nothing; an unreadable 2xx or an error the SDK
+            // does not know may have.
+            mayHaveBeenApplied:
+              earlierAttempt ||
+              (error instanceof NoResponseError
+                ? error.mayHaveBeenApplied
+                : !(error instanceof ApiError)),
           }),
         );
       }
