@@ -2,7 +2,8 @@
 // ($XDG_CACHE_HOME/vbapi, else ~/.cache/vbapi), written atomically (temp file + rename).
 // It implements the client's TokenCache interface (issue 13) structurally: the login token
 // provider stores VBA's idToken here so a second `vbapi` run does not log in again.
-// The key is hashed for the file name; the file holds only { token, expiresAt }.
+// The key is hashed for the file name; the file holds only { token, expiresAt, lifetimeMs }:
+// the expiry and lifetime the login measured (not a re-read of the JWT's exp).
 import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { homedir } from "node:os";
@@ -10,8 +11,16 @@ import { join } from "node:path";
 
 export interface CachedToken {
   token: string;
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds, as the login measured it. */
   expiresAt: number;
+  /** The token's lifetime as the login measured it (exp - iat), when known. */
+  lifetimeMs?: number;
+}
+
+/** The measured lifetime, when the value carries a usable one. */
+function lifetimeOf(value: CachedToken): { lifetimeMs?: number } {
+  const ms = value.lifetimeMs;
+  return typeof ms === "number" && Number.isFinite(ms) && ms > 0 ? { lifetimeMs: ms } : {};
 }
 
 /** Where the CLI keeps its cache: `$XDG_CACHE_HOME/vbapi`, else `~/.cache/vbapi`. */
@@ -63,7 +72,7 @@ export class FileTokenCache {
     try {
       const value: unknown = JSON.parse(text);
       if (!isCachedToken(value) || value.expiresAt <= Date.now()) return undefined;
-      return { token: value.token, expiresAt: value.expiresAt };
+      return { token: value.token, expiresAt: value.expiresAt, ...lifetimeOf(value) };
     } catch {
       return undefined; // a torn or foreign file is a cache miss, not an error
     }
@@ -78,7 +87,9 @@ export class FileTokenCache {
     const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     const handle = await fs.open(temp, "wx", 0o600);
     try {
-      await handle.writeFile(JSON.stringify({ token: value.token, expiresAt: value.expiresAt }));
+      await handle.writeFile(
+        JSON.stringify({ token: value.token, expiresAt: value.expiresAt, ...lifetimeOf(value) }),
+      );
       await handle.sync();
     } finally {
       await handle.close();

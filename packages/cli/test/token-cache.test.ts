@@ -1,5 +1,7 @@
-import { readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { passwordLogin } from "@vbapi-sdk/client";
+import { startMockServer } from "@vbapi-sdk/mock-server";
 import { describe, expect, it } from "vitest";
 import { defaultCacheDir, FileTokenCache } from "../src/token-cache.ts";
 import { tempDir } from "./helpers.ts";
@@ -32,6 +34,38 @@ describe("FileTokenCache", () => {
     expect(await cache.get("other@db")).toBeUndefined();
     await cache.delete("never-set");
     await expect(cache.set("k", { token: "", expiresAt } as never)).rejects.toThrow(TypeError);
+  });
+
+  it("keeps the expiry and lifetime the login measured, not the JWT's exp (a server clock 2 h behind)", async () => {
+    const user = { username: "u1", password: "pw-file-cache", clientId: "c", clientCode: "k" };
+    const server = await startMockServer({
+      users: [{ ...user, database: "db" }],
+      tokenLifetimeMs: 60_000,
+      clockOffsetMs: -2 * 3_600_000,
+    });
+    try {
+      const dir = join(tempDir(), "tokens");
+      const options = {
+        ...user,
+        database: "db",
+        apiKey: server.credentials.apiKey,
+        baseUrl: server.url,
+      };
+      const before = Date.now();
+      const token = await passwordLogin({ ...options, cache: new FileTokenCache({ dir }) })();
+      const [file] = readdirSync(dir).filter((f) => f.endsWith(".json"));
+      const stored = JSON.parse(readFileSync(join(dir, file as string), "utf8"));
+      // By this machine's clock the JWT's exp is 2 hours past; the measured expiry is a minute on.
+      expect(stored.lifetimeMs).toBe(60_000);
+      expect(stored.expiresAt).toBeGreaterThanOrEqual(before + 60_000);
+      expect(stored.expiresAt).toBeLessThanOrEqual(Date.now() + 60_000);
+      // A second process takes it from the file instead of logging in again.
+      const again = await passwordLogin({ ...options, cache: new FileTokenCache({ dir }) })();
+      expect(again).toBe(token);
+      expect(server.stats.logins.succeeded).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 
   it("a torn or foreign file is a miss, not an error", async () => {

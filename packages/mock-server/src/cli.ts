@@ -34,6 +34,9 @@ Options:
                           accept only ID tokens from the login (no --token). No field may
                           contain ":" (use the programmatic users option for that).
   --token-lifetime-ms <n> lifetime of issued ID tokens (default 86400000, 24 h)
+  --clock-offset-ms <n>   run the server's clock n ms ahead (negative: behind) of this
+                          machine's: its tokens' iat/exp, their expiry and its Date header
+  --no-token-iat          issue ID tokens without iat (only exp)
   --login-rate-limit <n>|off
                           logins per second per API key (default ${DEFAULT_LOGIN_RATE_LIMIT.requestsPerSecond}), or off
   --login-burst <n>       login bucket size (default ${DEFAULT_LOGIN_RATE_LIMIT.burst})
@@ -98,6 +101,8 @@ async function main(): Promise<void> {
         token: { type: "string", multiple: true },
         user: { type: "string", multiple: true },
         "token-lifetime-ms": { type: "string" },
+        "clock-offset-ms": { type: "string" },
+        "no-token-iat": { type: "boolean" },
         "login-rate-limit": { type: "string" },
         "login-burst": { type: "string" },
         "admin-token": { type: "string" },
@@ -151,6 +156,9 @@ async function main(): Promise<void> {
   if (v.user) options.users = v.user.map(parseUser);
   const lifetime = parseNumber("token-lifetime-ms", v["token-lifetime-ms"], 1);
   if (lifetime !== undefined) options.tokenLifetimeMs = lifetime;
+  const offset = parseNumber("clock-offset-ms", v["clock-offset-ms"], -(2 ** 40));
+  if (offset !== undefined) options.clockOffsetMs = offset;
+  if (v["no-token-iat"]) options.tokenIssuedAt = false;
   const loginBurst = parseNumber("login-burst", v["login-burst"], 1);
   if (v["login-rate-limit"] === "off") {
     options.loginRateLimit = false;

@@ -15,8 +15,8 @@ export interface IdTokenClaims {
   /** The client code the user logged in with. */
   client_code: string;
   token_use: "id";
-  /** Issued at, seconds since the epoch (with milliseconds as a fraction). */
-  iat: number;
+  /** Issued at, seconds since the epoch (with milliseconds as a fraction); absent when the server is told to leave it out. */
+  iat?: number;
   /** Expires at, seconds since the epoch (with milliseconds as a fraction; RFC 7519 NumericDate). */
   exp: number;
   /** A random id, so that two logins in the same millisecond still get different tokens. */
@@ -35,7 +35,11 @@ const HEADER = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT" })).toStrin
 export class TokenIssuer {
   private readonly secret = randomBytes(32);
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    /** The server's clock (the machine's, or one set apart from it). */
+    private readonly now: () => number = Date.now,
+    private readonly withIssuedAt = true,
+  ) {}
 
   private sign(input: string): Buffer {
     return createHmac("sha256", this.secret).update(input).digest();
@@ -54,7 +58,7 @@ export class TokenIssuer {
       database: user.database,
       client_code: user.clientCode,
       token_use: "id",
-      iat: now / 1000,
+      ...(this.withIssuedAt ? { iat: now / 1000 } : {}),
       exp: (now + lifetimeMs) / 1000,
       jti: randomBytes(12).toString("base64url"),
     };

@@ -69,6 +69,14 @@ export interface MockServerOptions {
   users?: readonly MockUser[];
   /** Lifetime of the ID tokens the login issues. Default 24 hours. */
   tokenLifetimeMs?: number;
+  /**
+   * How far the server's clock runs ahead of this machine's (negative: behind), in ms. Its ID
+   * tokens' `iat`/`exp`, its check of their expiry and its `Date` header follow that clock, as a
+   * VBA whose clock disagrees with the client's would. Default 0.
+   */
+  clockOffsetMs?: number;
+  /** Whether issued ID tokens carry `iat` (issued at). Default true; `false` leaves only `exp`. */
+  tokenIssuedAt?: boolean;
   /** Rate limit of logins per API key, or `false` for none. Default 1/s, burst 10. */
   loginRateLimit?: RateLimitOptions | false;
   /**
@@ -113,6 +121,8 @@ export interface ResolvedOptions {
   tokens: string[];
   users: MockUser[];
   tokenLifetimeMs: number;
+  clockOffsetMs: number;
+  tokenIssuedAt: boolean;
   loginRateLimit: RateLimitOptions | false;
   validateToken: (token: string) => boolean | Promise<boolean>;
   rateLimit: RateLimitOptions | false | undefined;
@@ -178,6 +188,12 @@ export function resolveOptions(options: MockServerOptions): ResolvedOptions {
   ) {
     throw new RangeError("tokenLifetimeMs must be a number of milliseconds >= 1");
   }
+  const clockOffsetMs = options.clockOffsetMs ?? 0;
+  if (!(typeof clockOffsetMs === "number" && Math.abs(clockOffsetMs) <= 2 ** 40)) {
+    throw new RangeError("clockOffsetMs must be a number of milliseconds");
+  }
+  const tokenIssuedAt = options.tokenIssuedAt ?? true;
+  if (typeof tokenIssuedAt !== "boolean") throw new TypeError("tokenIssuedAt must be a boolean");
   const tokens = users.length > 0 ? [] : toList(options.tokens, DEFAULT_TOKEN);
   const tokenSet = new Set(tokens);
   const adminToken =
@@ -197,6 +213,8 @@ export function resolveOptions(options: MockServerOptions): ResolvedOptions {
     tokens,
     users,
     tokenLifetimeMs,
+    clockOffsetMs,
+    tokenIssuedAt,
     loginRateLimit:
       options.loginRateLimit === false
         ? false

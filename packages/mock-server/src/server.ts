@@ -179,6 +179,10 @@ function createDispatcher(
     const q = rawUrl.indexOf("?");
     let path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
     const entry: RequestLogEntry = { method: req.method ?? "", path, status: 0, durationMs: 0 };
+    // A server clock set apart from the machine's shows in its Date header too.
+    if (options.clockOffsetMs !== 0) {
+      res.setHeader("date", new Date(Date.now() + options.clockOffsetMs).toUTCString());
+    }
     const log = options.log;
     if (log) {
       res.once("close", () => {
@@ -244,7 +248,8 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const model = buildSpecModel(resolved.spec);
   const table = new RouteTable(model);
   const state = new ServerState(table.summaries, table.keyFieldsByEntity, resolved);
-  const issuer = new TokenIssuer();
+  const offset = resolved.clockOffsetMs;
+  const issuer = new TokenIssuer(() => Date.now() + offset, resolved.tokenIssuedAt);
   const server = createServer(
     { keepAlive: true },
     createDispatcher(resolved, model, table, state, issuer),

@@ -58,6 +58,12 @@ function isStoredToken(value: unknown): value is StoredToken {
   );
 }
 
+/** The measured lifetime, when the value carries a usable one. */
+function lifetimeOf(value: StoredToken): { lifetimeMs?: number } {
+  const ms = value.lifetimeMs;
+  return typeof ms === "number" && Number.isFinite(ms) && ms > 0 ? { lifetimeMs: ms } : {};
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class RedisTokenStore implements RedisTokenCache {
@@ -118,20 +124,29 @@ class RedisTokenStore implements RedisTokenCache {
     }
   }
 
+  /**
+   * The token and its expiry on this process's clock: what is left of it is Redis's TTL, so
+   * processes whose clocks disagree still agree on when it expires.
+   */
   async get(key: string): Promise<StoredToken | undefined> {
     const k = this.tokenKey(key);
-    const raw = await this.guard("get", () => this.connection.client.get(k));
-    if (typeof raw !== "string") return undefined;
+    const answer = await this.guard("get", () =>
+      this.connection.client.multi().get(k).pttl(k).exec(),
+    );
+    const raw = answer?.[0]?.[1];
+    const ttl = answer?.[1]?.[1];
+    if (typeof raw !== "string" || typeof ttl !== "number" || ttl <= 0) return undefined;
     let value: unknown;
     try {
       value = JSON.parse(raw);
     } catch {
       return undefined; // not ours or damaged: a miss, so the caller logs in and overwrites it
     }
-    if (!isStoredToken(value) || value.expiresAt <= Date.now()) return undefined;
-    return { token: value.token, expiresAt: value.expiresAt };
+    if (!isStoredToken(value)) return undefined;
+    return { token: value.token, expiresAt: Date.now() + ttl, ...lifetimeOf(value) };
   }
 
+  /** Stores a token until its expiry (a TTL, so no clock but Redis's counts), with its measured lifetime. */
   async set(key: string, value: StoredToken): Promise<void> {
     if (!isStoredToken(value)) {
       throw new TypeError(
@@ -140,7 +155,11 @@ class RedisTokenStore implements RedisTokenCache {
     }
     const k = this.tokenKey(key);
     const ttl = Math.ceil(value.expiresAt - Date.now());
-    const json = JSON.stringify({ token: value.token, expiresAt: value.expiresAt });
+    const json = JSON.stringify({
+      token: value.token,
+      expiresAt: value.expiresAt,
+      ...lifetimeOf(value),
+    });
     // An expired token is not worth keeping: drop any older one instead.
     await this.guard(
       "set",

@@ -40,10 +40,13 @@ describe("createRedisTokenCache", () => {
     const key = `alice@demo/${randomUUID()}`;
     const writer = cache({ keyPrefix: "tc:" });
     const reader = cache({ keyPrefix: "tc:" });
-    const value = { token: "eyJ.secret.token", expiresAt: Date.now() + 60_000 };
+    const value = { token: "eyJ.secret.token", expiresAt: Date.now() + 60_000, lifetimeMs: 90_000 };
     expect(await reader.get(key)).toBeUndefined();
     await writer.set(key, value);
-    expect(await reader.get(key)).toEqual(value);
+    const read = await reader.get(key);
+    // The measured lifetime is kept; the expiry is what Redis's TTL says is left.
+    expect(read).toMatchObject({ token: value.token, lifetimeMs: 90_000 });
+    expect(Math.abs((read?.expiresAt ?? 0) - value.expiresAt)).toBeLessThan(1_000);
     const hash = createHash("sha256").update(key).digest("hex");
     expect(await admin.keys("tc:*")).toEqual([`tc:token:${hash}`]);
     const ttl = await admin.pttl(`tc:token:${hash}`);
@@ -51,6 +54,30 @@ describe("createRedisTokenCache", () => {
     expect(ttl).toBeLessThanOrEqual(60_000);
     await reader.delete(key);
     expect(await writer.get(key)).toBeUndefined();
+  });
+
+  it("processes whose clocks are hours apart agree on the expiry: it is Redis's TTL, not a timestamp", async () => {
+    const key = randomUUID();
+    const writer = cache();
+    const reader = cache();
+    // The writer's clock runs 3 hours behind the reader's: its epoch timestamps mean nothing here.
+    const realNow = Date.now;
+    Date.now = () => realNow() - 3 * 3_600_000;
+    try {
+      await writer.set(key, {
+        token: "t-skewed",
+        expiresAt: Date.now() + 30_000,
+        lifetimeMs: 60_000,
+      });
+    } finally {
+      Date.now = realNow;
+    }
+    const read = await reader.get(key);
+    expect(read?.token).toBe("t-skewed");
+    expect(read?.lifetimeMs).toBe(60_000);
+    const left = (read?.expiresAt ?? 0) - Date.now();
+    expect(left).toBeGreaterThan(29_000);
+    expect(left).toBeLessThanOrEqual(30_000);
   });
 
   it("an expired token is a miss (Redis drops it), and setting an already expired one drops the old", async () => {

@@ -1,20 +1,28 @@
 // VBA's login (`POST /user-authentication`) as a token provider: logs in lazily, once for any
 // number of concurrent callers (and, with a shared cache that can lock, once for any number of
-// processes), caches the ID token until a margin before its expiry, renews ahead of time
-// without blocking callers that still hold a valid token, and renews once after a 401.
+// processes), caches the ID token for its measured lifetime (token-life.ts), renews ahead of
+// time without blocking callers that still hold a valid token, and renews once after a 401.
 
-import { DEFAULT_BASE_URL, defaultUserAgent, env } from "../core/config.ts";
+import {
+  DEFAULT_BASE_URL,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  defaultUserAgent,
+  env,
+} from "../core/config.ts";
 import {
   apiErrorFromAnswer,
   ConfigurationError,
   ConnectionError,
+  ResponseParseError,
   VbapiError,
 } from "../core/errors.ts";
 import { type BackoffOptions, parseRetryAfter, retryDelay } from "../core/retry.ts";
 import { redact } from "../internal/redact.ts";
 import { sleep } from "../internal/timeout.ts";
 import { isHeaderSafe } from "../internal/tokens.ts";
+import { readCapped } from "../internal/transport.ts";
 import { memoryTokenCache, type StoredToken, type TokenCache } from "./token-cache.ts";
+import { measureToken, renewalTime, usableUntil, withLifetime } from "./token-life.ts";
 
 export interface PasswordLoginOptions {
   /** Default: env VBAPI_USERNAME. */
@@ -35,7 +43,11 @@ export interface PasswordLoginOptions {
   fetch?: typeof globalThis.fetch;
   /** Where the token is kept between calls (and processes). Default: in memory. */
   cache?: TokenCache;
-  /** Renew this long before the token expires. Default 5 minutes (VBA's guidance). */
+  /**
+   * Renew this long before the token expires, at most half its lifetime (so short-lived tokens
+   * are renewed at half-life). Default 5 minutes (VBA's guidance). The lifetime is measured:
+   * `exp - iat` from when the answer arrived, not `exp` against this machine's clock.
+   */
   renewBeforeMs?: number;
   /** Per login request. Default 30 000. */
   timeoutMs?: number;
@@ -54,8 +66,6 @@ export interface LoginTokenProvider {
   readonly secrets: readonly string[];
 }
 
-/** VBA's ID tokens live 24 hours; used when the token carries no readable `exp`. */
-const DEFAULT_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const LOCK_TTL_MS = 60_000;
 
 function base64(text: string): string {
@@ -63,19 +73,6 @@ function base64(text: string): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary);
-}
-
-/** The `exp` of a JWT, in epoch ms, or undefined when it has none (the signature is VBA's to check). */
-export function jwtExpiry(token: string): number | undefined {
-  const payload = token.split(".")[1];
-  if (payload === undefined) return undefined;
-  try {
-    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
-    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
-    return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function sha256(text: string): Promise<string> {
@@ -144,13 +141,16 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
     `${baseUrl}\n${apiKey}\n${username}\n${clientId}\n${clientCode}\n${database}`,
   ).then((hash) => `login:${hash}`);
 
-  let current: StoredToken | undefined;
-  let inFlight: Promise<StoredToken> | undefined;
+  type Held = StoredToken & { lifetimeMs: number };
+  let current: Held | undefined;
+  let inFlight: Promise<Held> | undefined;
+  /** After a background renewal failed, the next one waits until then (Date.now() ms). */
+  let quietUntil = 0;
 
-  async function requestToken(): Promise<StoredToken> {
+  async function requestToken(): Promise<Held> {
     for (let attempt = 0; ; attempt++) {
       let response: Response;
-      let text: string;
+      let body: Uint8Array;
       try {
         response = await fetchFn(url, {
           method: "POST",
@@ -166,8 +166,10 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
           redirect: "manual",
           signal: AbortSignal.timeout(timeoutMs),
         });
-        text = await response.text();
+        // Bounded like every answer: a login answer over the cap is refused unread.
+        body = await readCapped(response, DEFAULT_MAX_RESPONSE_BYTES, "POST /user-authentication");
       } catch (error) {
+        if (error instanceof ResponseParseError) throw error;
         if (attempt < maxRetries) {
           await sleep(retryDelay(attempt, undefined, backoff));
           continue;
@@ -177,6 +179,8 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
           { mayHaveBeenApplied: false, cause: error },
         );
       }
+      // The lifetime is counted from here, on this machine's clock.
+      const arrivedAt = Date.now();
       if (response.status === 429 && attempt < maxRetries) {
         // Logging in too often is itself rate limited: wait as told, then try again.
         await sleep(
@@ -184,6 +188,7 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
         );
         continue;
       }
+      const text = new TextDecoder().decode(body);
       if (response.status < 200 || response.status > 299) {
         const error = apiErrorFromAnswer(response, text, "POST /user-authentication", url, scrub);
         throw error;
@@ -198,23 +203,29 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
           "POST /user-authentication: the answer has no usable data.authenticationResult.idToken",
         );
       }
-      return { token: idToken, expiresAt: jwtExpiry(idToken) ?? Date.now() + DEFAULT_LIFETIME_MS };
+      const { source: _, ...measured } = measureToken(
+        idToken,
+        arrivedAt,
+        response.headers.get("date"),
+      );
+      return measured;
     }
   }
 
+  /** Not yet time to renew: no login needed. */
+  const fresh = (token: Held, now: number): boolean => now < renewalTime(token, renewBeforeMs);
+
   /** Logs in once (per process; per cache when it can lock), unless the cache already holds a fresh token. */
-  function renew(): Promise<StoredToken> {
-    const fresh = (token: StoredToken | undefined): token is StoredToken =>
-      token !== undefined && token.expiresAt - renewBeforeMs > Date.now();
+  function renew(): Promise<Held> {
     inFlight ??= (async () => {
       // A caller that waited on the cache while another renewal finished finds its token here.
-      if (fresh(current)) return current;
+      if (current !== undefined && fresh(current, Date.now())) return current;
       const key = await cacheKey;
-      const fromCacheOrLogin = async () => {
+      const fromCacheOrLogin = async (): Promise<Held> => {
         // Another process (or renewal) may have logged in meanwhile; a token that a 401 made
         // stale was deleted from the cache by invalidate().
-        const cached = await cache.get(key);
-        if (fresh(cached)) return cached;
+        const cached = await readCache(key);
+        if (cached !== undefined && fresh(cached, Date.now())) return cached;
         const token = await requestToken();
         await cache.set(key, token);
         return token;
@@ -230,16 +241,28 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
     return inFlight;
   }
 
-  async function tokenNow(): Promise<string> {
+  async function readCache(key: string): Promise<Held | undefined> {
+    const cached = await cache.get(key);
     const now = Date.now();
-    if (current === undefined) {
-      const cached = await cache.get(await cacheKey);
-      if (cached && cached.expiresAt > now) current = cached;
-    }
-    if (current && current.expiresAt - renewBeforeMs > now) return current.token;
-    if (current && current.expiresAt > now + 1_000) {
-      // Still valid: renew in the background, callers keep the token they have meanwhile.
-      renew().catch(() => undefined);
+    if (cached === undefined || !(cached.expiresAt > now)) return undefined;
+    return withLifetime(cached, now);
+  }
+
+  async function tokenNow(): Promise<string> {
+    if (current === undefined) current = await readCache(await cacheKey);
+    const now = Date.now();
+    if (current === undefined) return (await renew()).token;
+    if (fresh(current, now)) return current.token;
+    if (now < usableUntil(current)) {
+      // Still valid: renew in the background, callers keep the token they have meanwhile (a
+      // token the server still accepts is used, not replaced while they wait).
+      if (now >= quietUntil) {
+        const held = current;
+        renew().catch(() => {
+          // Try again in the background a little later, not on every call.
+          quietUntil = Date.now() + Math.min(5_000, Math.max(0, usableUntil(held) - now) / 4);
+        });
+      }
       return current.token;
     }
     return (await renew()).token;

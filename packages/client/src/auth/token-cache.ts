@@ -1,10 +1,17 @@
 // Where a login's ID token is kept: in memory by default; a file (the CLI) or Redis
 // (`@vbapi-sdk/redis`) shares it between processes, so they log in once.
 
-/** A cached ID token and when it expires (epoch milliseconds). */
+/** A cached ID token and when it expires. */
 export interface StoredToken {
   token: string;
+  /** Epoch milliseconds on the clock of the process that logged in, measured from the answer's arrival. */
   expiresAt: number;
+  /**
+   * The token's whole lifetime as measured at login (`exp - iat`), so that every process sharing
+   * the cache renews it at the same point. A cache should keep it; without it a reader takes
+   * what is left of the token when it reads it.
+   */
+  lifetimeMs?: number;
 }
 
 export interface TokenCache {

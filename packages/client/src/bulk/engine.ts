@@ -12,6 +12,7 @@
  */
 import { BulkCallbackError, BulkInputError, ConfigurationError } from "../core/errors.ts";
 import { shouldRetryRecord } from "../core/retry.ts";
+import { linkSignal, type SignalLink } from "../internal/abort-link.ts";
 import { clip } from "../internal/redact.ts";
 import type { BatchResult, BulkProgress, BulkReport } from "../types.ts";
 import { ChunkBuilder, type ChunkLimits, normalizeLimits, utf8Length } from "./chunker.ts";
@@ -79,6 +80,7 @@ class BulkRun<R, K> {
   private readonly retryDelayMs: number;
   private readonly lingerMs: number;
   private readonly signal: AbortSignal | undefined;
+  private readonly link: SignalLink;
   private readonly intake: Intake<R>;
   private readonly ledger: BulkLedger<K>;
   private readonly retryQueue = new RetryQueue<Pending<R, K>>();
@@ -125,8 +127,10 @@ class BulkRun<R, K> {
     );
     this.retryDelayMs = Math.max(0, options.recordRetryDelayMs ?? DEFAULT_RECORD_RETRY_DELAY_MS);
     this.lingerMs = Math.max(0, options.lingerMs ?? DEFAULT_LINGER_MS);
-    this.signal = options.signal;
-    this.intake = new Intake(input, options.signal);
+    // The run follows the caller's signal through one link (one listener, removed at the end).
+    this.link = linkSignal(options.signal);
+    this.signal = this.link.signal;
+    this.intake = new Intake(input, this.signal);
     this.progress = new ProgressThrottle(
       options.onProgress,
       Math.max(0, options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS),
@@ -185,6 +189,7 @@ class BulkRun<R, K> {
       await this.finish();
     } finally {
       this.signal?.removeEventListener("abort", this.wake);
+      this.link.release();
     }
     this.progress.flush();
     const report = this.ledger.build(this.runStats());

@@ -18,6 +18,7 @@ import {
   retryDelay,
   shouldRetryStatus,
 } from "../core/retry.ts";
+import { linkSignal } from "./abort-link.ts";
 import { attemptSignal, sleep } from "./timeout.ts";
 import type { TokenSource } from "./tokens.ts";
 
@@ -123,7 +124,11 @@ function failureKind(error: unknown, timedOut: boolean): FailureKind {
 }
 
 /** Reads a body whole, refusing more than `max` bytes (the rest is not read). */
-async function readCapped(response: Response, max: number, what: string): Promise<Uint8Array> {
+export async function readCapped(
+  response: Response,
+  max: number,
+  what: string,
+): Promise<Uint8Array> {
   const declared = Number(response.headers.get("content-length"));
   const tooLarge = () =>
     new ResponseParseError(
@@ -167,10 +172,24 @@ export class Transport {
 
   /** Sends `request`, retrying by the policy; resolves with the final answer (any status). */
   async execute(request: PreparedRequest, options: RequestOptions = {}): Promise<Answer> {
+    // One link to the caller's signal for the whole call (its waits, attempts and token);
+    // released when the call settles, so the caller's signal keeps no listener of ours.
+    const link = linkSignal(options.signal);
+    try {
+      return await this.attempts(request, options, link.signal);
+    } finally {
+      link.release();
+    }
+  }
+
+  private async attempts(
+    request: PreparedRequest,
+    options: RequestOptions,
+    signal: AbortSignal | undefined,
+  ): Promise<Answer> {
     const cfg = this.config;
     const maxRetries = options.maxRetries ?? cfg.maxRetries;
     const timeoutMs = options.timeoutMs ?? cfg.timeoutMs;
-    const { signal } = options;
     const { what } = request;
     const log = cfg.logger;
     const headers = { ...request.headers };

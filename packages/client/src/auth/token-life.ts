@@ -1,0 +1,89 @@
+// How long a login's ID token lives, measured rather than trusted to clocks, and when to renew
+// it. The server's clock and the client's may be hours apart, and lifetimes run from seconds to
+// a day, so the expiry is counted on this machine's clock from when the answer arrived:
+//
+// - `exp - iat` when the token carries both (the issuer's own clock on both sides);
+// - else `exp` against the server's `Date` header when that header disagrees with this
+//   machine's clock (they share the issuer's clock), else against this machine's clock;
+// - else (no readable `exp`, or one already past by every clock at hand) a default lifetime,
+//   and the server stays the judge: a 401 renews the token once.
+//
+// The token is renewed in the background at most half its lifetime before it expires (the
+// `renewBeforeMs` default of 5 minutes holds for long-lived tokens), so a process logs in at
+// most about twice per lifetime however short it is.
+import type { StoredToken } from "./token-cache.ts";
+
+/** VBA's documented ID token lifetime: used when nothing in the answer says otherwise. */
+export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
+/** Clocks within this of each other agree (a `Date` header has whole seconds). */
+const CLOCK_AGREEMENT_MS = 2_000;
+
+/** A JWT's NumericDate claims in epoch milliseconds; absent or unreadable ones are undefined. */
+export function jwtTimes(token: string): { exp?: number; iat?: number } {
+  const payload = token.split(".")[1];
+  if (payload === undefined || payload.length > 64 * 1024) return {};
+  let claims: Record<string, unknown>;
+  try {
+    claims = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) ?? {};
+  } catch {
+    return {};
+  }
+  const time = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v * 1000 : undefined);
+  const exp = time(claims.exp);
+  const iat = time(claims.iat);
+  return { ...(exp !== undefined && { exp }), ...(iat !== undefined && { iat }) };
+}
+
+/** How a token's expiry was found (for tests and logs). */
+export type LifetimeSource = "iat" | "server-date" | "local-clock" | "default";
+
+/**
+ * The token's expiry on this machine's clock: `arrivedAt` is when its answer arrived (Date.now()),
+ * `serverDate` the answer's `Date` header, if any.
+ */
+export function measureToken(
+  token: string,
+  arrivedAt: number,
+  serverDate: string | null | undefined,
+): StoredToken & { lifetimeMs: number; source: LifetimeSource } {
+  const { exp, iat } = jwtTimes(token);
+  const lasting = (lifetimeMs: number, source: LifetimeSource) => ({
+    token,
+    expiresAt: arrivedAt + lifetimeMs,
+    lifetimeMs,
+    source,
+  });
+  if (exp !== undefined && iat !== undefined && exp > iat) return lasting(exp - iat, "iat");
+  if (exp !== undefined) {
+    // A Date header has whole seconds: the server's clock is half a second past it on average.
+    const server = serverDate ? Date.parse(serverDate) + 500 : Number.NaN;
+    if (Number.isFinite(server) && Math.abs(server - arrivedAt) > CLOCK_AGREEMENT_MS) {
+      if (exp > server) return lasting(exp - server, "server-date");
+    } else if (exp > arrivedAt) {
+      return lasting(exp - arrivedAt, "local-clock");
+    }
+  }
+  return lasting(DEFAULT_TOKEN_LIFETIME_MS, "default");
+}
+
+/** A token's lifetime: as measured at login, else what was left of it when this process read it. */
+export function withLifetime(
+  token: StoredToken,
+  now: number,
+): StoredToken & { lifetimeMs: number } {
+  const lifetimeMs = token.lifetimeMs;
+  if (typeof lifetimeMs === "number" && Number.isFinite(lifetimeMs) && lifetimeMs > 0) {
+    return token as StoredToken & { lifetimeMs: number };
+  }
+  return { ...token, lifetimeMs: Math.max(0, token.expiresAt - now) };
+}
+
+/** When to renew in the background: `renewBeforeMs` ahead of the expiry, at most half the lifetime. */
+export function renewalTime(token: StoredToken & { lifetimeMs: number }, renewBeforeMs: number) {
+  return token.expiresAt - Math.min(renewBeforeMs, token.lifetimeMs / 2);
+}
+
+/** The last moment the token is handed out while a renewal is under way (a little before expiry). */
+export function usableUntil(token: StoredToken & { lifetimeMs: number }): number {
+  return token.expiresAt - Math.min(1_000, token.lifetimeMs / 10);
+}

@@ -1,0 +1,95 @@
+// Short-lived tokens and clocks that disagree, over real HTTP against the reference server: a
+// bulk run at VBA's rate limit with 3-second ID tokens logs in a handful of times (not before
+// every call), whether the server's clock is hours ahead or behind and whether its tokens carry
+// `iat`; the login answer is read under the same size cap as every other answer.
+import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
+import { afterAll, describe, expect, it } from "vitest";
+import { upsertAllTolerances } from "../src/bulk/index.ts";
+import { createVbapiClient } from "../src/core/client.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES } from "../src/core/config.ts";
+import { passwordLogin, VbapiError } from "../src/index.ts";
+
+const USER = { username: "bob", password: "pw-Short-Lived-1", clientId: "c-1", clientCode: "CC" };
+const HOUR = 3_600_000;
+const servers: MockServer[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+const tolerances = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ tolerance_Key: i + 1, tolerance1: 1.5 }));
+
+async function run(options: { clockOffsetMs: number; tokenIssuedAt: boolean }) {
+  // VBA's limits (25/s, burst 50; logins 1/s, burst 10) and 3-second ID tokens.
+  const server = await startMockServer({
+    users: [{ ...USER, database: "shortdb" }],
+    tokenLifetimeMs: 3_000,
+    latency: { fixedMs: 5, jitterMs: 5 },
+    ...options,
+  });
+  servers.push(server);
+  const common = { baseUrl: server.url, apiKey: server.credentials.apiKey, database: "shortdb" };
+  const client = createVbapiClient({
+    ...common,
+    token: passwordLogin({ ...USER, ...common }),
+  });
+  const started = Date.now();
+  // 200 one-record requests at 25/s after a burst of 50: a six-second run, two token lifetimes.
+  const report = await upsertAllTolerances(client, tolerances(200), { chunkSize: 1 });
+  return { report, wallMs: Date.now() - started, stats: server.stats };
+}
+
+describe("3-second tokens during a 6-second bulk run", () => {
+  it.concurrent.each([
+    ["same clock, tokens with iat", 0, true],
+    ["server clock 2 h behind, tokens with iat", -2 * HOUR, true],
+    ["server clock 2 h ahead, tokens with iat", 2 * HOUR, true],
+    ["server clock 2 h behind, tokens without iat", -2 * HOUR, false],
+    ["server clock 2 h ahead, tokens without iat", 2 * HOUR, false],
+  ] as const)("%s: at most 12 logins, no 401, no failed record", async (_, clockOffsetMs, iat) => {
+    const { report, wallMs, stats } = await run({ clockOffsetMs, tokenIssuedAt: iat });
+    expect(report.totals.failed).toBe(0);
+    expect(report.totals.updated + report.totals.created).toBe(200);
+    expect(wallMs).toBeGreaterThan(5_000);
+    // Before: a login before nearly every call (163 logins, 429s from the login's own limit).
+    expect(stats.logins.succeeded).toBeLessThanOrEqual(12);
+    expect(stats.logins.rateLimited).toBe(0);
+    expect(stats.byStatus["401"] ?? 0).toBe(0);
+  });
+});
+
+describe("the login answer", () => {
+  const options = {
+    ...USER,
+    database: "db",
+    apiKey: "key",
+    baseUrl: "https://vba.test",
+    maxRetries: 0,
+  };
+  it("is refused unread past the response cap, declared or streamed", async () => {
+    const huge = DEFAULT_MAX_RESPONSE_BYTES + 1;
+    let pulled = 0;
+    const streamed = () =>
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          // Endless: a login answer that never stops must not be read to the end.
+          pulled += 1 << 20;
+          controller.enqueue(new Uint8Array(1 << 20).fill(0x20));
+        },
+      });
+    const declared = passwordLogin({
+      ...options,
+      fetch: async () =>
+        new Response("{}", { status: 200, headers: { "content-length": String(huge) } }),
+    });
+    await expect(declared()).rejects.toThrow(/larger than 33554432 bytes/);
+    const endless = passwordLogin({
+      ...options,
+      fetch: async () => new Response(streamed(), { status: 200 }),
+    });
+    const error = await endless().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VbapiError);
+    expect(String(error)).toMatch(/user-authentication.*larger than 33554432 bytes/);
+    expect(pulled).toBeLessThan(huge + 4 * (1 << 20));
+  });
+});
