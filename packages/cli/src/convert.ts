@@ -3,6 +3,7 @@
 // the empty-cell rule, and the spec's own validators, with every problem named by column.
 // Messages never contain cell values (they are health-plan data).
 import { validateRecords } from "@vbapi-sdk/client";
+import { count } from "./count.ts";
 import type { CliEntity, FieldMeta } from "./schema.ts";
 
 /** Columns the CLI adds to failed.csv; ignored on input so a failed file can be fed back. */
@@ -155,7 +156,7 @@ export class Converter {
     if (cells.length !== columns.length) {
       issues.push({
         column: "",
-        message: `has ${cells.length} cell${cells.length === 1 ? "" : "s"}; the header has ${columns.length}`,
+        message: `has ${count(cells.length, "cell")}; the header has ${columns.length}`,
       });
     }
     const n = Math.min(cells.length, targets.length);

@@ -1,6 +1,12 @@
 // What a run shows: a live bar on a TTY (cli-progress), a line every few seconds otherwise, or
-// NDJSON events on stdout with --json. Human output goes to stderr, so stdout stays clean.
+// NDJSON events on stdout with --json. Human output goes to stderr, so stdout stays clean. The
+// bar, the lines, the events and the end-of-run report use the same words: succeeded, failed
+// (refused, or never answered), invalid (never sent). Messages go out through terminalText,
+// events through safeJson: text from the server or a file cannot move the cursor or retitle the
+// terminal.
 import cliProgress from "cli-progress";
+import { count, fmt } from "./count.ts";
+import { safeJson, terminalText } from "./safe-text.ts";
 
 export interface Counters {
   /** Rows taken from the file (skipped ones included). */
@@ -23,9 +29,6 @@ export interface Counters {
 }
 
 export type DisplayMode = "bar" | "lines" | "json" | "quiet";
-
-/** A count with thousands separators (10,000). */
-export const fmt = (n: number) => n.toLocaleString("en-US");
 
 function rate(c: Counters): number {
   const done = c.succeeded + c.failed + c.invalid;
@@ -60,11 +63,12 @@ function duration(seconds: number | undefined): string {
 
 export function progressLine(c: Counters): string {
   const parts = [
-    `${fmt(c.read)} rows read`,
+    `${count(c.read, "row")} read`,
     ...(c.skipped > 0 ? [`${fmt(c.skipped)} already done`] : []),
     `${fmt(c.sent)} sent`,
     `${fmt(c.succeeded)} succeeded`,
-    `${fmt(c.failed + c.invalid)} failed`,
+    `${fmt(c.failed)} failed`,
+    `${fmt(c.invalid)} invalid`,
     `${fmt(rate(c))} rows/s`,
   ];
   const e = eta(c);
@@ -88,18 +92,19 @@ export class Display {
   event(type: string, fields: Record<string, unknown>): void {
     if (this.mode !== "json") return;
     process.stdout.write(
-      `${JSON.stringify({ event: type, time: new Date().toISOString(), ...fields })}\n`,
+      `${safeJson({ event: type, time: new Date().toISOString(), ...fields })}\n`,
     );
   }
 
-  /** A message for the person at the terminal (stderr), kept clear of the bar. */
+  /** A line for the person at the terminal (stderr), kept clear of the bar. */
   log(message: string): void {
     if (this.mode === "json" || this.mode === "quiet") return;
+    const line = `${terminalText(message)}\n`;
     if (this.bar && !this.stopped) {
       process.stderr.write("\r\x1b[2K");
-      process.stderr.write(`${message}\n`);
+      process.stderr.write(line);
       this.bar.render();
-    } else process.stderr.write(`${message}\n`);
+    } else process.stderr.write(line);
   }
 
   start(title: string, c: Counters): void {
@@ -107,7 +112,7 @@ export class Display {
       const known = c.bytesTotal !== undefined && c.bytesTotal > 0;
       this.bar = new cliProgress.SingleBar(
         {
-          format: `${title} ${known ? "{bar} {percentage}% | " : ""}{read} read | {sent} sent | {succeeded} ok | {failed} failed | {rate} rows/s${known ? " | ETA {etaText}" : ""}`,
+          format: `${terminalText(title)} ${known ? "{bar} {percentage}% | " : ""}{counts}`,
           hideCursor: true,
           stream: process.stderr,
           barsize: 24,
@@ -121,14 +126,7 @@ export class Display {
   }
 
   private payload(c: Counters): Record<string, string> {
-    return {
-      read: fmt(c.read),
-      sent: fmt(c.sent),
-      succeeded: fmt(c.succeeded),
-      failed: fmt(c.failed + c.invalid),
-      rate: fmt(rate(c)),
-      etaText: duration(eta(c)),
-    };
+    return { counts: progressLine(c) };
   }
 
   update(c: Counters, force = false): void {

@@ -13,6 +13,7 @@ import { addValidateCommand } from "./commands/validate.ts";
 import { ColumnError } from "./convert.ts";
 import { EXIT, EXIT_HELP } from "./exit.ts";
 import { InputError } from "./input/types.ts";
+import { safeJson, terminalText } from "./safe-text.ts";
 import { CLI_VERSION } from "./version.ts";
 
 export function buildProgram(): Command {
@@ -40,9 +41,9 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const json = argv.includes("--json");
   const fail = (message: string, code: number) => {
-    if (json)
-      process.stdout.write(`${JSON.stringify({ event: "error", message, exitCode: code })}\n`);
-    process.stderr.write(`vbapi: ${message}\n`);
+    // Messages may name columns and files from the input: shown, never acted on by the terminal.
+    if (json) process.stdout.write(`${safeJson({ event: "error", message, exitCode: code })}\n`);
+    process.stderr.write(`vbapi: ${terminalText(message)}\n`);
     return code;
   };
   try {

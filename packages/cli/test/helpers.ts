@@ -84,3 +84,10 @@ export function events(stdout: string): Record<string, unknown>[] {
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/** Anything a terminal may act on: C0 controls, DEL, C1 controls, bidi embeddings/overrides/isolates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+export const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/** `text` without its new lines (terminal output and indented JSON have them of their own). */
+export const withoutNewLines = (text: string) => text.replace(/\n/g, "");

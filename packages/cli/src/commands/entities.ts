@@ -1,6 +1,7 @@
 // `vbapi entities [entity]`: the entities and their fields from the spec, as tables or JSON.
 import type { Command } from "commander";
 import { EXIT } from "../exit.ts";
+import { safeJson } from "../safe-text.ts";
 import { type CliEntity, cliEntities, flagOf } from "../schema.ts";
 import { entityArg } from "./args.ts";
 
@@ -59,7 +60,7 @@ export function entities(name: string | undefined, flags: { json?: boolean }): n
   const list = name ? [entityArg(name)] : cliEntities;
   if (flags.json) {
     const data = list.map(asJson);
-    process.stdout.write(`${JSON.stringify(name ? data[0] : data, null, 2)}\n`);
+    process.stdout.write(`${safeJson(name ? data[0] : data, 2)}\n`);
     return EXIT.ok;
   }
   // The whole list is an overview (descriptions cut); one entity shows them in full.

@@ -1,5 +1,7 @@
 // The end of a run, for a person (stderr), or the final --json event: upsert and resume.
-import { type Display, fmt } from "../display.ts";
+import { count, fmt } from "../count.ts";
+import type { Display } from "../display.ts";
+import { terminalText } from "../safe-text.ts";
 import type { SessionResult } from "../session/session.ts";
 import { shellQuote } from "../shell-quote.ts";
 
@@ -33,8 +35,8 @@ export function report(display: Display, runDir: string, result: SessionResult):
   if (display.mode === "json") return;
   const t = s.totals;
   const lines = [
-    `${s.entity}: ${fmt(t.rows)} rows: ${fmt(t.created + t.updated)} succeeded (${fmt(t.created)} created, ${fmt(t.updated)} updated), ${fmt(t.failed)} failed, ${fmt(t.invalid)} invalid${t.pending > 0 ? `, ${fmt(t.pending)} not done yet` : ""}${t.resent > 0 ? ` (${fmt(t.resent)} resent after the interruption)` : ""}`,
-    `  ${(s.timings.sessionMs / 1000).toFixed(1)} s, ${fmt(s.requests)} requests, ${fmt(s.retries)} retries, ${fmt(s.rateLimited)} answered 429`,
+    `${s.entity}: ${count(t.rows, "row")}: ${fmt(t.created + t.updated)} succeeded (${fmt(t.created)} created, ${fmt(t.updated)} updated), ${fmt(t.failed)} failed, ${fmt(t.invalid)} invalid${t.pending > 0 ? `, ${fmt(t.pending)} not done yet` : ""}${t.resent > 0 ? ` (${fmt(t.resent)} resent after the interruption)` : ""}`,
+    `  ${(s.timings.sessionMs / 1000).toFixed(1)} s, ${count(s.requests, "request")}, ${count(s.retries, "retry", "retries")}, ${fmt(s.rateLimited)} answered 429`,
   ];
   if (s.error) lines.push(`error: ${s.error}`);
   if (firstFailures.length > 0) {
@@ -52,5 +54,6 @@ export function report(display: Display, runDir: string, result: SessionResult):
       `stopped: the server refused the credentials (401/403)${s.refusedBy ? `: ${s.refusedBy}` : ""}. Fix them, then resume.`,
     );
   if (s.resumeCommand) lines.push(`resume with: ${s.resumeCommand}`);
-  process.stderr.write(`${lines.join("\n")}\n`);
+  // Messages, paths and the server's words: shown, never acted on by the terminal.
+  process.stderr.write(`${lines.map(terminalText).join("\n")}\n`);
 }

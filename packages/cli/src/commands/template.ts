@@ -1,7 +1,10 @@
 // `vbapi template <entity>`: a file to start from, the header row and the spec's example record
-// (a placeholder by type where the spec gives no example).
+// (a placeholder by type where the spec gives no example). In the CSV template, example text
+// that would start a spreadsheet formula gets a leading '; numbers stay numbers, so the
+// template loads as it is.
 import { type Command, Option } from "commander";
 import { EXIT } from "../exit.ts";
+import { safeJson, spreadsheetCell } from "../safe-text.ts";
 import type { CliEntity } from "../schema.ts";
 import { ENTITY_NAMES, entityArg } from "./args.ts";
 
@@ -14,25 +17,26 @@ function placeholder(f: CliEntity["fields"][number]): unknown {
 }
 
 function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? "" : String(v);
+  const s =
+    v === null || v === undefined ? "" : typeof v === "string" ? spreadsheetCell(v) : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function template(name: string, flags: { format: string }): number {
-  const entity = entityArg(name);
+/** The template of `entity` in `format` (csv, ndjson or json). */
+export function templateText(entity: CliEntity, format: string): string {
   const example: Record<string, unknown> = {};
   for (const f of entity.fields) {
     const v = entity.example?.[f.name];
     example[f.name] = v !== undefined ? v : placeholder(f);
   }
-  if (flags.format === "json") process.stdout.write(`${JSON.stringify([example], null, 2)}\n`);
-  else if (flags.format === "ndjson") process.stdout.write(`${JSON.stringify(example)}\n`);
-  else {
-    const names = entity.fields.map((f) => f.name);
-    process.stdout.write(
-      `${names.join(",")}\n${names.map((n) => csvCell(example[n])).join(",")}\n`,
-    );
-  }
+  if (format === "json") return `${safeJson([example], 2)}\n`;
+  if (format === "ndjson") return `${safeJson(example)}\n`;
+  const names = entity.fields.map((f) => f.name);
+  return `${names.join(",")}\n${names.map((n) => csvCell(example[n])).join(",")}\n`;
+}
+
+export function template(name: string, flags: { format: string }): number {
+  process.stdout.write(templateText(entityArg(name), flags.format));
   return EXIT.ok;
 }
 

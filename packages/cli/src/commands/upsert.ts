@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_BASE_URL } from "@vbapi-sdk/client";
+import { DEFAULT_BASE_URL, DEFAULT_CHUNK_SIZE, DEFAULT_RATE_LIMIT } from "@vbapi-sdk/client";
 import type { Command } from "commander";
 import { CREDENTIAL_HELP } from "../auth.ts";
 import { Converter } from "../convert.ts";
@@ -166,17 +166,18 @@ export function addUpsertCommand(program: Command): void {
     )
     .option(
       "--chunk-size <n>",
-      "records per request (default: the SDK's, 500)",
+      `records per request (default: the SDK's, ${DEFAULT_CHUNK_SIZE})`,
       positiveInt("--chunk-size"),
     )
     .option(
       "--concurrency <n>",
-      "requests in flight (default: the SDK's, 4)",
+      // The SDK does not export its cap (MAX_AUTO_CONCURRENCY); test/defaults.test.ts checks it.
+      "requests in flight (default: the SDK's, adaptive: the rate limit × the round trip, at most 48)",
       positiveInt("--concurrency"),
     )
     .option(
       "--rate-limit <n|off>",
-      "requests per second, or off for servers without VBA's limit (default: the SDK's, 25)",
+      `requests per second, or off for servers without VBA's limit (default: the SDK's, ${DEFAULT_RATE_LIMIT.requestsPerSecond})`,
       rateLimitArg,
     )
     .option(

@@ -2,9 +2,10 @@
 // invalid row (row, column, reason) and every key that occurs twice. Nothing is sent.
 import type { Command } from "commander";
 import { Converter } from "../convert.ts";
-import { fmt } from "../display.ts";
+import { count, fmt } from "../count.ts";
 import { EXIT } from "../exit.ts";
 import { openInput } from "../input/open.ts";
+import { safeJson, terminalText } from "../safe-text.ts";
 import { rowConverter } from "../session/rows.ts";
 import { ENTITY_NAMES } from "./args.ts";
 import { inputPath, type ReadFlags, readingOf, readOptions } from "./read-flags.ts";
@@ -23,8 +24,9 @@ export async function validate(
     format: flags.format,
     delimiter: flags.delimiter,
   });
-  const out = (line: string) => process.stdout.write(`${line}\n`);
-  const event = (e: Record<string, unknown>) => out(JSON.stringify(e));
+  // Column names come from the file: shown as text, never acted on by the terminal.
+  const out = (line: string) => process.stdout.write(`${terminalText(line)}\n`);
+  const event = (e: Record<string, unknown>) => process.stdout.write(`${safeJson(e)}\n`);
   let rows = 0;
   let invalid = 0;
   let duplicates = 0;
@@ -61,7 +63,7 @@ export async function validate(
   if (flags.json) event({ event: "done", rows, invalid, duplicates, valid: rows - invalid });
   else
     process.stderr.write(
-      `${fmt(rows)} rows: ${fmt(rows - invalid)} valid, ${fmt(invalid)} invalid, ${fmt(duplicates)} repeated keys\n`,
+      `${count(rows, "row")}: ${fmt(rows - invalid)} valid, ${fmt(invalid)} invalid, ${count(duplicates, "repeated key")}\n`,
     );
   return invalid > 0 ? EXIT.rowsFailed : EXIT.ok;
 }

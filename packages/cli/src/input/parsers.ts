@@ -5,6 +5,7 @@ import { pipeline, type Readable } from "node:stream";
 import { CsvError, parse } from "csv-parse";
 import jsonlParserStream from "stream-chain/jsonl/parserStream.js";
 import streamArray from "stream-json/streamers/stream-array.js";
+import { count } from "../count.ts";
 import { rowsOf } from "./streams.ts";
 import { InputError, type InputRow, type InvalidJsonLine } from "./types.ts";
 
@@ -101,7 +102,9 @@ export function jsonRows(source: Readable, format: "json" | "ndjson", utf8: Utf8
       if (error instanceof InputError) throw error;
       const what = format === "json" ? "JSON" : "NDJSON";
       const message = error instanceof Error ? error.message : String(error);
-      throw new InputError(`${what} syntax error (${row} rows read before it): ${message}`);
+      throw new InputError(
+        `${what} syntax error (${count(row, "row")} read before it): ${message}`,
+      );
     }
   })();
   return { header: undefined, rows, parser: stream as never };

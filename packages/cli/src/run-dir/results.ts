@@ -1,8 +1,11 @@
 // The rows of the result files: failed.csv (the input's columns, then _row, _status, _message,
 // _activityId, _mayHaveBeenApplied: fix it and load it again) or failed.ndjson (the input's
 // objects with those fields), and succeeded.csv (row, key fields, outcome, activityId, resent).
+// Every CSV cell the CLI adds goes through spreadsheetCell (no formulas); the input's own cells
+// and key values are the user's data, written back exactly as read.
 import { stringify } from "csv-stringify/sync";
 import { isResultColumn, RESULT_COLUMNS } from "../convert.ts";
+import { safeJson, spreadsheetCell } from "../safe-text.ts";
 import type { RunConfig } from "./config.ts";
 
 /** A row as it was read: CSV cells, or the NDJSON/JSON value. */
@@ -30,7 +33,13 @@ export function succeededRow(
   activityId: string,
   resent: boolean,
 ): unknown[] {
-  return [row, ...keyFields.map((f) => key[f] ?? ""), outcome, activityId, resent ? "true" : ""];
+  return [
+    spreadsheetCell(String(row)),
+    ...keyFields.map((f) => key[f] ?? ""),
+    spreadsheetCell(outcome),
+    spreadsheetCell(activityId),
+    spreadsheetCell(resent ? "true" : ""),
+  ];
 }
 
 /** The failed file's header: the input's columns (minus old result columns), then the results. */
@@ -67,7 +76,8 @@ export class FailedRowFormat {
           ? this.keepColumns.map((i) => cells[i] ?? "")
           : cells
         : cells;
-      return stringify([[...kept, ...extra]], { delimiter: this.config.input.delimiter ?? "," });
+      const added = extra.map((cell) => spreadsheetCell(String(cell)));
+      return stringify([[...kept, ...added]], { delimiter: this.config.input.delimiter ?? "," });
     }
     const value = original.value;
     const base =
@@ -82,6 +92,6 @@ export class FailedRowFormat {
     RESULT_COLUMNS.forEach((c, i) => {
       out[c] = c === "_mayHaveBeenApplied" ? failure.mayHaveBeenApplied : extra[i];
     });
-    return `${JSON.stringify(out)}\n`;
+    return `${safeJson(out)}\n`;
   }
 }

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "csv-stringify/sync";
+import { safeJson } from "../safe-text.ts";
 import { AppendFile, truncate } from "./append-file.ts";
 import {
   failedFileName,
@@ -92,7 +93,7 @@ export class RunFiles {
     files.journal.startSession(1);
     files.commit({ requests: 0, retries: 0, rateLimited: 0, elapsedMs: 0 });
     // run.json last: its presence means the folder is complete enough to resume.
-    writeFileSync(join(dir, `${RUN_FILE}.tmp`), `${JSON.stringify(config, null, 2)}\n`);
+    writeFileSync(join(dir, `${RUN_FILE}.tmp`), `${safeJson(config, 2)}\n`);
     renameSync(join(dir, `${RUN_FILE}.tmp`), join(dir, RUN_FILE));
     return files;
   }
@@ -175,7 +176,7 @@ export class RunFiles {
 
   writeSummary(summary: unknown): void {
     const tmp = join(this.dir, `${SUMMARY_FILE}.tmp`);
-    writeFileSync(tmp, `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileSync(tmp, `${safeJson(summary, 2)}\n`);
     renameSync(tmp, join(this.dir, SUMMARY_FILE));
   }
 

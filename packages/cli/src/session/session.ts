@@ -15,6 +15,7 @@ import {
 } from "@vbapi-sdk/client";
 import type { Credentials } from "../auth.ts";
 import { Converter } from "../convert.ts";
+import { count } from "../count.ts";
 import type { Display } from "../display.ts";
 import { openInput } from "../input/open.ts";
 import type { OpenedInput } from "../input/types.ts";
@@ -194,8 +195,9 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const stopListening = listenForSignals((signal) => {
     if (!feed.stopped) {
       stop(signal);
+      display.log("");
       display.log(
-        `\n${signal}: no more rows are read; waiting for the ${counters.inFlight} rows in flight. Press Ctrl-C again to abort them.`,
+        `${signal}: no more rows are read; waiting for ${count(counters.inFlight, "row")} in flight. Press Ctrl-C again to abort them.`,
       );
     } else if (!abort.signal.aborted) {
       display.log(`${signal}: aborting the requests in flight`);

@@ -83,9 +83,12 @@ export interface BulkOptions<K = Record<string, unknown>> {
    */
   maxChunkBytes?: number;
   /**
-   * Requests in flight at once. Default: adaptive, from the rate limit × the measured round
-   * trip (Little's law), between 1 and 16, halved for a while after a timeout or a 429. A number
-   * fixes it. The client's shared rate limiter sets the rate either way.
+   * Requests in flight at once. Default: adaptive. Before the first answer, the client's own
+   * rate-limit burst (45 with the default rate limit; 4 when the burst is not known or
+   * unlimited: a limiter shared through Redis, `rateLimit: false`); then the rate × the measured
+   * round trip (Little's law; 8 when the rate is not known or unlimited); always at most 48,
+   * and halved for a while after a timeout or a 429. A number fixes it. The client's rate
+   * limiter sets the rate either way.
    */
   concurrency?: number;
   /**
@@ -130,7 +133,10 @@ export interface BulkOptions<K = Record<string, unknown>> {
   report?: "items" | "totals";
 }
 
-/** Concurrency of a run before its first round trip is measured (then it adapts). */
+/**
+ * Concurrency of a run before its first answer when the rate limit's burst is not known or
+ * unlimited (then it adapts: see {@link BulkOptions.concurrency}).
+ */
 export const DEFAULT_CONCURRENCY = 4;
 /** Default {@link BulkOptions.maxRecordRetries}. */
 export const DEFAULT_MAX_RECORD_RETRIES = 3;

@@ -1,0 +1,104 @@
+// Unit tests of the escaping helpers: CSV cells the CLI adds (no spreadsheet formulas), text on
+// a terminal (no control sequences, no bidi overrides) and JSON lines (no raw C1 or bidi).
+import { describe, expect, it } from "vitest";
+import { safeJson, spreadsheetCell, terminalText } from "../src/safe-text.ts";
+import { RAW_CONTROL, withoutNewLines } from "./helpers.ts";
+
+describe("spreadsheetCell", () => {
+  it("puts a ' before each formula trigger: = + - @ tab carriage return", () => {
+    for (const trigger of ["=", "+", "-", "@", "\t", "\r"]) {
+      expect(spreadsheetCell(`${trigger}1+2`)).toBe(`'${trigger}1+2`);
+      expect(spreadsheetCell(trigger)).toBe(`'${trigger}`);
+    }
+    expect(spreadsheetCell('=HYPERLINK("http://evil.example","click")')).toBe(
+      `'=HYPERLINK("http://evil.example","click")`,
+    );
+    expect(spreadsheetCell("-2+3+cmd|' /C calc'!A0")).toBe("'-2+3+cmd|' /C calc'!A0");
+    // The issue's rule has no exception for numbers: a cell the CLI adds is text.
+    expect(spreadsheetCell("-5")).toBe("'-5");
+    expect(spreadsheetCell("\t")).toBe("'\t");
+  });
+
+  it("also when the trigger comes after leading whitespace (spreadsheets that trim on import)", () => {
+    for (const space of [" ", "   ", "\n", "\r\n", "\u00a0", "\u2003", "\u3000", "\ufeff", "\v"]) {
+      for (const trigger of ["=", "+", "-", "@"]) {
+        expect(spreadsheetCell(`${space}${trigger}1`)).toBe(`'${space}${trigger}1`);
+      }
+    }
+  });
+
+  it("leaves every other cell as it is", () => {
+    for (const text of [
+      "",
+      " ",
+      "\n",
+      "Conflict",
+      "0",
+      "1.5",
+      "a=b",
+      "x-y",
+      "'=already quoted",
+      "Ünïcödé 日本 😀",
+      "true",
+    ]) {
+      expect(spreadsheetCell(text)).toBe(text);
+    }
+  });
+});
+
+describe("terminalText", () => {
+  it("shows every C0 control, DEL and C1 control as a visible escape", () => {
+    for (let code = 0; code <= 0x9f; code++) {
+      if (code >= 0x20 && code < 0x7f) continue;
+      const c = String.fromCharCode(code);
+      const shown = terminalText(`a${c}b`);
+      expect(shown).toBe(`a\\x${code.toString(16).padStart(2, "0")}b`);
+      expect(shown).not.toMatch(RAW_CONTROL);
+    }
+  });
+
+  it("shows the bidi embeddings, overrides and isolates as escapes", () => {
+    for (const code of [0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]) {
+      expect(terminalText(`x${String.fromCharCode(code)}y`)).toBe(`x\\u${code.toString(16)}y`);
+    }
+  });
+
+  it("defuses a title change, a screen clear, a CSI in 8 bits and a fake new line", () => {
+    const hostile = "\x1b]0;pwned\x07\x1b[2J\u009b31m\u202egnp.exe\nrow 99: ok";
+    const shown = terminalText(hostile);
+    expect(shown).toBe("\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u202egnp.exe\\x0arow 99: ok");
+    expect(shown).not.toMatch(RAW_CONTROL);
+  });
+
+  it("keeps printable text, Unicode and emoji", () => {
+    const text = "row 3: Conflict – “déjà vu” 日本語 😀 \u00a0 \\x1b";
+    expect(terminalText(text)).toBe(text);
+  });
+});
+
+describe("safeJson", () => {
+  const value = {
+    message: "\x1b[31mred\u009b2J\u0085\x7f\u202eevil\u2066\u2069 ok é 😀",
+    nested: [{ "\u202ekey": "\u0000\u001f" }],
+  };
+
+  it("is the same JSON value, with no raw control, C1 or bidi character in the text", () => {
+    const text = safeJson(value);
+    expect(text).not.toMatch(RAW_CONTROL);
+    expect(JSON.parse(text)).toEqual(value);
+    expect(text).toContain("\\u009b");
+    expect(text).toContain("\\u202e");
+  });
+
+  it("indented, too (its own new lines stay new lines)", () => {
+    const text = safeJson(value, 2);
+    expect(text.split("\n").length).toBeGreaterThan(3);
+    expect(withoutNewLines(text)).not.toMatch(RAW_CONTROL);
+    expect(JSON.parse(text)).toEqual(value);
+  });
+
+  it("leaves ordinary JSON exactly as JSON.stringify writes it", () => {
+    const plain = { a: 1, b: "text é 日本 😀", c: [true, null] };
+    expect(safeJson(plain)).toBe(JSON.stringify(plain));
+  });
+});
