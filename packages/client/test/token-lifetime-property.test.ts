@@ -58,7 +58,9 @@ function simulatedVba(world: World) {
         headers: headers(),
       });
     }
-    const bearer = String((init?.headers as Record<string, string> | undefined)?.authorization).slice(7);
+    const bearer = String(
+      (init?.headers as Record<string, string> | undefined)?.authorization,
+    ).slice(7);
     const claims = JSON.parse(atob(bearer.split(".")[1] as string)) as { exp: number };
     if (serverNow() >= claims.exp * 1000) {
       stats.unauthorized++;

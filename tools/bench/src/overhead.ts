@@ -2,6 +2,13 @@
 // raw fetch, bare openapi-fetch and axios (the same four in every round), round-robin per round
 // against one loopback server in its own process. Verdicts: mean over blocks of the per-block
 // ratio (median and p95) to raw fetch, with a 95 % confidence interval; PASS needs the upper bound.
+
+import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type SpanExporter,
+} from "@opentelemetry/sdk-trace-base";
 import type { EntityRecord, paths } from "@vbapi-sdk/client";
 import { events } from "@vbapi-sdk/tool-demo/sample-data.ts";
 import axios from "axios";
@@ -14,13 +21,41 @@ type Records = EntityRecord<"Event">[];
 type Contender = (records: Records) => Promise<void>;
 
 const PATH = "/events-batch";
-const NAMES = ["fetch", "openapi-fetch", "axios", "vbapi-sdk"] as const;
+// "vbapi-sdk" is the default: OpenTelemetry's API with no SDK registered (a no-op). Beside it, the
+// same client with telemetry switched off, and with an SDK recording and exporting every span.
+const NAMES = [
+  "fetch",
+  "openapi-fetch",
+  "axios",
+  "vbapi-sdk",
+  "vbapi-sdk (telemetry off)",
+  "vbapi-sdk (OTel SDK exporting)",
+] as const;
+
+/** An exporter that takes every batch and drops it: the SDK's whole cost, no network's. */
+const discard: SpanExporter = {
+  export: (_spans, done) => done({ code: 0 }),
+  shutdown: async () => {},
+};
+class PullReader extends MetricReader {
+  protected override async onForceFlush() {}
+  protected override async onShutdown() {}
+}
 type Name = (typeof NAMES)[number];
 
 function contenders(url: string, headers: Record<string, string>): Record<Name, Contender> {
   const bare = createClient<paths>({ baseUrl: url, headers });
   const ax = axios.create({ baseURL: url, headers });
   const client = benchClient(url);
+  const off = benchClient(url, { rateLimit: false, telemetry: false });
+  const reader = new PullReader();
+  const exporting = benchClient(url, {
+    rateLimit: false,
+    tracerProvider: new BasicTracerProvider({
+      spanProcessors: [new BatchSpanProcessor(discard, { scheduledDelayMillis: 200 })],
+    }),
+    meterProvider: new MeterProvider({ readers: [reader] }),
+  });
   const expect207 = (status: number) => {
     if (status !== 207) throw new Error(`expected HTTP 207, got ${status}`);
   };
@@ -45,6 +80,14 @@ function contenders(url: string, headers: Record<string, string>): Record<Name, 
     "vbapi-sdk": async (records) => {
       const result = await client.upsertBatch("Event", records);
       if (result.failed > 0) throw new Error("vbapi-sdk: records failed");
+    },
+    "vbapi-sdk (telemetry off)": async (records) => {
+      if ((await off.upsertBatch("Event", records)).failed > 0) throw new Error("records failed");
+    },
+    "vbapi-sdk (OTel SDK exporting)": async (records) => {
+      if ((await exporting.upsertBatch("Event", records)).failed > 0) {
+        throw new Error("records failed");
+      }
     },
   };
 }

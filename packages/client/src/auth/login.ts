@@ -4,10 +4,12 @@
 // time without blocking callers that still hold a valid token, and renews once after a 401.
 
 import {
+  checkTelemetry,
   DEFAULT_BASE_URL,
   DEFAULT_MAX_RESPONSE_BYTES,
   defaultUserAgent,
   env,
+  SDK_VERSION,
 } from "../core/config.ts";
 import {
   apiErrorFromAnswer,
@@ -17,14 +19,15 @@ import {
   VbapiError,
 } from "../core/errors.ts";
 import { type BackoffOptions, parseRetryAfter, retryDelay } from "../core/retry.ts";
+import { readCapped } from "../internal/read-capped.ts";
 import { redact } from "../internal/redact.ts";
+import { type AttemptInfo, createTelemetry, type TelemetryOptions } from "../internal/telemetry.ts";
 import { sleep } from "../internal/timeout.ts";
 import { isHeaderSafe } from "../internal/tokens.ts";
-import { readCapped } from "../internal/transport.ts";
 import { memoryTokenCache, type StoredToken, type TokenCache } from "./token-cache.ts";
 import { measureToken, renewalTime, usableUntil, withLifetime } from "./token-life.ts";
 
-export interface PasswordLoginOptions {
+export interface PasswordLoginOptions extends TelemetryOptions {
   /** Default: env VBAPI_USERNAME. */
   username?: string;
   /** Default: env VBAPI_PASSWORD. Never logged, never in an error. */
@@ -136,6 +139,16 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
   const secrets = [password, apiKey, authorization.slice(6)];
   const scrub = (text: string) => redact(text, secrets);
   const url = `${baseUrl}/user-authentication`;
+  // Each login request is an HTTP client span (`POST /user-authentication`) and counts in vbapi.logins.
+  const telemetry = createTelemetry(checkTelemetry(options, fail), SDK_VERSION);
+  const loginUrl = new URL(url);
+  const spanInfo: AttemptInfo = {
+    method: "POST",
+    url: loginUrl.href,
+    port: Number(loginUrl.port || (loginUrl.protocol === "https:" ? 443 : 80)),
+    template: "/user-authentication",
+    host: loginUrl.hostname,
+  };
   // One cache entry per login identity; the key is a hash, never the credentials.
   const cacheKey = sha256(
     `${baseUrl}\n${apiKey}\n${username}\n${clientId}\n${clientCode}\n${database}`,
@@ -151,6 +164,11 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       let body: Uint8Array;
+      const span = telemetry?.startAttempt(spanInfo, attempt);
+      const startedAt = performance.now();
+      const endSpan = (status: number | undefined, errorType?: string) => {
+        if (span) telemetry?.endAttempt(span, spanInfo, startedAt, status, errorType);
+      };
       try {
         response = await fetchFn(url, {
           method: "POST",
@@ -169,11 +187,16 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
         // Bounded like every answer: a login answer over the cap is refused unread.
         body = await readCapped(response, DEFAULT_MAX_RESPONSE_BYTES, "POST /user-authentication");
       } catch (error) {
-        if (error instanceof ResponseParseError) throw error;
+        endSpan(undefined, error instanceof Error ? error.name : "unknown");
+        if (error instanceof ResponseParseError) {
+          telemetry?.countLogin("failed");
+          throw error;
+        }
         if (attempt < maxRetries) {
           await sleep(retryDelay(attempt, undefined, backoff));
           continue;
         }
+        telemetry?.countLogin("failed");
         throw new ConnectionError(
           `POST /user-authentication: the login failed to connect (${error instanceof Error ? error.name : "unknown error"})`,
           { mayHaveBeenApplied: false, cause: error },
@@ -181,6 +204,7 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
       }
       // The lifetime is counted from here, on this machine's clock.
       const arrivedAt = Date.now();
+      endSpan(response.status);
       if (response.status === 429 && attempt < maxRetries) {
         // Logging in too often is itself rate limited: wait as told, then try again.
         await sleep(
@@ -190,8 +214,8 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
       }
       const text = new TextDecoder().decode(body);
       if (response.status < 200 || response.status > 299) {
-        const error = apiErrorFromAnswer(response, text, "POST /user-authentication", url, scrub);
-        throw error;
+        telemetry?.countLogin("failed");
+        throw apiErrorFromAnswer(response, text, "POST /user-authentication", url, scrub);
       }
       let idToken: unknown;
       try {
@@ -199,10 +223,12 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
           .data?.authenticationResult?.idToken;
       } catch {}
       if (typeof idToken !== "string" || idToken === "" || !isHeaderSafe(idToken)) {
+        telemetry?.countLogin("failed");
         throw new VbapiError(
           "POST /user-authentication: the answer has no usable data.authenticationResult.idToken",
         );
       }
+      telemetry?.countLogin("succeeded");
       const { source: _, ...measured } = measureToken(
         idToken,
         arrivedAt,

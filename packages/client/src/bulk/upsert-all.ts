@@ -27,6 +27,13 @@ import type {
 import { type BatchOutcome, sendBatch } from "../internal/batch.ts";
 import { contextOf } from "../internal/context.ts";
 import { keyIdOf, keyOf } from "../internal/keys.ts";
+import {
+  context as activeContext,
+  type Context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "../internal/telemetry.ts";
 import type { RequestOptions } from "../internal/transport.ts";
 import type { BatchResult, BulkReport } from "../types.ts";
 import { runBulk } from "./engine.ts";
@@ -104,6 +111,7 @@ function clientDriver<E extends EntityName>(
   client: BulkClient,
   entity: E,
   options: UpsertAllOptions<E>,
+  traceContext: Context | undefined,
 ): BulkDriver<EntityRecord<E>, EntityKey<E>> {
   const def = entityDef("upsertAll", entity);
   const pathParams = options.pathParams as EntityPathParams<E> | undefined;
@@ -153,6 +161,7 @@ function clientDriver<E extends EntityName>(
           ...request,
           pathParams,
           keys,
+          traceContext,
         });
       } else {
         // A client-like wrapper: through its public upsertBatch (it serializes again).
@@ -228,6 +237,41 @@ export async function upsertAll<E extends EntityName>(
   checkTimeout("upsertAll", options.timeoutMs);
   const pathIssues = validateRecords(entity, [], options.pathParams as never);
   if (pathIssues.length > 0) throw new ValidationError(entity, pathIssues);
-  contextOf(client)?.checkCredentials();
-  return runBulk(clientDriver(client, entity, options), records, options);
+  const context = contextOf(client);
+  context?.checkCredentials();
+  // With telemetry: one `vbapi.upsert_all {entity}` span over the run's batch spans, with totals.
+  const telemetry = context?.batch.telemetry;
+  const span = telemetry?.start(`vbapi.upsert_all ${entity}`, SpanKind.INTERNAL, {
+    "vbapi.entity": entity,
+    ...(context?.batch.database !== undefined && { "vbapi.database": context.batch.database }),
+  });
+  const traceContext = span && trace.setSpan(activeContext.active(), span);
+  let report: BulkReport<EntityKey<E>> | undefined;
+  try {
+    report = await runBulk(clientDriver(client, entity, options, traceContext), records, options);
+    return report;
+  } catch (error) {
+    report = (error as { report?: BulkReport<EntityKey<E>> }).report;
+    span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).name });
+    span?.setAttribute("error.type", (error as Error).name);
+    throw error;
+  } finally {
+    if (report && telemetry) {
+      const t = report.totals;
+      telemetry.countRecords(entity, "created", t.created);
+      telemetry.countRecords(entity, "updated", t.updated);
+      telemetry.countRecords(entity, "failed", t.failed);
+      telemetry.countRecords(entity, "not_attempted", t.notAttempted);
+      span?.setAttributes({
+        "vbapi.records": t.total,
+        "vbapi.records.created": t.created,
+        "vbapi.records.updated": t.updated,
+        "vbapi.records.failed": t.failed,
+        "vbapi.records.not_attempted": t.notAttempted,
+        "vbapi.requests": report.requests,
+        "vbapi.rate_limited": report.rateLimited,
+      });
+    }
+    span?.end();
+  }
 }

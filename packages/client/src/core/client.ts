@@ -12,6 +12,7 @@ import { type BatchContext, sendBatch, withRefused } from "../internal/batch.ts"
 import { type BulkContext, registerContext } from "../internal/context.ts";
 import { redact } from "../internal/redact.ts";
 import { toBatchResult } from "../internal/results.ts";
+import { createTelemetry } from "../internal/telemetry.ts";
 import { TokenSource } from "../internal/tokens.ts";
 import { type RequestOptions, Transport } from "../internal/transport.ts";
 import type { BatchItem, BatchResult } from "../types.ts";
@@ -21,6 +22,7 @@ import {
   env,
   type ResolvedConfig,
   resolveConfig,
+  SDK_VERSION,
   type VbapiClientOptions,
 } from "./config.ts";
 import { ConfigurationError, ValidationError } from "./errors.ts";
@@ -141,6 +143,7 @@ function loginFromEnv(config: ResolvedConfig): void {
     ...(config.database ? { database: config.database } : {}),
     userAgent: config.userAgent,
     fetch: config.fetch,
+    ...config.telemetry,
   });
 }
 
@@ -160,6 +163,7 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
   const logger = levelLogger(config.logger, config.logLevel, scrub);
   const limiter = config.limiter ?? new RateLimiter(config.rateLimit);
   const tokens = new TokenSource(config.token ?? "", (token) => tokensSeen.add(token));
+  const telemetry = createTelemetry(config.telemetry, SDK_VERSION);
   const transport = new Transport({
     fetch: config.fetch,
     tokens,
@@ -169,6 +173,7 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
     limiter,
     logger,
     maxResponseBytes: config.maxResponseBytes,
+    telemetry,
   });
   const headers = baseHeaders(config);
   const ctx: BatchContext = {
@@ -178,6 +183,8 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
     logger,
     scrub,
     targets: new Map(),
+    telemetry,
+    database: config.database,
   };
   const raw = createClient<VbapiPaths, "application/json">({
     baseUrl: config.baseUrl,
@@ -204,13 +211,31 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
       logger.warn(`upsertBatch ${entity}: skipping ${prepared.refused.length} invalid record(s)`);
     }
     const refused: BatchItem<K>[] = prepared.refused;
-    if (prepared.records.length === 0) return toBatchResult<K>(refused, undefined);
+    if (prepared.records.length === 0) {
+      telemetry?.countRecords(entity, "failed", refused.length);
+      return toBatchResult<K>(refused, undefined);
+    }
     const outcome = await sendBatch<K>(ctx, entity, prepared.records, prepared.json, {
       ...opts,
       indices: prepared.indices,
     });
-    if (!outcome.ok) throw outcome.error;
-    return withRefused(outcome.result, refused);
+    if (!outcome.ok) {
+      telemetry?.countRecords(entity, "failed", records.length);
+      throw outcome.error;
+    }
+    const result = withRefused(outcome.result, refused);
+    if (telemetry) {
+      let created = 0;
+      let updated = 0;
+      for (const item of result.items) {
+        if (item.outcome === "created") created++;
+        else if (item.outcome === "updated") updated++;
+      }
+      telemetry.countRecords(entity, "created", created);
+      telemetry.countRecords(entity, "updated", updated);
+      telemetry.countRecords(entity, "failed", result.failed);
+    }
+    return result;
   }
 
   const client: VbapiClient = {

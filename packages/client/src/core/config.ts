@@ -3,6 +3,7 @@
 // per request except what cannot be known up front (a missing credential is reported when the
 // first request needs it, so a client can be built before the environment is complete).
 import pkg from "../../package.json" with { type: "json" };
+import type { TelemetryOptions } from "../internal/telemetry.ts";
 import { isHeaderSafe, type TokenProvider } from "../internal/tokens.ts";
 import { ConfigurationError } from "./errors.ts";
 import type { Logger, LogLevel } from "./logger.ts";
@@ -14,7 +15,7 @@ export const SDK_VERSION: string = pkg.version;
 /** Default cap on an answer's body: far above any 207 VBA sends for a batch. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
-export interface VbapiClientOptions {
+export interface VbapiClientOptions extends TelemetryOptions {
   /** Default `https://vbapi.vbasoftware.com/vbasoftware`. Must be http(s). */
   baseUrl?: string;
   /** Sent as `x-api-key`. Default: env VBAPI_API_KEY. */
@@ -67,6 +68,7 @@ export interface ResolvedConfig {
   fetch: typeof globalThis.fetch;
   logger: Logger;
   logLevel: LogLevel;
+  telemetry: TelemetryOptions;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "off"];
@@ -169,6 +171,7 @@ export function resolveConfig(options: VbapiClientOptions): ResolvedConfig {
   for (const level of ["debug", "info", "warn", "error"] as const) {
     if (typeof logger?.[level] !== "function") fail(`logger must have a ${level}() method`);
   }
+  const telemetry = checkTelemetry(options, fail);
   return {
     baseUrl: base.href.replace(/\/+$/, ""),
     apiKey,
@@ -184,6 +187,32 @@ export function resolveConfig(options: VbapiClientOptions): ResolvedConfig {
     fetch: fetchFn,
     logger,
     logLevel,
+    telemetry,
+  };
+}
+
+/** The telemetry options, checked (`fail` throws a ConfigurationError naming the option). */
+export function checkTelemetry(
+  options: TelemetryOptions,
+  fail: (message: string) => never,
+): TelemetryOptions {
+  const { tracerProvider, meterProvider, telemetry, propagateTraceContext } = options;
+  if (tracerProvider !== undefined && typeof tracerProvider?.getTracer !== "function") {
+    fail("tracerProvider must have a getTracer() method");
+  }
+  if (meterProvider !== undefined && typeof meterProvider?.getMeter !== "function") {
+    fail("meterProvider must have a getMeter() method");
+  }
+  if (telemetry !== undefined && typeof telemetry !== "boolean")
+    fail("telemetry must be a boolean");
+  if (propagateTraceContext !== undefined && typeof propagateTraceContext !== "boolean") {
+    fail("propagateTraceContext must be a boolean");
+  }
+  return {
+    ...(tracerProvider && { tracerProvider }),
+    ...(meterProvider && { meterProvider }),
+    ...(telemetry !== undefined && { telemetry }),
+    ...(propagateTraceContext !== undefined && { propagateTraceContext }),
   };
 }
 

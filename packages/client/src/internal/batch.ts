@@ -14,7 +14,8 @@ import { type EntityName, entities } from "../generated/entities.ts";
 import type { BatchItem, BatchResult } from "../types.ts";
 import { redact } from "./redact.ts";
 import { matchItems, toBatchResult } from "./results.ts";
-import type { RequestOptions, Transport } from "./transport.ts";
+import { context, SpanKind, SpanStatusCode, type Telemetry, trace } from "./telemetry.ts";
+import type { Answer, InternalRequestOptions, Transport } from "./transport.ts";
 
 /** What a client hands to the request path. */
 export interface BatchContext {
@@ -27,6 +28,10 @@ export interface BatchContext {
   scrub: (text: string) => string;
   /** Per-entity targets of entities without path parameters. */
   targets: Map<string, Target>;
+  /** Spans and metrics; undefined when switched off. */
+  telemetry?: Telemetry | undefined;
+  /** The `vbasoftware-database` of every call, for spans. */
+  database?: string | undefined;
 }
 
 interface Target {
@@ -88,42 +93,120 @@ function recordStrings(records: readonly unknown[]): string[] {
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
+type SendOptions<K> = InternalRequestOptions & {
+  pathParams?: unknown;
+  indices?: readonly number[] | undefined;
+  /** The records' keys, when the caller has them already. */
+  keys?: readonly K[] | undefined;
+};
+
 /**
  * Sends `records` (already validated) as one batch, `json` being their JSON array, and reports
  * every record's outcome in the order of `records` (`indices` gives the caller's index of each).
+ * With telemetry, the call is a `vbapi.upsert_batch {entity}` span over its attempts' spans.
  */
 export async function sendBatch<K>(
   ctx: BatchContext,
   entity: EntityName,
   records: readonly unknown[],
   json: string,
-  options: RequestOptions & {
-    pathParams?: unknown;
-    indices?: readonly number[] | undefined;
-    /** The records' keys, when the caller has them already. */
-    keys?: readonly K[] | undefined;
-  },
+  options: SendOptions<K>,
 ): Promise<BatchOutcome<K>> {
   const target = targetOf(ctx, entity, options.pathParams as Record<string, unknown> | undefined);
-  const { operation } = target;
-  let answer: Awaited<ReturnType<Transport["execute"]>>;
+  const tel = ctx.telemetry;
+  const attributes: Record<string, string | number> | undefined = tel && {
+    "vbapi.entity": entity,
+    "vbapi.records": records.length,
+    ...(ctx.database !== undefined && { "vbapi.database": ctx.database }),
+  };
+  const span = tel?.start(
+    `vbapi.upsert_batch ${entity}`,
+    SpanKind.INTERNAL,
+    attributes ?? {},
+    options.traceContext,
+  );
+  let outcome: BatchOutcome<K> | undefined;
   try {
-    answer = await ctx.transport.execute(
-      { method: "PUT", url: target.url, what: target.what, headers: ctx.headers, body: json },
-      options,
+    const answer = await ctx.transport.execute(
+      {
+        method: "PUT",
+        url: target.url,
+        what: target.what,
+        headers: ctx.headers,
+        body: json,
+        template: entities[entity].path,
+        ...(attributes && { attributes }),
+      },
+      {
+        ...options,
+        traceContext: span && trace.setSpan(options.traceContext ?? context.active(), span),
+        onAnswer(received) {
+          outcome = interpret<K>(ctx, entity, records, target, received, options);
+          return tel && outcomeAttributes(outcome, records.length);
+        },
+      },
     );
+    outcome ??= interpret<K>(ctx, entity, records, target, answer, options);
   } catch (error) {
-    if (error instanceof NoResponseError) {
-      return { ok: false, error, mayHaveBeenApplied: error.mayHaveBeenApplied };
+    outcome = failedToSend(error);
+  } finally {
+    if (span) {
+      if (outcome) {
+        span.setAttributes(outcomeAttributes(outcome, records.length));
+        if (!outcome.ok)
+          span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.name });
+      }
+      span.end();
     }
-    if (error instanceof ResponseParseError) {
-      // An answer too large to read: the server did process the request.
-      return { ok: false, error, mayHaveBeenApplied: true };
-    }
-    // Before sending: a login refused by VBA (ApiError), a bad option. Nothing left the machine.
-    if (error instanceof VbapiError) return { ok: false, error, mayHaveBeenApplied: false };
-    throw error;
   }
+  return outcome;
+}
+
+/** What the batch span and the last attempt's span say of the outcome (never a record). */
+function outcomeAttributes(
+  outcome: BatchOutcome<unknown>,
+  records: number,
+): Record<string, string | number> {
+  if (outcome.ok) {
+    const { failed, activityId } = outcome.result;
+    return {
+      "vbapi.records.failed": failed,
+      ...(activityId && { "vbapi.activity_id": activityId }),
+    };
+  }
+  const { error } = outcome;
+  const activityId = (error as { activityId?: unknown }).activityId;
+  return {
+    "vbapi.records.failed": records,
+    "error.type": error.name,
+    ...(typeof activityId === "string" && { "vbapi.activity_id": activityId }),
+  };
+}
+
+/** A request that got no answer to read: the error, and whether it may have been applied. */
+function failedToSend<K>(error: unknown): BatchOutcome<K> {
+  if (error instanceof NoResponseError) {
+    return { ok: false, error, mayHaveBeenApplied: error.mayHaveBeenApplied };
+  }
+  if (error instanceof ResponseParseError) {
+    // An answer too large to read: the server did process the request.
+    return { ok: false, error, mayHaveBeenApplied: true };
+  }
+  // Before sending: a login refused by VBA (ApiError), a bad option. Nothing left the machine.
+  if (error instanceof VbapiError) return { ok: false, error, mayHaveBeenApplied: false };
+  throw error;
+}
+
+/** The answer read: per-record results, or the error it amounts to. */
+function interpret<K>(
+  ctx: BatchContext,
+  entity: EntityName,
+  records: readonly unknown[],
+  target: Target,
+  answer: Answer,
+  options: SendOptions<K>,
+): BatchOutcome<K> {
+  const { operation } = target;
   const { status, mayHaveBeenApplied } = answer;
   const text = decoder.decode(answer.body);
   if (status < 200 || status > 299) {

@@ -19,6 +19,17 @@ import {
   shouldRetryStatus,
 } from "../core/retry.ts";
 import { linkSignal } from "./abort-link.ts";
+import { errorCode, failureKind } from "./failure.ts";
+import { readCapped } from "./read-capped.ts";
+import {
+  type AttemptInfo,
+  type Context,
+  context,
+  errorType,
+  type Span,
+  type Telemetry,
+  trace,
+} from "./telemetry.ts";
 import { attemptSignal, sleep } from "./timeout.ts";
 import type { TokenSource } from "./tokens.ts";
 
@@ -53,6 +64,19 @@ export interface TransportConfig {
   logger: Logger;
   /** Largest answer body read, in bytes. */
   maxResponseBytes: number;
+  /** Spans and metrics; undefined when switched off. */
+  telemetry?: Telemetry | undefined;
+}
+
+/** What the SDK's own request paths add to a request's options. */
+export interface InternalRequestOptions extends RequestOptions {
+  /** The parent of the attempt spans (the upsertBatch span). */
+  traceContext?: Context | undefined;
+  /**
+   * Called with the answer that will be returned, before its attempt span ends; what it returns
+   * is added to that span (the outcome the caller reads from the answer).
+   */
+  onAnswer?: ((answer: Answer) => Record<string, string | number> | undefined) | undefined;
 }
 
 /** A request ready to go: everything but the bearer token. */
@@ -63,6 +87,10 @@ export interface PreparedRequest {
   what: string;
   headers: Record<string, string>;
   body: string | undefined;
+  /** The spec's path template (`/tolerances-batch`), for spans and metrics. Default: the path. */
+  template?: string;
+  /** vbapi.* span attributes of the request (entity, records, database). */
+  attributes?: Record<string, string | number>;
 }
 
 /** A received answer, its body read whole. */
@@ -78,100 +106,32 @@ export interface Answer {
   mayHaveBeenApplied: boolean;
 }
 
-/** Low-level error codes that mean the request never left the machine (safe to retry, not applied). */
-const NOT_SENT_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
-/** Causes that mean the request could not be built at all: not sent, and resending cannot help. */
-const SETUP_CODES = new Set(["ERR_INVALID_URL", "UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"]);
-const SETUP_MESSAGES =
-  /unknown scheme|not implemented|bad port|invalid header|failed to parse url/i;
+/** The parts of the last URL seen (a client sends to a handful of URLs: parse each once). */
+let lastUrl: { url: string; href: string; port: number; host: string; path: string } | undefined;
 
-function errorCode(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-    const inner = (e as { errors?: unknown[] }).errors;
-    if (Array.isArray(inner) && inner.length > 0) {
-      e = inner[0];
-      continue;
-    }
-    e = (e as { cause?: unknown }).cause;
+/** A request as its attempt spans describe it (never its headers or body). */
+function attemptInfo(request: PreparedRequest): AttemptInfo {
+  if (lastUrl?.url !== request.url) {
+    const url = new URL(request.url);
+    const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+    lastUrl = { url: request.url, href: url.href, port, host: url.hostname, path: url.pathname };
   }
-  return undefined;
-}
-
-type FailureKind = "timeout" | "setup" | "not-sent" | "connection";
-
-/** How a rejected fetch failed: before sending (setup, not-sent) or possibly after (connection). */
-function failureKind(error: unknown, timedOut: boolean): FailureKind {
-  if (timedOut) return "timeout";
-  const code = errorCode(error);
-  if (code !== undefined && NOT_SENT_CODES.has(code)) return "not-sent";
-  if (code !== undefined && SETUP_CODES.has(code)) return "setup";
-  const cause = (error as { cause?: unknown } | null)?.cause;
-  const message = `${(error as Error | null)?.message ?? ""} ${(cause as Error | undefined)?.message ?? ""}`;
-  if (SETUP_MESSAGES.test(message)) return "setup";
-  // A TypeError thrown without a cause is a request fetch refused to build (undici wraps every
-  // network failure as "fetch failed" with a cause).
-  if (error instanceof TypeError && cause === undefined && code === undefined) return "setup";
-  return "connection";
-}
-
-/** Reads a body whole, refusing more than `max` bytes (the rest is not read). */
-export async function readCapped(
-  response: Response,
-  max: number,
-  what: string,
-): Promise<Uint8Array> {
-  const declared = Number(response.headers.get("content-length"));
-  const tooLarge = () =>
-    new ResponseParseError(
-      `${what}: the HTTP ${response.status} answer is larger than ${max} bytes (maxResponseBytes); it was not read`,
-      { status: response.status },
-    );
-  if (declared > max) {
-    await response.body?.cancel().catch(() => undefined);
-    throw tooLarge();
-  }
-  if (response.body === null) return new Uint8Array(0);
-  // A declared length within the cap: read it in one go (undici stops at the declared length).
-  if (response.headers.has("content-length") && declared >= 0) {
-    return new Uint8Array(await response.arrayBuffer());
-  }
-  const reader = response.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    parts.push(value);
-  }
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
+  const { href, port, host, path } = lastUrl;
+  return {
+    method: request.method,
+    url: href,
+    port,
+    template: request.template ?? path,
+    host,
+    ...(request.attributes && { attributes: request.attributes }),
+  };
 }
 
 export class Transport {
   constructor(private readonly config: TransportConfig) {}
 
   /** Sends `request`, retrying by the policy; resolves with the final answer (any status). */
-  async execute(request: PreparedRequest, options: RequestOptions = {}): Promise<Answer> {
+  async execute(request: PreparedRequest, options: InternalRequestOptions = {}): Promise<Answer> {
     // One link to the caller's signal for the whole call (its waits, attempts and token);
     // released when the call settles, so the caller's signal keeps no listener of ours.
     const link = linkSignal(options.signal);
@@ -184,10 +144,16 @@ export class Transport {
 
   private async attempts(
     request: PreparedRequest,
-    options: RequestOptions,
+    options: InternalRequestOptions,
     signal: AbortSignal | undefined,
   ): Promise<Answer> {
     const cfg = this.config;
+    const tel = cfg.telemetry;
+    const parent = options.traceContext;
+    const parentSpan = tel && parent ? trace.getSpan(parent) : undefined;
+    const info: AttemptInfo | undefined = tel && attemptInfo(request);
+    let span: Span | undefined;
+    let startedAt = 0;
     const maxRetries = options.maxRetries ?? cfg.maxRetries;
     const timeoutMs = options.timeoutMs ?? cfg.timeoutMs;
     const { what } = request;
@@ -203,6 +169,11 @@ export class Transport {
       const delayMs = retryDelay(retries - 1, undefined, cfg.backoff);
       log.warn(`${what}: ${note}; retry ${retries}/${maxRetries} in ${delayMs} ms`);
       options.onRetry?.({ retry: retries, reason, status: 0, delayMs });
+      parentSpan?.addEvent("vbapi.retry", {
+        "vbapi.retry": retries,
+        "vbapi.retry.reason": reason,
+        "vbapi.retry.delay_ms": delayMs,
+      });
       await sleep(delayMs, signal).catch(() => {
         throw aborted();
       });
@@ -212,15 +183,24 @@ export class Transport {
       if (signal?.aborted) throw aborted();
       // A permit at hand is taken without a promise; otherwise wait in the limiter's queue.
       if (!cfg.limiter.tryAcquire?.()) {
+        const waitStart = performance.now();
         await cfg.limiter.acquire(signal).catch(() => {
           throw aborted();
+        });
+        parentSpan?.addEvent("vbapi.rate_limiter.wait", {
+          "vbapi.wait_ms": Math.round(performance.now() - waitStart),
         });
       }
       const attempt = attemptSignal(signal, timeoutMs);
       let token: string;
       try {
         // The provider runs inside the attempt: its timeout and the caller's signal bound it.
-        token = cfg.tokens.peek() ?? (await cfg.tokens.get(attempt.signal));
+        // A login it causes is a child of the caller's span (where a context manager runs).
+        token =
+          cfg.tokens.peek() ??
+          (await (parent
+            ? context.with(parent, () => cfg.tokens.get(attempt.signal))
+            : cfg.tokens.get(attempt.signal)));
       } catch (error) {
         attempt.clear();
         if (signal?.aborted) throw aborted();
@@ -241,6 +221,11 @@ export class Transport {
         throw failure;
       }
       headers.authorization = `Bearer ${token}`;
+      if (tel && info) {
+        span = tel.startAttempt(info, retries + (refreshed ? 1 : 0), parent);
+        startedAt = performance.now();
+        tel.inject(span, parent, headers);
+      }
       log.debug(`${what}: attempt ${retries + 1}`);
       let response: Response;
       let body: Uint8Array;
@@ -258,6 +243,15 @@ export class Transport {
         body = await readCapped(response, cfg.maxResponseBytes, what);
       } catch (error) {
         attempt.clear();
+        if (span && info) {
+          const type =
+            error instanceof ResponseParseError
+              ? "response_too_large"
+              : attempt.timedOut()
+                ? "timeout"
+                : (errorCode(error) ?? errorType(error));
+          tel?.endAttempt(span, info, startedAt, undefined, type);
+        }
         if (error instanceof ResponseParseError) throw error;
         if (signal?.aborted) {
           throw new AbortError(`${what} was aborted`, { mayHaveBeenApplied: true });
@@ -297,6 +291,10 @@ export class Transport {
       // A browser's fetch hides a refused redirect as an "opaqueredirect" with status 0.
       const status = response.type === "opaqueredirect" ? 307 : response.status;
 
+      const retrying =
+        (status === 401 && !refreshed && cfg.tokens.refreshable) ||
+        (shouldRetryStatus(status) && retries < maxRetries);
+      if (span && info && retrying) tel?.endAttempt(span, info, startedAt, status, undefined);
       if (status === 401 && !refreshed && cfg.tokens.refreshable) {
         refreshed = true;
         log.info(`${what}: HTTP 401; refreshing the token and retrying once`);
@@ -319,6 +317,12 @@ export class Transport {
           `${what}: HTTP ${status}; retry ${retries}/${maxRetries} in ${Math.round(delayMs)} ms`,
         );
         options.onRetry?.({ retry: retries, reason: "status", status, delayMs });
+        parentSpan?.addEvent("vbapi.retry", {
+          "vbapi.retry": retries,
+          "vbapi.retry.reason": "status",
+          "http.response.status_code": status,
+          "vbapi.retry.delay_ms": Math.round(delayMs),
+        });
         if (status !== 429) {
           await sleep(delayMs, signal).catch(() => {
             throw aborted();
@@ -327,13 +331,16 @@ export class Transport {
         continue;
       }
       if (status >= 400) log.debug(`${what}: HTTP ${status}`);
-      return {
+      const answer: Answer = {
         status,
         statusText: response.statusText,
         headers: response.headers,
         body,
         mayHaveBeenApplied,
       };
+      const outcome = options.onAnswer?.(answer);
+      if (span && info) tel?.endAttempt(span, info, startedAt, status, undefined, outcome);
+      return answer;
     }
   }
 }
