@@ -1,7 +1,8 @@
 import { defineBuildConfig } from "unbuild";
 
 export default defineBuildConfig({
-  entries: ["src/index"],
+  // The entry point is generated from the spec (src/generated/index.ts).
+  entries: [{ input: "src/generated/index", name: "index" }],
   declaration: true,
   rollup: { emitCJS: true },
 });

@@ -6,7 +6,7 @@ import {
   upsertArmorCodeExCodes,
   upsertClaimPromptPays,
   upsertTolerances,
-} from "../src/index.ts";
+} from "../src/generated/index.ts";
 
 let server: MockServer;
 beforeAll(async () => {

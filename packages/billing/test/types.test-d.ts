@@ -10,7 +10,7 @@ import {
   upsertArmorCodeExCodes,
   upsertClaimPromptPays,
   upsertTolerances,
-} from "../src/index.ts";
+} from "../src/generated/index.ts";
 
 describe("billing types", () => {
   it("come from the generated schema", () => {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { ValidationError } from "@vbapi-sdk/client";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createVbapiClient, upsertProviderCredServices } from "../src/index.ts";
+import { createVbapiClient, upsertProviderCredServices } from "../src/generated/index.ts";
 
 let server: MockServer;
 beforeAll(async () => {

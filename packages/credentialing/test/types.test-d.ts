@@ -6,7 +6,7 @@ import {
   type ProviderCredService,
   type ProviderCredServiceKey,
   upsertProviderCredServices,
-} from "../src/index.ts";
+} from "../src/generated/index.ts";
 
 describe("credentialing types", () => {
   it("come from the generated schema", () => {

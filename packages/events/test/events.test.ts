@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createVbapiClient, upsertEvents, type VbaEvent } from "../src/index.ts";
+import { createVbapiClient, upsertEvents, type VbaEvent } from "../src/generated/index.ts";
 
 let server: MockServer;
 beforeAll(async () => {

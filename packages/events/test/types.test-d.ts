@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from "vitest";
-import type { BatchResult, VbaEvent, VbaEventKey } from "../src/index.ts";
-import { createVbapiClient, upsertEvents } from "../src/index.ts";
+import type { BatchResult, VbaEvent, VbaEventKey } from "../src/generated/index.ts";
+import { createVbapiClient, upsertEvents } from "../src/generated/index.ts";
 
 describe("events types", () => {
   it("come from the generated schema and do not shadow Event", () => {

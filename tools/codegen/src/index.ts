@@ -1,8 +1,12 @@
-// Generates src/generated/{schema,entities,validators}.ts from the bundled OpenAPI description.
+// Generates the client's src/generated/{schema,entities,validators,bulk}.ts and each domain
+// package's src/generated/index.ts from the bundled OpenAPI description.
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { findBatchOperations, isObject, type JsonObject } from "@vbapi-sdk/tool-spec-model";
 import openapiTS, { astToString } from "openapi-typescript";
 import { emitEntities } from "./entities.ts";
+import { emitBulk, emitDomain } from "./one-liners.ts";
 import { readValidationRuntime } from "./runtime.ts";
 import { emitValidators } from "./validators.ts";
 
@@ -20,14 +24,68 @@ export async function generate(specFile: string): Promise<Map<string, string>> {
   return generateFromSpec(spec);
 }
 
-export async function generateFromSpec(spec: JsonObject): Promise<Map<string, string>> {
+/** The spec's batch operations, each naming its domain package (`x-vbapi-package`). */
+function batchOperations(spec: JsonObject) {
   const entities = findBatchOperations(spec);
   if (entities.length === 0) throw new Error("codegen: no batch operations found");
+  for (const e of entities) {
+    if (e.package === undefined) {
+      throw new Error(
+        `codegen: operation ${e.operationId} (${e.method.toUpperCase()} ${e.path}) has no x-vbapi-package: name the domain package that exports it (e.g. billing)`,
+      );
+    }
+  }
+  return entities;
+}
+
+/**
+ * The domain packages in `packagesDir`: folders whose package.json says `"vbapi": { "domain":
+ * true }`. An operation naming any other package is refused: a new domain package is a folder
+ * with a package.json, a README and a changeset, made by a person (openapi/README.md, "Adding an
+ * endpoint"), not by codegen.
+ */
+export function checkPackages(spec: JsonObject, packagesDir: string): void {
+  const known = (name: string) => {
+    const file = join(packagesDir, name, "package.json");
+    if (!existsSync(file)) return false;
+    const pkg = JSON.parse(readFileSync(file, "utf8")) as { vbapi?: { domain?: unknown } };
+    return pkg.vbapi?.domain === true;
+  };
+  for (const e of batchOperations(spec)) {
+    const name = e.package as string;
+    if (!/^[a-z][a-z0-9-]*$/.test(name) || !known(name)) {
+      throw new Error(
+        `codegen: operation ${e.operationId} (${e.method.toUpperCase()} ${e.path}) names x-vbapi-package "${name}", which is not a domain package in ${packagesDir}; use an existing one or create packages/${name} first (see openapi/README.md, "Adding an endpoint")`,
+      );
+    }
+  }
+}
+
+/** The entry point of domain package `name`: `src/generated/index.ts`. */
+export function generateDomain(spec: JsonObject, name: string): Map<string, string> {
+  const entities = batchOperations(spec).filter((e) => e.package === name);
+  if (entities.length === 0) {
+    throw new Error(`codegen: no batch operation names x-vbapi-package "${name}"`);
+  }
+  const header = HEADER.replace(
+    "run `pnpm --filter @vbapi-sdk/client generate`",
+    `run \`pnpm --filter @vbapi-sdk/${name} generate\` (or \`pnpm build\`)`,
+  );
+  const tag = (spec.tags as { name?: string; description?: string }[] | undefined)?.find(
+    (t) => t.name === (entities[0]?.operation.tags as string[] | undefined)?.[0],
+  );
+  const description = entities.length === 1 ? tag?.description : undefined;
+  return new Map([["index.ts", emitDomain(name, entities, header, description)]]);
+}
+
+export async function generateFromSpec(spec: JsonObject): Promise<Map<string, string>> {
+  const entities = batchOperations(spec);
   // openapi-typescript mutates nothing we rely on, but give it its own copy anyway.
   const ast = await openapiTS(structuredClone(spec) as never, { silent: true });
   const files = new Map<string, string>();
   files.set("schema.ts", `${HEADER}${astToString(ast)}`);
   files.set("entities.ts", emitEntities(entities, HEADER));
   files.set("validators.ts", emitValidators(spec, entities, HEADER, await readValidationRuntime()));
+  files.set("bulk.ts", emitBulk(entities, HEADER));
   return files;
 }

@@ -44,7 +44,18 @@ export interface BatchOperation {
   bodySchema: JsonObject;
   /** The operation object, as written. */
   operation: JsonObject;
+  /** `x-vbapi-package` of the operation: the domain package that exports it (codegen requires it). */
+  package: string | undefined;
+  /** The plural in function names (`upsertAll<Plural>`): the schema's `x-vbapi-plural`, else entity + "s". */
+  plural: string;
+  /** The record type's name in its domain package: the schema's `x-vbapi-type-name`, else the entity. */
+  typeName: string;
+  /** The operation's summary and description (doc comments are made from them). */
+  summary: string | undefined;
+  description: string | undefined;
 }
+
+const IDENTIFIER = /^[A-Z][A-Za-z0-9]*$/;
 
 /** The entity a request body names, or undefined when it is not `type: array, items: $ref`. */
 function batchItemsRef(
@@ -123,9 +134,26 @@ function describe(
     if (!p) throw new SpecError(`${path}: path parameter ${name} is not declared`);
     return p;
   });
+  const pkg = operation["x-vbapi-package"];
+  if (pkg !== undefined && (typeof pkg !== "string" || !/^[a-z][a-z0-9-]*$/.test(pkg)))
+    throw new SpecError(`${where}: x-vbapi-package must be a package name (lower case, e.g. billing)`);
+  const plural = schema["x-vbapi-plural"] ?? `${entity}s`;
+  const typeName = schema["x-vbapi-type-name"] ?? entity;
+  for (const [name, value] of [
+    ["x-vbapi-plural", plural],
+    ["x-vbapi-type-name", typeName],
+  ] as const) {
+    if (typeof value !== "string" || !IDENTIFIER.test(value))
+      throw new SpecError(`${entity}: ${name} must be an identifier in PascalCase`);
+  }
   return {
     entity,
     operationId: operation.operationId,
+    package: pkg,
+    plural: plural as string,
+    typeName: typeName as string,
+    summary: typeof operation.summary === "string" ? operation.summary : undefined,
+    description: typeof operation.description === "string" ? operation.description : undefined,
     method,
     path,
     pathParams,

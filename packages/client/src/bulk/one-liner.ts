@@ -1,0 +1,30 @@
+// The shape of a per-entity bulk one-liner; the one-liners themselves are generated from the
+// spec into src/generated/bulk.ts.
+import type {
+  EntityKey,
+  EntityName,
+  EntityRecord,
+  EntityWithPathParams,
+} from "../generated/entities.ts";
+import type { BulkReport } from "../types.ts";
+import type { BulkInput } from "./source.ts";
+import { type BulkClient, type UpsertAllOptions, upsertAll } from "./upsert-all.ts";
+
+/** Options of the per-entity one-liners (no `pathParams`: scoped entities take them first). */
+export type UpsertAllEntityOptions<E extends EntityName = EntityName> = Omit<
+  UpsertAllOptions<E>,
+  "pathParams"
+>;
+
+/** Entities whose batch path has no parameters. */
+type UnscopedEntity = Exclude<EntityName, EntityWithPathParams>;
+
+/** The bulk upsert of one unscoped entity, as a one-liner: `bulkUpserter("Event")`. */
+export function bulkUpserter<E extends UnscopedEntity>(entity: E) {
+  return (
+    client: BulkClient,
+    records: BulkInput<EntityRecord<E>>,
+    options?: UpsertAllEntityOptions<E>,
+  ): Promise<BulkReport<EntityKey<E>>> =>
+    upsertAll(client, entity, records, options as UpsertAllOptions<E>);
+}
