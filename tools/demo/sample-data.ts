@@ -1,6 +1,6 @@
 // Seeded, realistic sample records for the demo and the benchmarks: the same seed gives the
 // same records on every run.
-import type { EntityRecord } from "@vbapi-sdk/client";
+import type { EntityName, EntityRecord } from "@vbapi-sdk/client";
 
 /** mulberry32: a tiny, fast, seedable PRNG. */
 export function rng(seed: number): () => number {
@@ -116,3 +116,17 @@ export function* providerCredServices(
     };
   }
 }
+
+/** Sample records of every entity, with the path parameters an entity's batch needs. */
+export const sampleBatches: {
+  [E in EntityName]: { records(count: number): Iterable<EntityRecord<E>>; pathParams?: object };
+} = {
+  ArmorCodeExCode: { records: (n) => armorCodeExCodes(n) },
+  ClaimPromptPay: { records: (n) => claimPromptPays(n) },
+  Event: { records: (n) => events(n) },
+  ProviderCredService: {
+    records: (n) => providerCredServices(5021, n),
+    pathParams: { providerCredKey: 5021 },
+  },
+  Tolerance: { records: (n) => tolerances(n) },
+};

@@ -51,7 +51,7 @@ interface JsonSchema {
   $ref?: string;
 }
 
-/** `ProviderCredService` -> `provider-cred-services`, `ArmorCodeExCode` -> `armor-code-ex-codes`. */
+/** A schema name as a CLI name: PascalCase to kebab-case, plural (`FooBarCode` -> `foo-bar-codes`). */
 export function cliNameOf(entity: string): string {
   const kebab = entity.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
   return kebab.endsWith("s") ? kebab : `${kebab}s`;

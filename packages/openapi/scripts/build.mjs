@@ -6,9 +6,17 @@
 //   index.html                     the HTML reference (Redoc), showing the code samples
 //   index.{mjs,cjs,d.mts,d.cts}    the 3.1 document as a JS module
 // Any failure exits non-zero with the reason.
+//
+// Options (for building another copy of the spec, as the sixth-endpoint test does):
+//   --spec FILE    the root of the split spec (default ../../openapi/openapi.yaml)
+//   --out DIR      where to write (default dist/)
+//   --config FILE  the Redocly config (default ../../redocly.yaml)
+//   --no-docs      skip the HTML reference
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { addCodeSamples } from "./code-samples.mjs";
 import { toOpenApi30 } from "./down-convert.mjs";
@@ -16,24 +24,33 @@ import { meaningDiff } from "./meaning.mjs";
 import { toPostman } from "./postman.mjs";
 
 const pkg = fileURLToPath(new URL("..", import.meta.url));
-const root = "../../openapi/openapi.yaml";
+const { values: opts } = parseArgs({
+  options: {
+    spec: { type: "string", default: resolve(pkg, "../../openapi/openapi.yaml") },
+    out: { type: "string", default: resolve(pkg, "dist") },
+    config: { type: "string", default: resolve(pkg, "../../redocly.yaml") },
+    "no-docs": { type: "boolean", default: false },
+  },
+});
+const root = resolve(opts.spec);
+const out = resolve(opts.out);
+const config = resolve(opts.config);
 const redocly = (...args) =>
   execFileSync("redocly", args, { cwd: pkg, stdio: ["ignore", "ignore", "inherit"], shell: false });
-const readJson = (f) => JSON.parse(readFileSync(`${pkg}/dist/${f}`, "utf8"));
-const writeJson = (f, doc) =>
-  writeFileSync(`${pkg}/dist/${f}`, `${JSON.stringify(doc, null, 2)}\n`);
+const readJson = (f) => JSON.parse(readFileSync(`${out}/${f}`, "utf8"));
+const writeJson = (f, doc) => writeFileSync(`${out}/${f}`, `${JSON.stringify(doc, null, 2)}\n`);
 const writeYaml = (f, doc) =>
-  writeFileSync(`${pkg}/dist/${f}`, stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false }));
+  writeFileSync(`${out}/${f}`, stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false }));
 
-rmSync(`${pkg}/dist`, { recursive: true, force: true });
-mkdirSync(`${pkg}/dist`);
-redocly("bundle", root, "--output", "dist/openapi.json", "--ext", "json");
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+redocly("bundle", root, "--output", `${out}/openapi.json`, "--ext", "json");
 redocly(
   "bundle",
   root,
   "--dereferenced",
   "--output",
-  "dist/openapi.dereferenced.json",
+  `${out}/openapi.dereferenced.json`,
   "--ext",
   "json",
 );
@@ -56,20 +73,22 @@ if (lost.length)
   );
 writeJson("openapi.3.0.json", spec30);
 writeYaml("openapi.3.0.yaml", spec30);
-redocly("lint", "dist/openapi.3.0.json", "--config", "../../redocly.yaml");
-redocly("lint", "dist/openapi.3.0.yaml", "--config", "../../redocly.yaml");
+redocly("lint", `${out}/openapi.3.0.json`, "--config", config);
+redocly("lint", `${out}/openapi.3.0.yaml`, "--config", config);
 
 writeJson("vbapi.postman_collection.json", await toPostman(spec30));
 
-redocly(
-  "build-docs",
-  "dist/openapi.yaml",
-  "--output",
-  "dist/index.html",
-  "--inlineBundle",
-  "--title",
-  "VBAPI batch endpoints: API reference",
-);
+if (!opts["no-docs"]) {
+  redocly(
+    "build-docs",
+    `${out}/openapi.yaml`,
+    "--output",
+    `${out}/index.html`,
+    "--inlineBundle",
+    "--title",
+    "VBAPI batch endpoints: API reference",
+  );
+}
 
 const artifacts = [
   "openapi.yaml",
@@ -78,15 +97,15 @@ const artifacts = [
   "openapi.3.0.json",
   "openapi.3.0.yaml",
   "vbapi.postman_collection.json",
-  "index.html",
+  ...(opts["no-docs"] ? [] : ["index.html"]),
 ];
 for (const f of artifacts) {
-  if (statSync(`${pkg}/dist/${f}`).size === 0) throw new Error(`dist/${f} is empty`);
+  if (statSync(`${out}/${f}`).size === 0) throw new Error(`${out}/${f} is empty`);
 }
-console.log(`built ${artifacts.join(", ")} into dist/`);
+console.log(`built ${artifacts.join(", ")} into ${out}`);
 
 // A JS entry for consumers who want the document as an object: ESM and CJS, typed.
-const json = readFileSync(`${pkg}/dist/openapi.json`, "utf8");
+const json = readFileSync(`${out}/openapi.json`, "utf8");
 const types = `/** The bundled OpenAPI 3.1 description of VBA's Create or Update Batch endpoints. */
 export interface OpenApiDocument {
   openapi: string;
@@ -96,17 +115,17 @@ export interface OpenApiDocument {
   [key: string]: unknown;
 }
 `;
-writeFileSync(`${pkg}/dist/index.mjs`, `const spec = ${json};\nexport default spec;\n`);
+writeFileSync(`${out}/index.mjs`, `const spec = ${json};\nexport default spec;\n`);
 writeFileSync(
-  `${pkg}/dist/index.cjs`,
+  `${out}/index.cjs`,
   `"use strict";\nconst spec = ${json};\nmodule.exports = spec;\n`,
 );
 writeFileSync(
-  `${pkg}/dist/index.d.mts`,
+  `${out}/index.d.mts`,
   `${types}declare const spec: OpenApiDocument;\nexport default spec;\n`,
 );
 writeFileSync(
-  `${pkg}/dist/index.d.cts`,
+  `${out}/index.d.cts`,
   `declare namespace spec {\n${types.replace(/^/gm, "  ").replace("export interface", "interface")}}\ndeclare const spec: spec.OpenApiDocument;\nexport = spec;\n`,
 );
 console.log("wrote the JS entry dist/index.{mjs,cjs} with its types");

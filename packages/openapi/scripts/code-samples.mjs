@@ -2,20 +2,12 @@
 // a curl command for every operation, and for each batch upsert the SDK's one-liner.
 //
 // Everything comes from the spec: the entity is the schema of the request body's array items,
-// the function is `upsert<Entity>s` (as in the domain packages), path parameters become its
-// leading arguments, the records are the operation's request example, the headers come from the
-// security schemes and header parameters. The one fact the spec does not hold is which domain
-// package exports an entity's function: SDK_PACKAGE below. A batch entity missing there fails
-// the build; the consumer test compiles every sample against the packed packages.
-
-/** The domain package that exports `upsert<Entity>s`. */
-export const SDK_PACKAGE = {
-  Event: "@vbapi-sdk/events",
-  Tolerance: "@vbapi-sdk/billing",
-  ClaimPromptPay: "@vbapi-sdk/billing",
-  ArmorCodeExCode: "@vbapi-sdk/billing",
-  ProviderCredService: "@vbapi-sdk/credentialing",
-};
+// the function is `upsert<Plural>` (the schema's x-vbapi-plural, else the entity + "s", as the
+// domain packages are generated), the package is the operation's x-vbapi-package, path
+// parameters become its leading arguments, the records are the operation's request example, the
+// headers come from the security schemes and header parameters. A batch operation without
+// x-vbapi-package fails the build; the consumer test compiles every sample against the packed
+// packages.
 
 /** Shell variables for the values a caller must supply; the SDK reads the same names. */
 const ENV = {
@@ -114,9 +106,15 @@ function curl(doc, path, method, item, op) {
   return lines.join(" \\\n  ");
 }
 
+/** The domain package and function of a batch entity, from the spec. */
+function oneLiner(doc, entity, op) {
+  const plural = doc.components?.schemas?.[entity]?.["x-vbapi-plural"] ?? `${entity}s`;
+  const pkg = op["x-vbapi-package"];
+  return { pkg: typeof pkg === "string" ? `@vbapi-sdk/${pkg}` : undefined, fn: `upsert${plural}` };
+}
+
 function sdk(doc, entity, item, op) {
-  const pkg = SDK_PACKAGE[entity];
-  const fn = `upsert${entity}s`;
+  const { pkg, fn } = oneLiner(doc, entity, op);
   const records = requestExample(doc, op);
   if (records === undefined)
     throw new Error(`code samples: ${op.operationId} has no request example`);
@@ -148,14 +146,15 @@ export function addCodeSamples(doc) {
       const where = `${method.toUpperCase()} ${path}`;
       const samples = [];
       const entity = batchEntity(op);
-      if (entity && !SDK_PACKAGE[entity])
+      const target = entity && oneLiner(doc, entity, op);
+      if (target && target.pkg === undefined)
         throw new Error(
-          `code samples: ${where} upserts ${entity}, but SDK_PACKAGE in scripts/code-samples.mjs does not say which @vbapi-sdk package exports upsert${entity}s`,
+          `code samples: ${where} upserts ${entity}, but has no x-vbapi-package naming the @vbapi-sdk package that exports ${target.fn}`,
         );
-      if (entity)
+      if (target)
         samples.push({
           lang: "TypeScript",
-          label: SDK_PACKAGE[entity],
+          label: target.pkg,
           source: sdk(doc, entity, item, op),
         });
       else notes.push(`${where}: curl only (not a batch upsert: the SDK has no one-liner for it)`);

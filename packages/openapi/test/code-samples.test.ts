@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { addCodeSamples, SDK_PACKAGE } from "../scripts/code-samples.mjs";
+import { addCodeSamples } from "../scripts/code-samples.mjs";
 
 const pkg = resolve(import.meta.dirname, "..");
 const repo = resolve(pkg, "../..");
@@ -41,7 +41,7 @@ describe("x-codeSamples in the bundle", () => {
       expect(m, op.operationId).not.toBeNull();
       const [, fn, from] = m as RegExpExecArray;
       const src = readFileSync(
-        join(repo, "packages", from.split("/")[1] as string, "src/index.ts"),
+        join(repo, "packages", from.split("/")[1] as string, "src/generated/index.ts"),
         "utf8",
       );
       expect(src, `${from} exports ${fn}`).toMatch(new RegExp(`export (const|function) ${fn}\\b`));
@@ -146,15 +146,23 @@ describe("addCodeSamples", () => {
     expect(samples[0].source).toContain('"userName": "JMARTIN"');
   });
 
-  it("fails the build for a batch entity no domain package is known to export", () => {
+  it("takes the package from x-vbapi-package and fails the build for a batch operation without one", () => {
     const doc = structuredClone(spec);
-    doc.components.schemas.Widget = { type: "object" };
+    doc.components.schemas.Widget = { type: "object", "x-vbapi-plural": "Widgetry" };
     doc.paths["/widgets-batch"] = structuredClone(doc.paths["/tolerances-batch"]);
-    doc.paths["/widgets-batch"].put.requestBody.content["application/json"].schema.items.$ref =
-      "#/components/schemas/Widget";
-    expect(() => addCodeSamples(doc)).toThrow(
-      "code samples: PUT /widgets-batch upserts Widget, but SDK_PACKAGE in scripts/code-samples.mjs does not say which @vbapi-sdk package exports upsertWidgets",
+    const put = doc.paths["/widgets-batch"].put;
+    put.operationId = "updateBatchWidget";
+    put.requestBody.content["application/json"].schema.items.$ref = "#/components/schemas/Widget";
+    put["x-vbapi-package"] = "pharmacy";
+    addCodeSamples(doc);
+    const [ts] = put["x-codeSamples"];
+    expect(ts.label).toBe("@vbapi-sdk/pharmacy");
+    expect(ts.source).toContain(
+      'import { createVbapiClient, upsertWidgetry } from "@vbapi-sdk/pharmacy";',
     );
-    expect(Object.keys(SDK_PACKAGE)).not.toContain("Widget");
+    delete put["x-vbapi-package"];
+    expect(() => addCodeSamples(doc)).toThrow(
+      "code samples: PUT /widgets-batch upserts Widget, but has no x-vbapi-package naming the @vbapi-sdk package that exports upsertWidgetry",
+    );
   });
 });

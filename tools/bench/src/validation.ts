@@ -7,14 +7,8 @@
 // loop's whole client CPU per record (serialize, send, parse the 207) is ~4-6 µs here (see the
 // bulk figure), and issue 12 allows the SDK 1.3x that in total; validation may take at most
 // about a third of that allowance, i.e. ~10 % of the naive cost.
-import { type EntityName, entities, validateRecords } from "@vbapi-sdk/client";
-import {
-  armorCodeExCodes,
-  claimPromptPays,
-  events,
-  providerCredServices,
-  tolerances,
-} from "@vbapi-sdk/tool-demo/sample-data.ts";
+import { type EntityName, entities, entityNames, validateRecords } from "@vbapi-sdk/client";
+import { sampleBatches } from "@vbapi-sdk/tool-demo/sample-data.ts";
 import { type BenchResult, type Row, verdict } from "./report.ts";
 import { fmt, meanCI, round } from "./stats.ts";
 
@@ -48,19 +42,12 @@ function mix(entity: EntityName, records: Record<string, unknown>[]) {
   return { records, invalid };
 }
 
-const samples: Record<
-  EntityName,
-  { records: unknown[]; invalid: Set<number>; pathParams?: { providerCredKey: number } }
-> = {
-  ArmorCodeExCode: mix("ArmorCodeExCode", [...armorCodeExCodes(BATCH)] as never),
-  ClaimPromptPay: mix("ClaimPromptPay", [...claimPromptPays(BATCH)] as never),
-  Event: mix("Event", [...events(BATCH)] as never),
-  ProviderCredService: {
-    ...mix("ProviderCredService", [...providerCredServices(5021, BATCH)] as never),
-    pathParams: { providerCredKey: 5021 },
-  },
-  Tolerance: mix("Tolerance", [...tolerances(BATCH)] as never),
-};
+const samples = Object.fromEntries(
+  entityNames.map((entity) => {
+    const { records, pathParams } = sampleBatches[entity];
+    return [entity, { ...mix(entity, [...records(BATCH)] as never), pathParams }];
+  }),
+) as Record<EntityName, { records: unknown[]; invalid: Set<number>; pathParams?: object }>;
 
 /** Checks that one pass flags exactly the spoiled records. */
 function check(entity: EntityName): void {

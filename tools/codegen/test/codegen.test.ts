@@ -10,6 +10,7 @@ function spec(widget: Record<string, unknown>, extraParams: unknown[] = []) {
       "/owners/{ownerKey}/widgets-batch": {
         put: {
           operationId: "updateBatchWidget",
+          "x-vbapi-package": "billing",
           parameters: [
             { name: "db", in: "header", required: true, schema: { type: "string" } },
             {
@@ -70,6 +71,9 @@ describe("codegen", () => {
     expect(files.get("validators.ts")).toContain("must be at most 10 characters long");
     expect(files.get("entities.ts")).toContain('pathParams: ["ownerKey"],');
     expect(files.get("schema.ts")).toContain("updateBatchWidget");
+    // The bulk one-liner takes the path parameter first.
+    expect(files.get("bulk.ts")).toContain("export function upsertAllWidgets(");
+    expect(files.get("bulk.ts")).toContain('ownerKey: EntityPathParams<"Widget">["ownerKey"],');
   });
 
   it.each([
