@@ -7,21 +7,7 @@ export {
   passwordLogin,
 } from "./auth/login.ts";
 export { memoryTokenCache, type StoredToken, type TokenCache } from "./auth/token-cache.ts";
-export * from "./bulk/index.ts";
-export {
-  batchUpserter,
-  createVbapiClient,
-  DEFAULT_BASE_URL,
-  type PathParamsOption,
-  type RawClient,
-  SDK_VERSION,
-  type UpsertBatchArgs,
-  type UpsertBatchOptions,
-  type ValidateMode,
-  type VbapiClient,
-  type VbapiClientOptions,
-} from "./core/client.ts";
-export { DEFAULT_MAX_RESPONSE_BYTES } from "./core/config.ts";
+export { DEFAULT_MAX_RESPONSE_BYTES } from "./base/defaults.ts";
 export {
   AbortError,
   ApiError,
@@ -45,18 +31,26 @@ export {
   ValidationError,
   type ValidationIssue,
   VbapiError,
-} from "./core/errors.ts";
-export type { Logger, LogLevel } from "./core/logger.ts";
+} from "./base/errors.ts";
+export type { Logger, LogLevel } from "./base/logger.ts";
+export { type BackoffOptions, DEFAULT_BACKOFF } from "./base/retry.ts";
+export type * from "./base/types.ts";
+export { validateRecords } from "./base/validate.ts";
+export * from "./bulk/index.ts";
 export {
-  DEFAULT_RATE_LIMIT,
-  type Limiter,
-  RateLimiter,
-  type RateLimiterStats,
-  type RateLimitOptions,
-} from "./core/rate-limit.ts";
-export type { VbapiPaths } from "./core/raw.ts";
-export { type BackoffOptions, DEFAULT_BACKOFF } from "./core/retry.ts";
-export { validateRecords } from "./core/validate.ts";
+  batchUpserter,
+  createVbapiClient,
+  DEFAULT_BASE_URL,
+  type PathParamsOption,
+  type RawClient,
+  SDK_VERSION,
+  type UpsertBatchArgs,
+  type UpsertBatchOptions,
+  type ValidateMode,
+  type VbapiClient,
+  type VbapiClientOptions,
+} from "./client/client.ts";
+export type { VbapiPaths } from "./client/raw.ts";
 export {
   type EntityKey,
   type EntityKeyField,
@@ -73,7 +67,13 @@ export {
   type RecordValidator,
   recordValidators,
 } from "./generated/validators.ts";
-export { NOT_REPORTED_MESSAGE } from "./internal/results.ts";
-export type { TokenProvider } from "./internal/tokens.ts";
-export type { RequestOptions, RetryInfo } from "./internal/transport.ts";
-export type * from "./types.ts";
+export {
+  DEFAULT_RATE_LIMIT,
+  type Limiter,
+  RateLimiter,
+  type RateLimiterStats,
+  type RateLimitOptions,
+} from "./transport/rate-limit.ts";
+export { NOT_REPORTED_MESSAGE } from "./transport/results.ts";
+export type { TokenProvider } from "./transport/tokens.ts";
+export type { RequestOptions, RetryInfo } from "./transport/transport.ts";

@@ -5,10 +5,10 @@
 import { getEventListeners } from "node:events";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { linkSignal } from "../src/base/abort-link.ts";
+import { AbortError } from "../src/base/errors.ts";
 import { upsertAllTolerances } from "../src/bulk/index.ts";
-import { createVbapiClient } from "../src/core/client.ts";
-import { AbortError } from "../src/core/errors.ts";
-import { linkSignal } from "../src/internal/abort-link.ts";
+import { createVbapiClient } from "../src/client/client.ts";
 
 let server: MockServer;
 const warnings: Error[] = [];

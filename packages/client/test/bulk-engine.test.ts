@@ -2,10 +2,10 @@
 // property-based scenarios. The reference-server suite is in bulk-reliability.test.ts.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { BulkInputError } from "../src/base/errors.ts";
+import type { BatchItem, BatchResult, BulkReport } from "../src/base/types.ts";
 import { runBulk } from "../src/bulk/engine.ts";
 import type { BulkDriver, DriverStats, RequestFailure, SendOutcome } from "../src/bulk/options.ts";
-import { BulkInputError } from "../src/core/errors.ts";
-import type { BatchItem, BatchResult, BulkReport } from "../src/types.ts";
 
 interface Rec {
   id: number;

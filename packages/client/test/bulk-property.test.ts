@@ -4,7 +4,7 @@ import { type FaultSpec, type MockServer, startMockServer } from "@vbapi-sdk/moc
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertAllTolerances } from "../src/bulk/index.ts";
-import { createVbapiClient } from "../src/core/client.ts";
+import { createVbapiClient } from "../src/client/client.ts";
 import type { EntityRecord } from "../src/generated/entities.ts";
 
 type Tolerance = EntityRecord<"Tolerance">;

@@ -1,14 +1,14 @@
 // The bulk engine against the reference server (real HTTP on 127.0.0.1) with injected faults.
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BulkReport } from "../src/base/types.ts";
 import {
   upsertAll,
   upsertAllProviderCredServices,
   upsertAllTolerances,
 } from "../src/bulk/index.ts";
-import { createVbapiClient, type VbapiClientOptions } from "../src/core/client.ts";
+import { createVbapiClient, type VbapiClientOptions } from "../src/client/client.ts";
 import type { EntityRecord } from "../src/generated/entities.ts";
-import type { BulkReport } from "../src/types.ts";
 
 type Tolerance = EntityRecord<"Tolerance">;
 type Key = { tolerance_Key: number };

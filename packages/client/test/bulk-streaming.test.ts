@@ -1,11 +1,11 @@
 // The streaming report mode (`onRecord` + `report: "totals"`) against the reference server.
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BulkCallbackError } from "../src/base/errors.ts";
+import type { BulkItem } from "../src/base/types.ts";
 import { upsertAllTolerances } from "../src/bulk/index.ts";
-import { createVbapiClient } from "../src/core/client.ts";
-import { BulkCallbackError } from "../src/core/errors.ts";
+import { createVbapiClient } from "../src/client/client.ts";
 import type { EntityRecord } from "../src/generated/entities.ts";
-import type { BulkItem } from "../src/types.ts";
 
 type Tolerance = EntityRecord<"Tolerance">;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BulkAccountingError, ConfigurationError } from "../src/base/errors.ts";
 import {
   ChunkBuilder,
   chunkRecords,
@@ -9,7 +10,6 @@ import {
 import { BulkLedger, MAY_HAVE_BEEN_APPLIED } from "../src/bulk/ledger.ts";
 import { RetryQueue } from "../src/bulk/retry-queue.ts";
 import { openSource } from "../src/bulk/source.ts";
-import { BulkAccountingError, ConfigurationError } from "../src/core/errors.ts";
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -2,9 +2,9 @@
 // client refuses, the server refuses with a 400, and every string the client accepts is stored.
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createVbapiClient } from "../src/core/client.ts";
-import { BadRequestError } from "../src/core/errors.ts";
-import { validateRecords } from "../src/core/validate.ts";
+import { BadRequestError } from "../src/base/errors.ts";
+import { validateRecords } from "../src/base/validate.ts";
+import { createVbapiClient } from "../src/client/client.ts";
 
 let server: MockServer;
 beforeAll(async () => {

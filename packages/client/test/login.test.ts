@@ -4,9 +4,9 @@
 import { inspect } from "node:util";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterEach, describe, expect, it } from "vitest";
+import { AuthenticationError, ConfigurationError } from "../src/base/errors.ts";
 import { upsertAllTolerances } from "../src/bulk/index.ts";
-import { createVbapiClient } from "../src/core/client.ts";
-import { AuthenticationError, ConfigurationError } from "../src/core/errors.ts";
+import { createVbapiClient } from "../src/client/client.ts";
 import { type PasswordLoginOptions, passwordLogin } from "../src/index.ts";
 
 const USER = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RateLimiter } from "../src/core/rate-limit.ts";
+import { RateLimiter } from "../src/transport/rate-limit.ts";
 
 function clock() {
   let t = 1000;

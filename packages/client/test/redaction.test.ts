@@ -3,8 +3,8 @@
 import { inspect } from "node:util";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { redact } from "../src/base/redact.ts";
 import { createVbapiClient, type Logger, type VbapiClientOptions } from "../src/index.ts";
-import { redact } from "../src/internal/redact.ts";
 import { problem, scriptedFetch } from "./helpers.ts";
 
 const API_KEY = "sk-SECRET-APIKEY-5f1e2d3c4b5a";

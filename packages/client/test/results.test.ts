@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { keyOf } from "../src/internal/keys.ts";
+import { keyOf } from "../src/base/keys.ts";
 import {
   matchItems as match,
   NOT_REPORTED_MESSAGE,
   toBatchResult,
-} from "../src/internal/results.ts";
+} from "../src/transport/results.ts";
 
 /** The items of a match (the count of ignored entries is asserted where it matters). */
 const matchItems = (...args: Parameters<typeof match>) => match(...args).items;

@@ -6,7 +6,7 @@ import {
   retryDelay,
   shouldRetryRecord,
   shouldRetryStatus,
-} from "../src/core/retry.ts";
+} from "../src/base/retry.ts";
 
 describe("parseRetryAfter", () => {
   const now = Date.parse("2026-11-22T10:00:00Z");

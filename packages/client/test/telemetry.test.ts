@@ -20,7 +20,7 @@ import {
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { upsertAllTolerances } from "../src/bulk/index.ts";
-import { createVbapiClient, type VbapiClientOptions } from "../src/core/client.ts";
+import { createVbapiClient, type VbapiClientOptions } from "../src/client/client.ts";
 import { passwordLogin } from "../src/index.ts";
 
 class TestReader extends MetricReader {

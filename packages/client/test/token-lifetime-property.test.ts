@@ -8,7 +8,7 @@
 // clock and refuses expired ones with a 401, as VBA does.
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createVbapiClient } from "../src/core/client.ts";
+import { createVbapiClient } from "../src/client/client.ts";
 import {
   memoryTokenCache,
   passwordLogin,

@@ -4,9 +4,9 @@
 // `iat`; the login answer is read under the same size cap as every other answer.
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_MAX_RESPONSE_BYTES } from "../src/base/defaults.ts";
 import { upsertAllTolerances } from "../src/bulk/index.ts";
-import { createVbapiClient } from "../src/core/client.ts";
-import { DEFAULT_MAX_RESPONSE_BYTES } from "../src/core/config.ts";
+import { createVbapiClient } from "../src/client/client.ts";
 import { passwordLogin, VbapiError } from "../src/index.ts";
 
 const USER = { username: "bob", password: "pw-Short-Lived-1", clientId: "c-1", clientCode: "CC" };

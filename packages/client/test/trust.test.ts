@@ -6,8 +6,6 @@ import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { upsertAllTolerances } from "../src/bulk/index.ts";
-import { createVbapiClient } from "../src/core/client.ts";
 import {
   ApiError,
   ConfigurationError,
@@ -15,7 +13,9 @@ import {
   ResponseParseError,
   TokenProviderError,
   ValidationError,
-} from "../src/core/errors.ts";
+} from "../src/base/errors.ts";
+import { upsertAllTolerances } from "../src/bulk/index.ts";
+import { createVbapiClient } from "../src/client/client.ts";
 import type { VbapiClientOptions } from "../src/index.ts";
 
 interface Seen {

@@ -3,7 +3,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { validateRecords } from "../src/core/validate.ts";
+import { validateRecords } from "../src/base/validate.ts";
 import { entities, entityNames } from "../src/generated/entities.ts";
 import { recordValidators, type ValidationIssue } from "../src/generated/validators.ts";
 

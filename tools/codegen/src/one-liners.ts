@@ -70,7 +70,7 @@ export function emitBulk(entities: readonly BatchOperation[], header: string): s
       ? [
           `import type { BulkInput } from "../bulk/source.ts";`,
           `import { type BulkClient, upsertAll } from "../bulk/upsert-all.ts";`,
-          `import type { BulkReport } from "../types.ts";`,
+          `import type { BulkReport } from "../base/types.ts";`,
           `import type { EntityKey, EntityPathParams, EntityRecord } from "./entities.ts";`,
         ]
       : []),

@@ -4,26 +4,30 @@
 // time without blocking callers that still hold a valid token, and renews once after a 401.
 
 import {
-  checkTelemetry,
   DEFAULT_BASE_URL,
   DEFAULT_MAX_RESPONSE_BYTES,
   defaultUserAgent,
   env,
   SDK_VERSION,
-} from "../core/config.ts";
+} from "../base/defaults.ts";
 import {
   apiErrorFromAnswer,
   ConfigurationError,
   ConnectionError,
   ResponseParseError,
   VbapiError,
-} from "../core/errors.ts";
-import { type BackoffOptions, parseRetryAfter, retryDelay } from "../core/retry.ts";
-import { readCapped } from "../internal/read-capped.ts";
-import { redact } from "../internal/redact.ts";
-import { type AttemptInfo, createTelemetry, type TelemetryOptions } from "../internal/telemetry.ts";
-import { sleep } from "../internal/timeout.ts";
-import { isHeaderSafe } from "../internal/tokens.ts";
+} from "../base/errors.ts";
+import { isHeaderSafe } from "../base/headers.ts";
+import { redact } from "../base/redact.ts";
+import { type BackoffOptions, parseRetryAfter, retryDelay } from "../base/retry.ts";
+import { sleep } from "../base/timeout.ts";
+import { readCapped } from "../transport/read-capped.ts";
+import {
+  type AttemptInfo,
+  checkTelemetry,
+  createTelemetry,
+  type TelemetryOptions,
+} from "../transport/telemetry.ts";
 import { memoryTokenCache, type StoredToken, type TokenCache } from "./token-cache.ts";
 import { measureToken, renewalTime, usableUntil, withLifetime } from "./token-life.ts";
 

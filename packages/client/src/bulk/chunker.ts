@@ -7,7 +7,7 @@
  * target, not a server limit (VBA publishes none), and the server is the judge of whether
  * it accepts the record.
  */
-import { ConfigurationError } from "../core/errors.ts";
+import { ConfigurationError } from "../base/errors.ts";
 import { type BulkInput, openSource } from "./source.ts";
 
 /** Limits of one chunk. */

@@ -10,11 +10,12 @@
  * for a re-send, final) whose invariants hold only across all of its methods; the parts that
  * stand alone live beside it (intake.ts, ledger.ts, concurrency.ts, chunker.ts, retry-queue.ts).
  */
-import { BulkCallbackError, BulkInputError, ConfigurationError } from "../core/errors.ts";
-import { shouldRetryRecord } from "../core/retry.ts";
-import { linkSignal, type SignalLink } from "../internal/abort-link.ts";
-import { clip } from "../internal/redact.ts";
-import type { BatchResult, BulkProgress, BulkReport } from "../types.ts";
+
+import { linkSignal, type SignalLink } from "../base/abort-link.ts";
+import { BulkCallbackError, BulkInputError, ConfigurationError } from "../base/errors.ts";
+import { clip } from "../base/redact.ts";
+import { shouldRetryRecord } from "../base/retry.ts";
+import type { BatchResult, BulkProgress, BulkReport } from "../base/types.ts";
 import { ChunkBuilder, type ChunkLimits, normalizeLimits, utf8Length } from "./chunker.ts";
 import { Concurrency } from "./concurrency.ts";
 import { Intake, LATER } from "./intake.ts";

@@ -3,8 +3,12 @@
  *
  * @packageDocumentation
  */
+
+// The per-entity one-liners (`upsertAllEvents`, ...) are generated from the spec.
+export * from "../generated/bulk.ts";
 export { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_CHUNK_BYTES } from "./chunker.ts";
 export { MAY_HAVE_BEEN_APPLIED } from "./ledger.ts";
+export { bulkUpserter, type UpsertAllEntityOptions } from "./one-liner.ts";
 export {
   type BulkOptions,
   DEFAULT_CONCURRENCY,
@@ -20,7 +24,3 @@ export {
   type UpsertAllOptions,
   upsertAll,
 } from "./upsert-all.ts";
-
-export { bulkUpserter, type UpsertAllEntityOptions } from "./one-liner.ts";
-// The per-entity one-liners (`upsertAllEvents`, ...) are generated from the spec.
-export * from "../generated/bulk.ts";

@@ -3,8 +3,8 @@
  * once. The ledger keeps only the key values and the outcome of each record, never its
  * contents, so a report of a large load stays small.
  */
-import { BulkAccountingError } from "../core/errors.ts";
-import type { BulkItem, BulkReport } from "../types.ts";
+import { BulkAccountingError } from "../base/errors.ts";
+import type { BulkItem, BulkReport } from "../base/types.ts";
 
 /** Phrase every message of a record that may have been applied contains. */
 export const MAY_HAVE_BEEN_APPLIED = "may have been applied";

@@ -1,12 +1,13 @@
 // The shape of a per-entity bulk one-liner; the one-liners themselves are generated from the
 // spec into src/generated/bulk.ts.
+
+import type { BulkReport } from "../base/types.ts";
 import type {
   EntityKey,
   EntityName,
   EntityRecord,
   EntityWithPathParams,
 } from "../generated/entities.ts";
-import type { BulkReport } from "../types.ts";
 import type { BulkInput } from "./source.ts";
 import { type BulkClient, type UpsertAllOptions, upsertAll } from "./upsert-all.ts";
 

@@ -1,5 +1,5 @@
 // The bulk engine's contract with the outside world (the driver) and its options.
-import type { BatchResult, BulkItem, BulkProgress } from "../types.ts";
+import type { BatchResult, BulkItem, BulkProgress } from "../base/types.ts";
 
 /** How a whole-request failure is to be handled, as the driver classifies it. */
 export interface RequestFailure {

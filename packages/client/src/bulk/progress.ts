@@ -1,5 +1,5 @@
 /** Throttled progress reporting. */
-import type { BulkProgress } from "../types.ts";
+import type { BulkProgress } from "../base/types.ts";
 
 export const DEFAULT_PROGRESS_INTERVAL_MS = 200;
 

@@ -1,8 +1,7 @@
 /**
  * `upsertAll`: the bulk engine wired to a {@link VbapiClient}, generic over the entity table.
  */
-import { entityDef, type PathParamsOption, type VbapiClient } from "../core/client.ts";
-import { checkTimeout } from "../core/config.ts";
+
 import {
   AbortError,
   ApiError,
@@ -14,28 +13,30 @@ import {
   TokenProviderError,
   ValidationError,
   VbapiError,
-} from "../core/errors.ts";
-import { RateLimiter } from "../core/rate-limit.ts";
-import { isFatalStatus, shouldRetryStatus } from "../core/retry.ts";
-import { checkRecord, validateRecords } from "../core/validate.ts";
+} from "../base/errors.ts";
+import { keyIdOf, keyOf } from "../base/keys.ts";
+import { isFatalStatus, shouldRetryStatus } from "../base/retry.ts";
+import type { BatchResult, BulkReport } from "../base/types.ts";
+import { checkRecord, validateRecords } from "../base/validate.ts";
+import { entityDef, type PathParamsOption, type VbapiClient } from "../client/client.ts";
+import { checkTimeout } from "../client/config.ts";
 import type {
   EntityKey,
   EntityName,
   EntityPathParams,
   EntityRecord,
 } from "../generated/entities.ts";
-import { type BatchOutcome, sendBatch } from "../internal/batch.ts";
-import { contextOf } from "../internal/context.ts";
-import { keyIdOf, keyOf } from "../internal/keys.ts";
+import { type BatchOutcome, sendBatch } from "../transport/batch.ts";
+import { contextOf } from "../transport/context.ts";
+import { RateLimiter } from "../transport/rate-limit.ts";
 import {
   context as activeContext,
   type Context,
   SpanKind,
   SpanStatusCode,
   trace,
-} from "../internal/telemetry.ts";
-import type { RequestOptions } from "../internal/transport.ts";
-import type { BatchResult, BulkReport } from "../types.ts";
+} from "../transport/telemetry.ts";
+import type { RequestOptions } from "../transport/transport.ts";
 import { runBulk } from "./engine.ts";
 import type { BulkDriver, BulkOptions, RequestFailure, SendOutcome } from "./options.ts";
 import type { BulkInput } from "./source.ts";

@@ -3,7 +3,7 @@
 
 import type { BulkInput } from "../bulk/source.ts";
 import { type BulkClient, upsertAll } from "../bulk/upsert-all.ts";
-import type { BulkReport } from "../types.ts";
+import type { BulkReport } from "../base/types.ts";
 import type { EntityKey, EntityPathParams, EntityRecord } from "./entities.ts";
 import { bulkUpserter, type UpsertAllEntityOptions } from "../bulk/one-liner.ts";
 

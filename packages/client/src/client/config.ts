@@ -2,18 +2,24 @@
 // Everything wrong with them is a ConfigurationError naming the option; nothing is re-checked
 // per request except what cannot be known up front (a missing credential is reported when the
 // first request needs it, so a client can be built before the environment is complete).
-import pkg from "../../package.json" with { type: "json" };
-import type { TelemetryOptions } from "../internal/telemetry.ts";
-import { isHeaderSafe, type TokenProvider } from "../internal/tokens.ts";
-import { ConfigurationError } from "./errors.ts";
-import type { Logger, LogLevel } from "./logger.ts";
-import { DEFAULT_RATE_LIMIT, type Limiter, type RateLimitOptions } from "./rate-limit.ts";
-import { type BackoffOptions, DEFAULT_BACKOFF } from "./retry.ts";
 
-export const DEFAULT_BASE_URL = "https://vbapi.vbasoftware.com/vbasoftware";
-export const SDK_VERSION: string = pkg.version;
-/** Default cap on an answer's body: far above any 207 VBA sends for a batch. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+import {
+  DEFAULT_BASE_URL,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  defaultUserAgent,
+  env,
+} from "../base/defaults.ts";
+import { ConfigurationError } from "../base/errors.ts";
+import { isHeaderSafe } from "../base/headers.ts";
+import type { Logger, LogLevel } from "../base/logger.ts";
+import { type BackoffOptions, DEFAULT_BACKOFF } from "../base/retry.ts";
+import {
+  DEFAULT_RATE_LIMIT,
+  type Limiter,
+  type RateLimitOptions,
+} from "../transport/rate-limit.ts";
+import { checkTelemetry, type TelemetryOptions } from "../transport/telemetry.ts";
+import type { TokenProvider } from "../transport/tokens.ts";
 
 export interface VbapiClientOptions extends TelemetryOptions {
   /** Default `https://vbapi.vbasoftware.com/vbasoftware`. Must be http(s). */
@@ -72,18 +78,6 @@ export interface ResolvedConfig {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "off"];
-
-export function env(name: string): string | undefined {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env?.[name];
-  return value === "" ? undefined : value;
-}
-
-export function defaultUserAgent(): string {
-  const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions
-    ?.node;
-  return `vbapi-sdk/${SDK_VERSION}${node ? ` node/${node}` : ""}`;
-}
 
 function fail(message: string): never {
   throw new ConfigurationError(`createVbapiClient: ${message}`);
@@ -188,31 +182,6 @@ export function resolveConfig(options: VbapiClientOptions): ResolvedConfig {
     logger,
     logLevel,
     telemetry,
-  };
-}
-
-/** The telemetry options, checked (`fail` throws a ConfigurationError naming the option). */
-export function checkTelemetry(
-  options: TelemetryOptions,
-  fail: (message: string) => never,
-): TelemetryOptions {
-  const { tracerProvider, meterProvider, telemetry, propagateTraceContext } = options;
-  if (tracerProvider !== undefined && typeof tracerProvider?.getTracer !== "function") {
-    fail("tracerProvider must have a getTracer() method");
-  }
-  if (meterProvider !== undefined && typeof meterProvider?.getMeter !== "function") {
-    fail("meterProvider must have a getMeter() method");
-  }
-  if (telemetry !== undefined && typeof telemetry !== "boolean")
-    fail("telemetry must be a boolean");
-  if (propagateTraceContext !== undefined && typeof propagateTraceContext !== "boolean") {
-    fail("propagateTraceContext must be a boolean");
-  }
-  return {
-    ...(tracerProvider && { tracerProvider }),
-    ...(meterProvider && { meterProvider }),
-    ...(telemetry !== undefined && { telemetry }),
-    ...(propagateTraceContext !== undefined && { propagateTraceContext }),
   };
 }
 

@@ -1,6 +1,8 @@
 // The one place requests go out: the shared rate limiter, the bearer token, a timeout per
 // attempt, retries by the policy in core/retry.ts, one token refresh on 401, redirects refused,
 // and answers read whole under a size cap. Both upsertBatch and the raw client come through here.
+
+import { linkSignal } from "../base/abort-link.ts";
 import {
   AbortError,
   ApiError,
@@ -9,17 +11,17 @@ import {
   ResponseParseError,
   TimeoutError,
   TokenProviderError,
-} from "../core/errors.ts";
-import type { Logger } from "../core/logger.ts";
-import type { Limiter } from "../core/rate-limit.ts";
+} from "../base/errors.ts";
+import { errorCode, failureKind } from "../base/failure.ts";
+import type { Logger } from "../base/logger.ts";
 import {
   type BackoffOptions,
   parseRetryAfter,
   retryDelay,
   shouldRetryStatus,
-} from "../core/retry.ts";
-import { linkSignal } from "./abort-link.ts";
-import { errorCode, failureKind } from "./failure.ts";
+} from "../base/retry.ts";
+import { attemptSignal, sleep } from "../base/timeout.ts";
+import type { Limiter } from "./rate-limit.ts";
 import { readCapped } from "./read-capped.ts";
 import {
   type AttemptInfo,
@@ -30,7 +32,6 @@ import {
   type Telemetry,
   trace,
 } from "./telemetry.ts";
-import { attemptSignal, sleep } from "./timeout.ts";
 import type { TokenSource } from "./tokens.ts";
 
 export interface RetryInfo {

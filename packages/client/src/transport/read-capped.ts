@@ -1,6 +1,6 @@
 // Reading an answer's body whole under a size cap: a declared length over the cap is refused
 // unread, a streamed body is cut off as soon as it passes the cap.
-import { ResponseParseError } from "../core/errors.ts";
+import { ResponseParseError } from "../base/errors.ts";
 
 /** Reads a body whole, refusing more than `max` bytes (the rest is not read). */
 export async function readCapped(

@@ -8,11 +8,11 @@ import {
   NoResponseError,
   ResponseParseError,
   VbapiError,
-} from "../core/errors.ts";
-import type { Logger } from "../core/logger.ts";
+} from "../base/errors.ts";
+import type { Logger } from "../base/logger.ts";
+import { redact } from "../base/redact.ts";
+import type { BatchItem, BatchResult } from "../base/types.ts";
 import { type EntityName, entities } from "../generated/entities.ts";
-import type { BatchItem, BatchResult } from "../types.ts";
-import { redact } from "./redact.ts";
 import { matchItems, toBatchResult } from "./results.ts";
 import { context, SpanKind, SpanStatusCode, type Telemetry, trace } from "./telemetry.ts";
 import type { Answer, InternalRequestOptions, Transport } from "./transport.ts";

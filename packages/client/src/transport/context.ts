@@ -1,8 +1,9 @@
 // How the bulk engine reaches a client's request path: each client registers its context here
 // when it is created, and `upsertAll` looks it up. A client-like wrapper that was not made by
 // createVbapiClient has no context and is called through its public upsertBatch instead.
-import type { Limiter } from "../core/rate-limit.ts";
+
 import type { BatchContext } from "./batch.ts";
+import type { Limiter } from "./rate-limit.ts";
 
 export interface BulkContext {
   batch: BatchContext;

@@ -1,22 +1,11 @@
 // The bearer token of a client: a fixed string, or a provider function whose result is cached
 // until a 401 says it is stale. A provider that throws, hangs or returns something unusable never
 // sends a request; it becomes a TokenProviderError.
-import { ApiError, TokenProviderError } from "../core/errors.ts";
+import { ApiError, TokenProviderError } from "../base/errors.ts";
+import { isHeaderSafe } from "../base/headers.ts";
 
 /** The bearer JWT (VBA's idToken), or a function returning it. */
 export type TokenProvider = string | (() => string | Promise<string>);
-
-/**
- * True when `value` can be sent as an HTTP header value as it is: Latin-1, no control character
- * but tab (RFC 9110 field-value), no surrounding whitespace.
- */
-export function isHeaderSafe(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if ((code < 0x20 && code !== 0x09) || code === 0x7f || code > 0xff) return false;
-  }
-  return value.trim() === value;
-}
 
 interface Entry {
   promise: Promise<string>;

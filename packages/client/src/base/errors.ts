@@ -19,9 +19,9 @@
 // fields below, and toJSON()/inspect show nothing else (`cause` is kept for debugging but never
 // serialized).
 import type { ValidationIssue } from "../generated/validators.ts";
-import { clip } from "../internal/redact.ts";
-import type { BulkReport } from "../types.ts";
+import { clip } from "./redact.ts";
 import { parseRetryAfter } from "./retry.ts";
+import type { BulkReport } from "./types.ts";
 
 export type { ValidationIssue };
 

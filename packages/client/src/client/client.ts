@@ -1,6 +1,12 @@
 // createVbapiClient: the configured client, its raw openapi-fetch client and the single-batch call.
 import createClient, { type Client } from "openapi-fetch";
 import { passwordLogin } from "../auth/login.ts";
+import { env, SDK_VERSION } from "../base/defaults.ts";
+import { ConfigurationError, ValidationError } from "../base/errors.ts";
+import { levelLogger } from "../base/logger.ts";
+import { redact } from "../base/redact.ts";
+import type { BatchItem, BatchResult } from "../base/types.ts";
+import { prepareRecords } from "../base/validate.ts";
 import {
   type EntityKey,
   type EntityName,
@@ -8,30 +14,24 @@ import {
   type EntityRecord,
   entities,
 } from "../generated/entities.ts";
-import { type BatchContext, sendBatch, withRefused } from "../internal/batch.ts";
-import { type BulkContext, registerContext } from "../internal/context.ts";
-import { redact } from "../internal/redact.ts";
-import { toBatchResult } from "../internal/results.ts";
-import { createTelemetry } from "../internal/telemetry.ts";
-import { TokenSource } from "../internal/tokens.ts";
-import { type RequestOptions, Transport } from "../internal/transport.ts";
-import type { BatchItem, BatchResult } from "../types.ts";
+import { type BatchContext, sendBatch, withRefused } from "../transport/batch.ts";
+import { type BulkContext, registerContext } from "../transport/context.ts";
+import { type Limiter, RateLimiter } from "../transport/rate-limit.ts";
+import { toBatchResult } from "../transport/results.ts";
+import { createTelemetry } from "../transport/telemetry.ts";
+import { TokenSource } from "../transport/tokens.ts";
+import { type RequestOptions, Transport } from "../transport/transport.ts";
 import {
   checkCredentials,
   checkTimeout,
-  env,
   type ResolvedConfig,
   resolveConfig,
-  SDK_VERSION,
   type VbapiClientOptions,
 } from "./config.ts";
-import { ConfigurationError, ValidationError } from "./errors.ts";
-import { levelLogger } from "./logger.ts";
-import { type Limiter, RateLimiter } from "./rate-limit.ts";
 import type { VbapiPaths } from "./raw.ts";
-import { prepareRecords } from "./validate.ts";
 
-export { DEFAULT_BASE_URL, SDK_VERSION, type VbapiClientOptions } from "./config.ts";
+export { DEFAULT_BASE_URL, SDK_VERSION } from "../base/defaults.ts";
+export type { VbapiClientOptions } from "./config.ts";
 
 /** How upsertBatch treats records that fail client-side validation. */
 export type ValidateMode = boolean | "skip-invalid";

@@ -6,9 +6,10 @@
 // position alone happens only when NO entry carries a usable key and the counts agree. An entry
 // whose key names no record of the request (or one already matched) is ignored and counted in
 // `unmatchedEntries`; a record no entry reported on fails with status 0.
-import type { BatchItem, BatchResult, Outcome } from "../types.ts";
-import { keyIdOf, keyIdOfValues, keyOf } from "./keys.ts";
-import { clip } from "./redact.ts";
+
+import { keyIdOf, keyIdOfValues, keyOf } from "../base/keys.ts";
+import { clip } from "../base/redact.ts";
+import type { BatchItem, BatchResult, Outcome } from "../base/types.ts";
 
 /** One entry of VBA's `data` array, as loosely as it may arrive. */
 export interface MultiCodeEntry {

@@ -181,6 +181,31 @@ export interface AttemptInfo {
   attributes?: Attributes;
 }
 
+/** The telemetry options, checked (`fail` throws a ConfigurationError naming the option). */
+export function checkTelemetry(
+  options: TelemetryOptions,
+  fail: (message: string) => never,
+): TelemetryOptions {
+  const { tracerProvider, meterProvider, telemetry, propagateTraceContext } = options;
+  if (tracerProvider !== undefined && typeof tracerProvider?.getTracer !== "function") {
+    fail("tracerProvider must have a getTracer() method");
+  }
+  if (meterProvider !== undefined && typeof meterProvider?.getMeter !== "function") {
+    fail("meterProvider must have a getMeter() method");
+  }
+  if (telemetry !== undefined && typeof telemetry !== "boolean")
+    fail("telemetry must be a boolean");
+  if (propagateTraceContext !== undefined && typeof propagateTraceContext !== "boolean") {
+    fail("propagateTraceContext must be a boolean");
+  }
+  return {
+    ...(tracerProvider && { tracerProvider }),
+    ...(meterProvider && { meterProvider }),
+    ...(telemetry !== undefined && { telemetry }),
+    ...(propagateTraceContext !== undefined && { propagateTraceContext }),
+  };
+}
+
 /** The telemetry of a client, or undefined when switched off. */
 export function createTelemetry(options: TelemetryOptions, version: string): Telemetry | undefined {
   return options.telemetry === false ? undefined : new Telemetry(options, version);

@@ -6,9 +6,9 @@ import {
   recordValidators,
   type ValidationIssue,
 } from "../generated/validators.ts";
-import { keyOf } from "../internal/keys.ts";
-import type { BatchItem } from "../types.ts";
 import { ConfigurationError } from "./errors.ts";
+import { keyOf } from "./keys.ts";
+import type { BatchItem } from "./types.ts";
 
 /**
  * Every issue of every record (index, field, reason; never the value). Path parameter issues

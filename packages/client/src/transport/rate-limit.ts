@@ -1,5 +1,5 @@
 // ONE token bucket per client, shared by every request it makes (single batches and bulk runs).
-import { ConfigurationError } from "./errors.ts";
+import { ConfigurationError } from "../base/errors.ts";
 // A 429 pauses the whole bucket, so concurrent requests back off together.
 
 export interface RateLimitOptions {
