@@ -1,4 +1,5 @@
 import { defineConfig, mergeConfig } from "vitest/config";
 import shared from "../../vitest.shared.ts";
 
-export default mergeConfig(shared, defineConfig({}));
+// Up to 8 concurrent tests in a file: the token-lifetime runs wait on the rate limit, not the CPU.
+export default mergeConfig(shared, defineConfig({ test: { maxConcurrency: 8 } }));

@@ -2,7 +2,7 @@
 // caller's AbortSignal and removes it when it settles, so hundreds of requests in flight and
 // dozens of concurrent calls never print MaxListenersExceededWarning, and an abort before,
 // during or after still ends everything it should. Real HTTP against the reference server.
-import { getEventListeners } from "node:events";
+import { getEventListeners, getMaxListeners } from "node:events";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { linkSignal } from "../src/base/abort-link.ts";
@@ -160,6 +160,79 @@ describe("one caller signal when the input fails or hangs", () => {
       report.totals.created + report.totals.updated + report.totals.failed,
     ).toBeLessThanOrEqual(5);
     expect(listeners(hang.signal)).toBe(0);
+  });
+});
+
+describe("one caller signal on the other paths", () => {
+  it("50 concurrent raw calls: one listener at most, none left, the signal's listener limit untouched", async () => {
+    const { signal } = new AbortController();
+    const limit = getMaxListeners(signal);
+    const c = client();
+    let most = 0;
+    const watch = setInterval(() => {
+      most = Math.max(most, listeners(signal));
+    }, 1);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        c.raw.PUT("/tolerances-batch", {
+          params: { header: { "vbasoftware-database": "signaldb" } },
+          body: tolerances(1, 70_000 + i),
+          signal,
+        }),
+      ),
+    );
+    clearInterval(watch);
+    expect(answers.every((a) => a.response.status === 207)).toBe(true);
+    expect(most).toBeLessThanOrEqual(1);
+    expect(listeners(signal)).toBe(0);
+    // undici raises the limit of a signal handed to `new Request` (to hide its own leak).
+    expect(getMaxListeners(signal)).toBe(limit);
+  });
+
+  it("30 callers waiting on the public rate limiter with one signal: one listener; an abort rejects them all", async () => {
+    const c = client({ rateLimit: { requestsPerSecond: 1, burst: 1 } });
+    const controller = new AbortController();
+    const waits = Array.from({ length: 30 }, () =>
+      c.rateLimiter.acquire(controller.signal).then(
+        () => "ok",
+        (e: unknown) => e,
+      ),
+    );
+    expect(listeners(controller.signal)).toBe(1);
+    const reason = new Error("shutting down");
+    controller.abort(reason);
+    const outcomes = await Promise.all(waits);
+    expect(outcomes.filter((o) => o === "ok")).toHaveLength(1); // the burst's one permit
+    expect(outcomes.filter((o) => o === reason)).toHaveLength(29);
+    expect(listeners(controller.signal)).toBe(0);
+  });
+
+  it("an input that cannot be read at all leaves no listener", async () => {
+    const { signal } = new AbortController();
+    for (const input of [
+      42,
+      null,
+      {
+        [Symbol.iterator]: () => {
+          throw new Error("boom");
+        },
+      },
+    ]) {
+      await expect(upsertAllTolerances(client(), input as never, { signal })).rejects.toThrow();
+    }
+    expect(listeners(signal)).toBe(0);
+  });
+
+  it("an aborted call's AbortError carries the caller's reason as its cause", async () => {
+    const controller = new AbortController();
+    const reason = new Error("the job was cancelled");
+    const call = client().upsertBatch("Tolerance", tolerances(1, 80_000), {
+      signal: controller.signal,
+    });
+    controller.abort(reason);
+    const error = await call.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AbortError);
+    expect((error as Error).cause).toBe(reason);
   });
 });
 

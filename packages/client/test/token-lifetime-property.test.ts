@@ -27,6 +27,8 @@ interface World {
   iat: boolean;
   /** Answers carry a `Date` header (every HTTP/1.1 server with a clock sends one). */
   date: boolean;
+  /** How long a login takes; the token is issued halfway through. */
+  loginLatencyMs?: number;
 }
 
 function base64url(text: string): string {
@@ -46,7 +48,10 @@ function simulatedVba(world: World) {
     const url = new URL(String(input));
     if (url.pathname.endsWith("/user-authentication")) {
       stats.logins++;
+      const half = (world.loginLatencyMs ?? 0) / 2;
+      vi.setSystemTime(Date.now() + half);
       const now = serverNow();
+      vi.setSystemTime(Date.now() + half);
       const claims = {
         exp: (now + world.lifetimeMs) / 1000,
         ...(world.iat && { iat: now / 1000 }),
@@ -190,8 +195,16 @@ describe("passwordLogin over simulated time", () => {
           }),
           { minLength: 1, maxLength: 25 },
         ),
-        async (lifetimeMs, skewMs, iat, processes, plan) => {
-          const world = { lifetimeMs, skewMs, iat, date: true };
+        fc.double({ min: 0, max: 0.25, noNaN: true }),
+        async (lifetimeMs, skewMs, iat, processes, plan, latency) => {
+          // A login takes up to a quarter of the token's lifetime.
+          const world = {
+            lifetimeMs,
+            skewMs,
+            iat,
+            date: true,
+            loginLatencyMs: latency * lifetimeMs,
+          };
           const steps = plan.map((s) => ({
             advanceMs: Math.round(s.advance * lifetimeMs),
             callers: s.callers,
@@ -199,7 +212,8 @@ describe("passwordLogin over simulated time", () => {
           const { elapsed, stats } = await live(world, processes, steps);
           const lifetimes = elapsed / lifetimeMs;
           expect(stats.logins).toBeLessThanOrEqual(2 * Math.ceil(lifetimes) + 2);
-          // With `iat` the lifetime is exact: no request ever goes out with an expired token.
+          // With `iat` the lifetime is known: no request ever goes out with an expired token,
+          // however long the login took.
           if (iat) expect(stats.unauthorized).toBe(0);
         },
       ),
@@ -255,5 +269,37 @@ describe("passwordLogin over simulated time", () => {
       expect(stats.logins).toBeLessThanOrEqual(2 * Math.ceil(elapsed / lifetimeMs) + 1);
       expect(stats.unauthorized).toBe(0);
     }
+  });
+});
+
+describe("claims that cannot be a token's lifetime", () => {
+  const jwt = (claims: object) => `h.${base64url(JSON.stringify(claims))}.s`;
+  const sent = Date.UTC(2026, 11, 7, 12);
+  it.each([
+    ["exp and iat in milliseconds", { iat: sent, exp: sent + 300_000 }, 300_000, "iat"],
+    ["exp in milliseconds, no iat", { exp: sent + 300_000 }, 299_950, "local-clock"],
+    ["iat of 0 (not a time)", { iat: 0, exp: sent / 1000 + 300 }, 299_950, "local-clock"],
+    ["iat years before exp", { iat: 1, exp: sent / 1000 + 300 }, 299_950, "local-clock"],
+    [
+      "exp before iat, already past",
+      { iat: sent / 1000 + 300, exp: sent / 1000 },
+      86_400_000,
+      "default",
+    ],
+  ] as const)("%s: measured as %s ms", async (_, claims, lifetimeMs, source) => {
+    const { measureToken } = await import("../src/auth/token-life.ts");
+    const measured = measureToken(jwt(claims), sent, sent + 50, null);
+    expect(measured).toMatchObject({ lifetimeMs, source });
+  });
+
+  it("a 5-minute token with iat is counted from when the login was sent, not when it arrived", async () => {
+    const { measureToken } = await import("../src/auth/token-life.ts");
+    const token = jwt({ iat: sent / 1000 + 1, exp: sent / 1000 + 301 });
+    const measured = measureToken(token, sent, sent + 4_000, null);
+    expect(measured).toMatchObject({
+      lifetimeMs: 300_000,
+      expiresAt: sent + 300_000,
+      source: "iat",
+    });
   });
 });

@@ -39,7 +39,7 @@ async function run(options: { clockOffsetMs: number; tokenIssuedAt: boolean }) {
   return { report, wallMs: Date.now() - started, stats: server.stats };
 }
 
-describe("3-second tokens during a 6-second bulk run", () => {
+describe("short-lived tokens, clocks apart, slow and failing logins (concurrently)", () => {
   it.concurrent.each([
     ["same clock, tokens with iat", 0, true],
     ["server clock 2 h behind, tokens with iat", -2 * HOUR, true],
@@ -55,6 +55,78 @@ describe("3-second tokens during a 6-second bulk run", () => {
     expect(stats.logins.succeeded).toBeLessThanOrEqual(12);
     expect(stats.logins.rateLimited).toBe(0);
     expect(stats.byStatus["401"] ?? 0).toBe(0);
+  });
+
+  it.concurrent("a login that takes a third of the token's lifetime: no 401, no failed record", async () => {
+    // Every answer, the login's included, takes 1 s; tokens live 3 s. Counting the lifetime from
+    // the answer's arrival (not from sending) made every token look a second longer-lived.
+    const server = await startMockServer({
+      users: [{ ...USER, database: "slowdb" }],
+      tokenLifetimeMs: 3_000,
+      rateLimit: false,
+      loginRateLimit: false,
+      latency: { fixedMs: 1_000, jitterMs: 0 },
+    });
+    servers.push(server);
+    const common = { baseUrl: server.url, apiKey: server.credentials.apiKey, database: "slowdb" };
+    const client = createVbapiClient({ ...common, token: passwordLogin({ ...USER, ...common }) });
+    const report = await upsertAllTolerances(client, tolerances(120), {
+      chunkSize: 5,
+      concurrency: 4,
+    });
+    expect(report.totals.created).toBe(120);
+    expect(server.stats.byStatus["401"] ?? 0).toBe(0);
+    expect(server.stats.logins.succeeded).toBeLessThanOrEqual(8);
+  });
+
+  it.concurrent("a login server that fails after the first login is tried once per backoff step, not once per call", async () => {
+    const server = await startMockServer({
+      users: [{ ...USER, database: "faildb" }],
+      tokenLifetimeMs: 1_000,
+      rateLimit: false,
+      loginRateLimit: false,
+    });
+    servers.push(server);
+    let attempts = 0;
+    // The first login succeeds; from then on VBA's login answers 500 (a fault injected in front
+    // of the reference server; the batch calls reach it untouched).
+    const failingLogin: typeof fetch = async (input, init) => {
+      if (String(input).endsWith("/user-authentication") && ++attempts > 1) {
+        return new Response('{"title":"down"}', { status: 500 });
+      }
+      return fetch(input, init);
+    };
+    const common = { baseUrl: server.url, apiKey: server.credentials.apiKey, database: "faildb" };
+    const client = createVbapiClient({
+      ...common,
+      logLevel: "off",
+      token: passwordLogin({ ...USER, ...common, fetch: failingLogin, maxRetries: 1 }),
+    });
+    const outcomes: string[] = [];
+    const started = Date.now();
+    let key = 0;
+    while (Date.now() - started < 4_000) {
+      const round = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          client
+            .upsertBatch(
+              "Tolerance",
+              tolerances(1).map((r) => ({ ...r, tolerance_Key: ++key })),
+            )
+            .then(
+              () => "ok",
+              (e: Error) => e.name,
+            ),
+        ),
+      );
+      outcomes.push(...round);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Hundreds of calls; before, each one after the token expired logged in again.
+    expect(outcomes.length).toBeGreaterThan(50);
+    expect(outcomes).toContain("ok");
+    expect(new Set(outcomes.filter((o) => o !== "ok"))).toEqual(new Set(["InternalServerError"]));
+    expect(attempts).toBeLessThanOrEqual(10);
   });
 });
 

@@ -42,6 +42,15 @@ const RELEASE = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `);
+// Deletes a token only if it is still the one a 401 refused: a newer one another process stored
+// meanwhile stays.
+const DELETE_IF = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if v and cjson.decode(v).token == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+/** No token is kept longer than this, whatever expiry it claims (Redis refuses huge TTLs). */
+const MAX_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 const EXTEND = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
@@ -154,7 +163,7 @@ class RedisTokenStore implements RedisTokenCache {
       );
     }
     const k = this.tokenKey(key);
-    const ttl = Math.ceil(value.expiresAt - Date.now());
+    const ttl = Math.min(Math.ceil(value.expiresAt - Date.now()), MAX_TTL_MS);
     const json = JSON.stringify({
       token: value.token,
       expiresAt: value.expiresAt,
@@ -165,6 +174,14 @@ class RedisTokenStore implements RedisTokenCache {
       "set",
       (): Promise<unknown> =>
         ttl > 0 ? this.connection.client.set(k, json, "PX", ttl) : this.connection.client.del(k),
+    );
+  }
+
+  /** Deletes the cached token only if it is still `token` (atomically, in Redis). */
+  async deleteToken(key: string, token: string): Promise<void> {
+    const k = this.tokenKey(key);
+    await this.guard("delete", () =>
+      DELETE_IF.run(this.connection.client, [k], [token], this.timeoutMs),
     );
   }
 

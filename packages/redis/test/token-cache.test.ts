@@ -80,6 +80,23 @@ describe("createRedisTokenCache", () => {
     expect(left).toBeLessThanOrEqual(30_000);
   });
 
+  it("deleteToken removes only the token a 401 refused, never a newer one; a claimed expiry centuries away is kept at most 30 days", async () => {
+    const key = randomUUID();
+    const c = cache();
+    await c.set(key, { token: "newer", expiresAt: Date.now() + 60_000 });
+    await c.deleteToken(key, "refused-older");
+    expect((await c.get(key))?.token).toBe("newer");
+    await c.deleteToken(key, "newer");
+    expect(await c.get(key)).toBeUndefined();
+    const warnings: string[] = [];
+    const quiet = cache({ logger: { warn: (m: string) => warnings.push(m) } });
+    await quiet.set(key, { token: "far", expiresAt: 1e20 });
+    expect((await quiet.get(key))?.token).toBe("far");
+    const ttl = await admin.pttl(`vbapi:token:${createHash("sha256").update(key).digest("hex")}`);
+    expect(ttl).toBeLessThanOrEqual(30 * 24 * 3_600_000);
+    expect(warnings).toEqual([]);
+  });
+
   it("an expired token is a miss (Redis drops it), and setting an already expired one drops the old", async () => {
     const key = randomUUID();
     const c = cache();

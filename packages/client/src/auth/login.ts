@@ -19,7 +19,12 @@ import {
 } from "../base/errors.ts";
 import { isHeaderSafe } from "../base/headers.ts";
 import { redact } from "../base/redact.ts";
-import { type BackoffOptions, parseRetryAfter, retryDelay } from "../base/retry.ts";
+import {
+  type BackoffOptions,
+  parseRetryAfter,
+  retryDelay,
+  shouldRetryStatus,
+} from "../base/retry.ts";
 import { sleep } from "../base/timeout.ts";
 import { readCapped } from "../transport/read-capped.ts";
 import {
@@ -161,13 +166,20 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
   type Held = StoredToken & { lifetimeMs: number };
   let current: Held | undefined;
   let inFlight: Promise<Held> | undefined;
-  /** After a background renewal failed, the next one waits until then (Date.now() ms). */
-  let quietUntil = 0;
+  /**
+   * The last failed login, shared by every caller: until `until` (performance.now() ms) no login
+   * is tried again and callers that need one get its error at once, so a failing login server
+   * (or a wrong password) sees one attempt per backoff step, never one per call.
+   */
+  let failure: { error: unknown; until: number; streak: number } | undefined;
+  const failing = () => failure !== undefined && performance.now() < failure.until;
 
   async function requestToken(): Promise<Held> {
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       let body: Uint8Array;
+      // The token's lifetime is counted from here: it cannot have been issued any earlier.
+      const sentAt = Date.now();
       const span = telemetry?.startAttempt(spanInfo, attempt);
       const startedAt = performance.now();
       const endSpan = (status: number | undefined, errorType?: string) => {
@@ -206,11 +218,11 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
           { mayHaveBeenApplied: false, cause: error },
         );
       }
-      // The lifetime is counted from here, on this machine's clock.
       const arrivedAt = Date.now();
       endSpan(response.status);
-      if (response.status === 429 && attempt < maxRetries) {
-        // Logging in too often is itself rate limited: wait as told, then try again.
+      if (shouldRetryStatus(response.status) && attempt < maxRetries) {
+        // Logging in too often is itself rate limited (429), and VBA may be briefly down (408,
+        // 5xx): wait as told (Retry-After) or back off, then try again.
         await sleep(
           retryDelay(attempt, parseRetryAfter(response.headers.get("retry-after")), backoff),
         );
@@ -235,6 +247,7 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
       telemetry?.countLogin("succeeded");
       const { source: _, ...measured } = measureToken(
         idToken,
+        sentAt,
         arrivedAt,
         response.headers.get("date"),
       );
@@ -247,6 +260,7 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
 
   /** Logs in once (per process; per cache when it can lock), unless the cache already holds a fresh token. */
   function renew(): Promise<Held> {
+    if (failing()) return Promise.reject(failure?.error);
     inFlight ??= (async () => {
       // A caller that waited on the cache while another renewal finished finds its token here.
       if (current !== undefined && fresh(current, Date.now())) return current;
@@ -260,11 +274,19 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
         await cache.set(key, token);
         return token;
       };
-      const token = cache.withLock
-        ? await cache.withLock(key, LOCK_TTL_MS, fromCacheOrLogin)
-        : await fromCacheOrLogin();
-      current = token;
-      return token;
+      try {
+        const token = cache.withLock
+          ? await cache.withLock(key, LOCK_TTL_MS, fromCacheOrLogin)
+          : await fromCacheOrLogin();
+        current = token;
+        failure = undefined;
+        return token;
+      } catch (error) {
+        const streak = (failure?.streak ?? 0) + 1;
+        const wait = Math.min(30_000, 1_000 * 2 ** Math.min(streak - 1, 5));
+        failure = { error, until: performance.now() + wait, streak };
+        throw error;
+      }
     })().finally(() => {
       inFlight = undefined;
     });
@@ -286,13 +308,8 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
     if (now < usableUntil(current)) {
       // Still valid: renew in the background, callers keep the token they have meanwhile (a
       // token the server still accepts is used, not replaced while they wait).
-      if (now >= quietUntil) {
-        const held = current;
-        renew().catch(() => {
-          // Try again in the background a little later, not on every call.
-          quietUntil = Date.now() + Math.min(5_000, Math.max(0, usableUntil(held) - now) / 4);
-        });
-      }
+      // After a failed renewal, the next is tried when its backoff ends, not on every call.
+      if (!failing()) renew().catch(() => undefined);
       return current.token;
     }
     return (await renew()).token;
@@ -302,6 +319,7 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
   provider.invalidate = async (token: string) => {
     if (current?.token === token) current = undefined;
     const key = await cacheKey;
+    if (cache.deleteToken) return cache.deleteToken(key, token);
     const cached = await cache.get(key);
     if (cached?.token === token) await cache.delete(key);
   };

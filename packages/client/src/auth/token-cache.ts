@@ -19,6 +19,12 @@ export interface TokenCache {
   set(key: string, value: StoredToken): Promise<void>;
   delete(key: string): Promise<void>;
   /**
+   * Optional: deletes the entry only if it still holds `token` (atomically), so a 401 in one
+   * process never deletes the newer token another process just stored. Without it, the login
+   * reads the entry and deletes it when it still holds `token`.
+   */
+  deleteToken?(key: string, token: string): Promise<void>;
+  /**
    * Optional cross-process mutual exclusion, so that only one process logs in at a time: runs
    * `fn` while holding a lock on `key`, which expires after `ttlMs` if its holder dies.
    */

@@ -1,12 +1,16 @@
 // How long a login's ID token lives, measured rather than trusted to clocks, and when to renew
 // it. The server's clock and the client's may be hours apart, and lifetimes run from seconds to
-// a day, so the expiry is counted on this machine's clock from when the answer arrived:
+// a day, so the expiry is counted on this machine's clock from when the login request was sent
+// (the token cannot have been issued before that, so a slow login never makes a token look
+// longer-lived than it is):
 //
 // - `exp - iat` when the token carries both (the issuer's own clock on both sides);
 // - else `exp` against the server's `Date` header when that header disagrees with this
 //   machine's clock (they share the issuer's clock), else against this machine's clock;
 // - else (no readable `exp`, or one already past by every clock at hand) a default lifetime,
-//   and the server stays the judge: a 401 renews the token once.
+//   and the server stays the judge: a 401 renews the token once. Claims that cannot be a token
+//   lifetime (a non-positive one, or one over a week: `exp` in milliseconds, a bogus `iat`) count
+//   as unreadable.
 //
 // The token is renewed in the background at most half its lifetime before it expires (the
 // `renewBeforeMs` default of 5 minutes holds for long-lived tokens), so a process logs in at
@@ -17,6 +21,8 @@ import type { StoredToken } from "./token-cache.ts";
 export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** Clocks within this of each other agree (a `Date` header has whole seconds). */
 const CLOCK_AGREEMENT_MS = 2_000;
+/** The longest lifetime believed; longer ones come from claims in the wrong unit. */
+const MAX_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** A JWT's NumericDate claims in epoch milliseconds; absent or unreadable ones are undefined. */
 export function jwtTimes(token: string): { exp?: number; iat?: number } {
@@ -28,7 +34,9 @@ export function jwtTimes(token: string): { exp?: number; iat?: number } {
   } catch {
     return {};
   }
-  const time = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v * 1000 : undefined);
+  // NumericDate is in seconds; a value past 1e11 (the year 5138 in seconds) is in milliseconds.
+  const time = (v: unknown) =>
+    typeof v === "number" && Number.isFinite(v) && v > 0 ? (v > 1e11 ? v : v * 1000) : undefined;
   const exp = time(claims.exp);
   const iat = time(claims.iat);
   return { ...(exp !== undefined && { exp }), ...(iat !== undefined && { iat }) };
@@ -37,29 +45,35 @@ export function jwtTimes(token: string): { exp?: number; iat?: number } {
 /** How a token's expiry was found (for tests and logs). */
 export type LifetimeSource = "iat" | "server-date" | "local-clock" | "default";
 
+const plausible = (ms: number) => ms > 0 && ms <= MAX_LIFETIME_MS;
+
 /**
- * The token's expiry on this machine's clock: `arrivedAt` is when its answer arrived (Date.now()),
- * `serverDate` the answer's `Date` header, if any.
+ * The token's expiry on this machine's clock: `sentAt` is when the login request was sent and
+ * `arrivedAt` when its answer arrived (Date.now() both), `serverDate` the answer's `Date` header.
  */
 export function measureToken(
   token: string,
+  sentAt: number,
   arrivedAt: number,
   serverDate: string | null | undefined,
 ): StoredToken & { lifetimeMs: number; source: LifetimeSource } {
   const { exp, iat } = jwtTimes(token);
   const lasting = (lifetimeMs: number, source: LifetimeSource) => ({
     token,
-    expiresAt: arrivedAt + lifetimeMs,
+    expiresAt: sentAt + lifetimeMs,
     lifetimeMs,
     source,
   });
-  if (exp !== undefined && iat !== undefined && exp > iat) return lasting(exp - iat, "iat");
+  if (exp !== undefined && iat !== undefined && plausible(exp - iat)) {
+    return lasting(exp - iat, "iat");
+  }
   if (exp !== undefined) {
-    // A Date header has whole seconds: the server's clock is half a second past it on average.
-    const server = serverDate ? Date.parse(serverDate) + 500 : Number.NaN;
+    // The Date header was written between sending and arrival; with whole seconds it is up to a
+    // second behind the server's clock: the earliest the server can have been is that header.
+    const server = serverDate ? Date.parse(serverDate) : Number.NaN;
     if (Number.isFinite(server) && Math.abs(server - arrivedAt) > CLOCK_AGREEMENT_MS) {
-      if (exp > server) return lasting(exp - server, "server-date");
-    } else if (exp > arrivedAt) {
+      if (plausible(exp - server - 1_000)) return lasting(exp - server - 1_000, "server-date");
+    } else if (plausible(exp - arrivedAt)) {
       return lasting(exp - arrivedAt, "local-clock");
     }
   }

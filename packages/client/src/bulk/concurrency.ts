@@ -40,7 +40,7 @@ export class Concurrency {
     // without flooding the server.
     else if (rate === undefined || !Number.isFinite(rate)) target = UNLIMITED;
     else target = Math.ceil((rate * this.rttMs * 1.25) / 1000) + 1;
-    const ceiling = Date.now() < this.coolUntil ? this.ceiling : MAX_AUTO_CONCURRENCY;
+    const ceiling = performance.now() < this.coolUntil ? this.ceiling : MAX_AUTO_CONCURRENCY;
     return Math.max(1, Math.min(target, ceiling, MAX_AUTO_CONCURRENCY));
   }
 
@@ -52,6 +52,6 @@ export class Concurrency {
   /** A timeout or a 429: halve what is allowed for a while. */
   backOff(inFlight: number): void {
     this.ceiling = Math.max(1, Math.floor(Math.max(inFlight, 2) / 2));
-    this.coolUntil = Date.now() + COOL_DOWN_MS;
+    this.coolUntil = performance.now() + COOL_DOWN_MS;
   }
 }

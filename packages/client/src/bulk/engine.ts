@@ -86,7 +86,7 @@ class BulkRun<R, K> {
   private readonly ledger: BulkLedger<K>;
   private readonly retryQueue = new RetryQueue<Pending<R, K>>();
   private readonly progress: ProgressThrottle;
-  private readonly started = Date.now();
+  private readonly started = performance.now();
 
   private readonly stats: DriverStats = { requests: 0, requestRetries: 0, rateLimited: 0 };
   private recordResends = 0;
@@ -131,7 +131,14 @@ class BulkRun<R, K> {
     // The run follows the caller's signal through one link (one listener, removed at the end).
     this.link = linkSignal(options.signal);
     this.signal = this.link.signal;
-    this.intake = new Intake(input, this.signal);
+    try {
+      this.intake = new Intake(input, this.signal);
+    } catch (error) {
+      // An input that cannot be read (not iterable, a throwing iterator): nothing runs, so the
+      // link is let go here.
+      this.link.release();
+      throw error;
+    }
     this.progress = new ProgressThrottle(
       options.onProgress,
       Math.max(0, options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS),
@@ -146,7 +153,7 @@ class BulkRun<R, K> {
       inFlight: this.inFlightRecords,
       requests: this.stats.requests,
       retries: this.retriesSoFar(),
-      elapsedMs: Date.now() - this.started,
+      elapsedMs: performance.now() - this.started,
       total: this.intake.knownLength ?? (this.inputDone ? this.ledger.registered : undefined),
     };
   }
@@ -178,7 +185,8 @@ class BulkRun<R, K> {
         if (timer !== undefined) clearTimeout(timer);
         resolve();
       });
-      if (until !== undefined) timer = setTimeout(this.wake, Math.max(0, until - Date.now()));
+      if (until !== undefined)
+        timer = setTimeout(this.wake, Math.max(0, until - performance.now()));
     });
   }
 
@@ -217,7 +225,7 @@ class BulkRun<R, K> {
       retries: this.retriesSoFar(),
       rateLimited: this.stats.rateLimited,
       activityIds: this.activityIds,
-      elapsedMs: Date.now() - this.started,
+      elapsedMs: performance.now() - this.started,
     };
   }
 
@@ -286,7 +294,7 @@ class BulkRun<R, K> {
     const prepared = this.driver.prepare(record);
     if (!prepared.ok) {
       this.ledger.fail(index, 0, `invalid record, not sent: ${prepared.message}`);
-      this.progress.tick(Date.now());
+      this.progress.tick(performance.now());
       return SKIPPED;
     }
     return {
@@ -312,7 +320,7 @@ class BulkRun<R, K> {
     if (ready !== undefined && (deadline === undefined || ready < deadline)) deadline = ready;
     // While requests are in flight, look up now and then for records they hand back.
     if (this.inFlightChunks > 0) {
-      const soon = Date.now() + Math.max(this.lingerMs, 10);
+      const soon = performance.now() + Math.max(this.lingerMs, 10);
       if (deadline === undefined || soon < deadline) deadline = soon;
     }
     return deadline;
@@ -325,7 +333,7 @@ class BulkRun<R, K> {
    */
   private async buildChunk(): Promise<Pending<R, K>[]> {
     const builder = new ChunkBuilder<Pending<R, K>>(this.limits);
-    const chunkStarted = Date.now();
+    const chunkStarted = performance.now();
     this.readTimedOut = false;
     this.retryQueue.take(chunkStarted, (pending) => {
       if (!builder.fits(pending.bytes)) return false;
@@ -360,12 +368,13 @@ class BulkRun<R, K> {
       keys[i] = pending.key;
       parts[i] = pending.json;
     }
-    const started = Date.now();
+    const started = performance.now();
     const task = this.driver
       .send(records, `[${parts.join(",")}]`, this.signal, this.stats, keys)
       .then(
         (outcome) => {
-          if (outcome.ok || outcome.failure.status !== 0) this.flow.observe(Date.now() - started);
+          if (outcome.ok || outcome.failure.status !== 0)
+            this.flow.observe(performance.now() - started);
           if (outcome.ok) this.settle(chunk, outcome.result, outcome.mayHaveBeenApplied);
           else this.fail(chunk, outcome.failure);
         },
@@ -384,11 +393,11 @@ class BulkRun<R, K> {
         this.inFlightChunks--;
         this.inFlightRecords -= chunk.length;
         this.inFlight.delete(task);
-        this.progress.tick(Date.now());
+        this.progress.tick(performance.now());
         this.wake();
       });
     this.inFlight.add(task);
-    this.progress.tick(Date.now());
+    this.progress.tick(performance.now());
   }
 
   private finalize(pending: Pending<R, K>): void {
@@ -399,7 +408,7 @@ class BulkRun<R, K> {
     const resends = this.ledger.attemptsOf(pending.index);
     const delay = Math.min(MAX_RECORD_RETRY_DELAY_MS, this.retryDelayMs * 2 ** (resends - 1));
     this.recordResends++;
-    this.retryQueue.push(pending, delay > 0 ? Date.now() + delay : 0);
+    this.retryQueue.push(pending, delay > 0 ? performance.now() + delay : 0);
   }
 
   private canRetry(pending: Pending<R, K>): boolean {

@@ -28,7 +28,7 @@ export class Intake<R> {
   }
 
   /**
-   * The next record of an async input; {@link LATER} when `deadline` (a Date.now() timestamp)
+   * The next record of an async input; {@link LATER} when `deadline` (a performance.now() timestamp)
    * passes or the signal aborts first: the read goes on and the next call picks it up.
    */
   next(deadline?: number): Promise<IteratorResult<R, unknown> | typeof LATER> {
@@ -59,7 +59,8 @@ export class Intake<R> {
       };
       if (signal?.aborted) return later();
       signal?.addEventListener("abort", later, { once: true });
-      if (deadline !== undefined) timer = setTimeout(later, Math.max(0, deadline - Date.now()));
+      if (deadline !== undefined)
+        timer = setTimeout(later, Math.max(0, deadline - performance.now()));
       read.then(
         (value) => {
           if (gaveUp) return;

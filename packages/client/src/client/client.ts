@@ -100,6 +100,23 @@ function baseHeaders(config: ResolvedConfig): Record<string, string> {
 }
 
 /** A fetch for openapi-fetch: the raw client's requests through the same transport. */
+const CALLER_SIGNAL: unique symbol = Symbol("vbapi.callerSignal");
+
+/**
+ * The Request openapi-fetch builds for each raw call. One made with the caller's signal would put
+ * a listener on that signal that only garbage collection removes (and raise its listener limit
+ * to hide it); this one keeps the signal aside, and rawFetch follows it like every other call
+ * (one shared listener, removed when the call settles).
+ */
+class SignalKeepingRequest extends Request {
+  readonly [CALLER_SIGNAL]: AbortSignal | undefined;
+  constructor(input: RequestInfo | URL, init?: RequestInit) {
+    const { signal, ...rest } = init ?? {};
+    super(input, rest);
+    this[CALLER_SIGNAL] = signal ?? undefined;
+  }
+}
+
 function rawFetch(
   config: ResolvedConfig,
   transport: Transport,
@@ -108,7 +125,12 @@ function rawFetch(
   return async (input, init) => {
     checkCredentials(config);
     const request =
-      input instanceof Request && init === undefined ? input : new Request(input, init);
+      input instanceof Request && init === undefined
+        ? input
+        : new SignalKeepingRequest(input, init);
+    const signal =
+      (request as Partial<SignalKeepingRequest>)[CALLER_SIGNAL] ??
+      (request instanceof SignalKeepingRequest ? undefined : request.signal);
     // The raw caller may set its own headers (another database, say); the API key is the client's.
     const merged: Record<string, string> = { ...headers };
     request.headers.forEach((value, name) => {
@@ -123,7 +145,7 @@ function rawFetch(
         headers: merged,
         body: request.body ? await request.text() : undefined,
       },
-      { signal: request.signal },
+      { signal },
     );
     const empty = [101, 204, 205, 304].includes(answer.status);
     return new Response(empty ? null : (answer.body as Uint8Array<ArrayBuffer>), {
@@ -189,6 +211,7 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
   const raw = createClient<VbapiPaths, "application/json">({
     baseUrl: config.baseUrl,
     fetch: rawFetch(config, transport, headers),
+    Request: SignalKeepingRequest,
   });
 
   async function upsertBatch<E extends EntityName>(

@@ -1,4 +1,5 @@
 // ONE token bucket per client, shared by every request it makes (single batches and bulk runs).
+import { linkSignal } from "../base/abort-link.ts";
 import { ConfigurationError } from "../base/errors.ts";
 // A 429 pauses the whole bucket, so concurrent requests back off together.
 
@@ -19,6 +20,8 @@ interface Waiter {
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** Lets go of the caller's signal (one shared listener however many wait on it). */
+  release: () => void;
 }
 
 export interface RateLimiterStats {
@@ -109,14 +112,23 @@ export class RateLimiter implements Limiter {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.tryAcquire()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
-      if (signal) {
+      const link = linkSignal(signal);
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        signal: link.signal,
+        onAbort: undefined,
+        release: link.release,
+      };
+      if (link.signal) {
+        const linked = link.signal;
         waiter.onAbort = () => {
           const i = this.queue.indexOf(waiter);
           if (i >= 0) this.queue.splice(i, 1);
-          reject(signal.reason);
+          link.release();
+          reject(linked.reason);
         };
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
+        linked.addEventListener("abort", waiter.onAbort, { once: true });
       }
       this.queue.push(waiter);
       this.schedule();
@@ -188,6 +200,7 @@ export class RateLimiter implements Limiter {
           const waiter = this.queue.shift() as Waiter;
           if (waiter.signal && waiter.onAbort)
             waiter.signal.removeEventListener("abort", waiter.onAbort);
+          waiter.release();
           waiter.resolve();
           continue;
         }

@@ -164,7 +164,9 @@ export class Transport {
     let retries = 0;
     let refreshed = false;
     let mayHaveBeenApplied = false;
-    const aborted = () => new AbortError(`${what} was aborted`, { mayHaveBeenApplied });
+    // The caller's reason (`controller.abort(reason)`) is the error's cause.
+    const aborted = () =>
+      new AbortError(`${what} was aborted`, { mayHaveBeenApplied, cause: signal?.reason });
     const retryAfterFailure = async (reason: RetryInfo["reason"], note: string) => {
       retries++;
       const delayMs = retryDelay(retries - 1, undefined, cfg.backoff);
@@ -255,7 +257,10 @@ export class Transport {
         }
         if (error instanceof ResponseParseError) throw error;
         if (signal?.aborted) {
-          throw new AbortError(`${what} was aborted`, { mayHaveBeenApplied: true });
+          throw new AbortError(`${what} was aborted`, {
+            mayHaveBeenApplied: true,
+            cause: signal.reason,
+          });
         }
         const kind = failureKind(error, attempt.timedOut());
         const code = kind === "timeout" ? undefined : errorCode(error);
