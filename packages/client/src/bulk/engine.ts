@@ -6,17 +6,15 @@
  * The engine knows nothing about HTTP or entities; `upsertAll` (upsert-all.ts) wires it to a
  * client. That keeps it testable against an in-memory fake as well as the reference server.
  *
- * Over 400 lines on purpose: `BulkRun` is one state machine (what is read, in flight, queued
- * for a re-send, final) whose invariants hold only across all of its methods; the parts that
- * stand alone live beside it (intake.ts, ledger.ts, concurrency.ts, chunker.ts, retry-queue.ts).
+ * `BulkRun` is one state machine (what is read, in flight, queued for a re-send, final); the
+ * parts that stand alone live beside it: records.ts (a record's way: prepared, sent, answered),
+ * intake.ts, ledger.ts, concurrency.ts, chunker.ts, retry-queue.ts, waker.ts.
  */
 
 import { linkSignal, type SignalLink } from "../base/abort-link.ts";
-import { BulkCallbackError, BulkInputError, ConfigurationError } from "../base/errors.ts";
-import { clip } from "../base/redact.ts";
-import { shouldRetryRecord } from "../base/retry.ts";
-import type { BatchResult, BulkProgress, BulkReport } from "../base/types.ts";
-import { ChunkBuilder, type ChunkLimits, normalizeLimits, utf8Length } from "./chunker.ts";
+import { BulkCallbackError, BulkInputError } from "../base/errors.ts";
+import type { BulkProgress, BulkReport } from "../base/types.ts";
+import { ChunkBuilder, type ChunkLimits, normalizeLimits } from "./chunker.ts";
 import { Concurrency } from "./concurrency.ts";
 import { Intake, LATER } from "./intake.ts";
 import { BulkLedger, type RunStats } from "./ledger.ts";
@@ -28,40 +26,25 @@ import {
   DEFAULT_RECORD_RETRY_DELAY_MS,
   type DriverStats,
   MAX_RECORD_RETRY_DELAY_MS,
-  type RequestFailure,
+  positiveInt,
 } from "./options.ts";
 import { DEFAULT_PROGRESS_INTERVAL_MS, ProgressThrottle } from "./progress.ts";
+import {
+  answered,
+  type Pending,
+  prepare,
+  type RunState,
+  requestOf,
+  sendFailedUnexpectedly,
+} from "./records.ts";
 import { RetryQueue } from "./retry-queue.ts";
 import type { BulkInput } from "./source.ts";
+import { Waker } from "./waker.ts";
 
 /** How long a stopped run waits for a stalled input before it reports without it. */
 const STOP_GRACE_MS = 100;
 
-interface Pending<R, K> {
-  index: number;
-  record: R;
-  key: K;
-  bytes: number;
-  /** The record serialized once, as it appears in the request body. */
-  json: string;
-  keyId: string;
-  /** Already re-queued once after a whole-request failure. */
-  requeuedWhole: boolean;
-  /** Sends that were halves of a batch rejected as a whole (they do not count as retries). */
-  bisects: number;
-}
-
-/** Whole-batch statuses that may be caused by one record: the batch is split to find it. */
-const BISECT_STATUSES = new Set([400, 413]);
-
 const SKIPPED: unique symbol = Symbol("skipped");
-
-function positiveInt(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) {
-    throw new ConfigurationError(`upsertAll: ${name} must be an integer >= ${min}`);
-  }
-  return value;
-}
 
 /** Runs one bulk upsert. See `upsertAll` for the semantics. */
 export async function runBulk<R, K>(
@@ -72,25 +55,25 @@ export async function runBulk<R, K>(
   return new BulkRun(driver, input, options).run();
 }
 
-class BulkRun<R, K> {
+class BulkRun<R, K> implements RunState<R, K> {
   private readonly limits: ChunkLimits;
-  private readonly flow: Concurrency;
+  readonly flow: Concurrency;
   /** Chunks formed by splitting a batch the server rejected as a whole, sent as they are. */
-  private readonly halves: Pending<R, K>[][] = [];
+  readonly halves: Pending<R, K>[][] = [];
   private readonly maxRecordRetries: number;
   private readonly retryDelayMs: number;
   private readonly lingerMs: number;
   private readonly signal: AbortSignal | undefined;
   private readonly link: SignalLink;
   private readonly intake: Intake<R>;
-  private readonly ledger: BulkLedger<K>;
-  private readonly retryQueue = new RetryQueue<Pending<R, K>>();
+  readonly ledger: BulkLedger<K>;
+  readonly retryQueue = new RetryQueue<Pending<R, K>>();
   private readonly progress: ProgressThrottle;
   private readonly started = performance.now();
 
   private readonly stats: DriverStats = { requests: 0, requestRetries: 0, rateLimited: 0 };
-  private recordResends = 0;
-  private readonly activityIds: string[] = [];
+  recordResends = 0;
+  readonly activityIds: string[] = [];
 
   /** Keys of records pulled and not yet final (in a chunk, in flight or queued for re-send). */
   private readonly unfinishedKeys = new Set<string>();
@@ -99,16 +82,17 @@ class BulkRun<R, K> {
   private nextIndex = 0;
   private inputDone = false;
   private inputError: unknown;
-  private stopReason: string | undefined;
-  private inFlightChunks = 0;
+  stopReason: string | undefined;
+  inFlightChunks = 0;
   private inFlightRecords = 0;
   private readonly inFlight = new Set<Promise<void>>();
-  private waiters: (() => void)[] = [];
+  /** Wakes the loop when a request finishes, the run is aborted, or a re-send is due. */
+  private readonly waker = new Waker();
   /** The last read of an async input returned at its deadline, without a record. */
   private readTimedOut = false;
 
   constructor(
-    private readonly driver: BulkDriver<R, K>,
+    readonly driver: BulkDriver<R, K>,
     input: BulkInput<R>,
     options: BulkOptions<K>,
   ) {
@@ -162,7 +146,7 @@ class BulkRun<R, K> {
     return this.stats.requestRetries + this.recordResends;
   }
 
-  private get stopped(): boolean {
+  get stopped(): boolean {
     return (
       this.signal?.aborted === true ||
       this.stopReason !== undefined ||
@@ -171,33 +155,14 @@ class BulkRun<R, K> {
     );
   }
 
-  private wake = (): void => {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
-  };
-
-  /** Waits for a request to finish, the abort signal, or `until` (a timestamp). */
-  private wait(until?: number): Promise<void> {
-    return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      this.waiters.push(() => {
-        if (timer !== undefined) clearTimeout(timer);
-        resolve();
-      });
-      if (until !== undefined)
-        timer = setTimeout(this.wake, Math.max(0, until - performance.now()));
-    });
-  }
-
   async run(): Promise<BulkReport<K>> {
-    this.signal?.addEventListener("abort", this.wake);
+    this.signal?.addEventListener("abort", this.waker.wake);
     try {
       await this.loop();
       await Promise.allSettled([...this.inFlight]);
       await this.finish();
     } finally {
-      this.signal?.removeEventListener("abort", this.wake);
+      this.signal?.removeEventListener("abort", this.waker.wake);
       this.link.release();
     }
     this.progress.flush();
@@ -233,7 +198,7 @@ class BulkRun<R, K> {
     for (;;) {
       if (this.stopped) return;
       if (this.inFlightChunks >= this.flow.limit) {
-        await this.wait();
+        await this.waker.wait();
         continue;
       }
       const chunk = this.halves.shift() ?? (await this.buildChunk());
@@ -251,7 +216,7 @@ class BulkRun<R, K> {
       const idle = this.inFlightChunks === 0 && this.retryQueue.size === 0;
       if (this.inputDone && this.carry === undefined && idle) return;
       // A read of a slow input that gave up at its deadline has waited already.
-      if (!this.readTimedOut) await this.wait(this.retryQueue.nextReadyAt());
+      if (!this.readTimedOut) await this.waker.wait(this.retryQueue.nextReadyAt());
     }
   }
 
@@ -291,22 +256,12 @@ class BulkRun<R, K> {
       this.ledger.skip(index, "not sent: the run was aborted");
       return undefined;
     }
-    const prepared = this.driver.prepare(record);
-    if (!prepared.ok) {
-      this.ledger.fail(index, 0, `invalid record, not sent: ${prepared.message}`);
+    const pending = prepare(this.driver, this.ledger, index, record, key);
+    if (pending === undefined) {
       this.progress.tick(performance.now());
       return SKIPPED;
     }
-    return {
-      index,
-      record,
-      key,
-      bytes: utf8Length(prepared.json),
-      json: prepared.json,
-      keyId: this.driver.keyIdOf(key),
-      requeuedWhole: false,
-      bisects: 0,
-    };
+    return pending;
   }
 
   private unfinishedRecords(builderSize: number): number {
@@ -358,159 +313,44 @@ class BulkRun<R, K> {
   private launch(chunk: Pending<R, K>[]): void {
     this.inFlightChunks++;
     this.inFlightRecords += chunk.length;
-    const records: R[] = new Array(chunk.length);
-    const keys: K[] = new Array(chunk.length);
-    const parts: string[] = new Array(chunk.length);
-    for (let i = 0; i < chunk.length; i++) {
-      const pending = chunk[i] as Pending<R, K>;
-      this.ledger.attempt(pending.index);
-      records[i] = pending.record;
-      keys[i] = pending.key;
-      parts[i] = pending.json;
-    }
+    const { records, json, keys } = requestOf(chunk, this.ledger);
     const started = performance.now();
     const task = this.driver
-      .send(records, `[${parts.join(",")}]`, this.signal, this.stats, keys)
+      .send(records, json, this.signal, this.stats, keys)
       .then(
-        (outcome) => {
-          if (outcome.ok || outcome.failure.status !== 0)
-            this.flow.observe(performance.now() - started);
-          if (outcome.ok) this.settle(chunk, outcome.result, outcome.mayHaveBeenApplied);
-          else this.fail(chunk, outcome.failure);
-        },
-        // A driver must not reject; if one does (a bug), its records are still accounted for.
-        (error: unknown) =>
-          this.fail(chunk, {
-            status: 0,
-            message: `unexpected ${error instanceof Error ? error.name : typeof error} while sending`,
-            retryable: false,
-            mayHaveBeenApplied: true,
-            fatal: true,
-            aborted: false,
-          }),
+        (outcome) => answered(this, chunk, outcome, performance.now() - started),
+        (error: unknown) => sendFailedUnexpectedly(this, chunk, error),
       )
       .finally(() => {
         this.inFlightChunks--;
         this.inFlightRecords -= chunk.length;
         this.inFlight.delete(task);
         this.progress.tick(performance.now());
-        this.wake();
+        this.waker.wake();
       });
     this.inFlight.add(task);
     this.progress.tick(performance.now());
   }
 
-  private finalize(pending: Pending<R, K>): void {
+  finalize(pending: Pending<R, K>): void {
     this.unfinishedKeys.delete(pending.keyId);
   }
 
-  private requeue(pending: Pending<R, K>): void {
+  requeue(pending: Pending<R, K>): void {
     const resends = this.ledger.attemptsOf(pending.index);
     const delay = Math.min(MAX_RECORD_RETRY_DELAY_MS, this.retryDelayMs * 2 ** (resends - 1));
     this.recordResends++;
     this.retryQueue.push(pending, delay > 0 ? performance.now() + delay : 0);
   }
 
-  private canRetry(pending: Pending<R, K>): boolean {
+  canRetry(pending: Pending<R, K>): boolean {
     const retries = this.ledger.attemptsOf(pending.index) - pending.bisects;
     return retries <= this.maxRecordRetries && !this.stopped;
   }
 
   /** Halves the chunk size for the rest of the run (after a 413 or a timeout). */
-  private shrinkChunks(): void {
+  shrinkChunks(): void {
     this.limits.chunkSize = Math.max(1, Math.floor(this.limits.chunkSize / 2));
-  }
-
-  private settle(
-    chunk: Pending<R, K>[],
-    result: BatchResult<unknown>,
-    mayHaveBeenApplied: boolean,
-  ) {
-    if (result.activityId) this.activityIds.push(result.activityId);
-    if (result.items.some((item) => item.status === 429)) {
-      this.driver.onRecordsRateLimited?.();
-      this.flow.backOff(this.inFlightChunks);
-    }
-    // Items come in request order (item.index === position); a driver that says otherwise is
-    // looked up by index.
-    const items = result.items;
-    let byIndex: Map<number, (typeof items)[number]> | undefined;
-    const itemAt = (position: number) => {
-      const inOrder = items[position];
-      if (inOrder?.index === position) return inOrder;
-      if (byIndex === undefined) {
-        byIndex = new Map();
-        for (const item of items) if (!byIndex.has(item.index)) byIndex.set(item.index, item);
-      }
-      return byIndex.get(position);
-    };
-    const activityId = result.activityId;
-    chunk.forEach((pending, position) => {
-      if (activityId !== undefined) this.ledger.answeredBy(pending.index, activityId);
-      const item = itemAt(position);
-      if (item !== undefined && (item.outcome === "created" || item.outcome === "updated")) {
-        this.ledger.succeed(pending.index, item.outcome, item.status, clip(item.message));
-        this.finalize(pending);
-        return;
-      }
-      const status = item?.status ?? 0;
-      const notReported = item === undefined || status === 0;
-      const message = notReported
-        ? "the server did not report on this record"
-        : clip(item.message || `HTTP ${status}`);
-      // A record the server received but did not report on may have been applied.
-      if (notReported || mayHaveBeenApplied) this.ledger.markMayHaveBeenApplied(pending.index);
-      if (shouldRetryRecord(status) && this.canRetry(pending)) {
-        this.ledger.note(pending.index, status, message);
-        this.requeue(pending);
-        return;
-      }
-      this.ledger.fail(pending.index, status, message);
-      this.finalize(pending);
-    });
-  }
-
-  private fail(chunk: Pending<R, K>[], failure: RequestFailure): void {
-    if (failure.activityId) this.activityIds.push(failure.activityId);
-    if (failure.timedOut || failure.status === 429) this.flow.backOff(this.inFlightChunks);
-    if (failure.timedOut || failure.status === 413) this.shrinkChunks();
-    if (BISECT_STATUSES.has(failure.status) && chunk.length > 1 && !this.stopped) {
-      // One record may have made the server refuse the whole batch: split it to find out,
-      // so the others go through. The halves do not count as retries.
-      const middle = Math.ceil(chunk.length / 2);
-      for (const pending of chunk) {
-        pending.bisects++;
-        this.ledger.note(pending.index, failure.status, clip(failure.message));
-      }
-      this.halves.push(chunk.slice(0, middle), chunk.slice(middle));
-      this.recordResends += chunk.length;
-      return;
-    }
-    if (failure.fatal && this.stopReason === undefined) {
-      this.stopReason = `not sent: the run stopped after ${failure.status ? `HTTP ${failure.status}` : "an error"} (${clip(failure.message)})`;
-    }
-    for (const pending of chunk) {
-      if (failure.activityId) this.ledger.answeredBy(pending.index, failure.activityId);
-      const neverSent = failure.status === 0 && !failure.mayHaveBeenApplied;
-      if (neverSent && (failure.aborted || failure.fatal)) {
-        // Never left the machine: as if never sent; the final sweep reports it.
-        this.ledger.unattempt(pending.index);
-        this.retryQueue.push(pending);
-        continue;
-      }
-      if (failure.mayHaveBeenApplied) this.ledger.markMayHaveBeenApplied(pending.index);
-      if (failure.aborted) {
-        this.ledger.fail(pending.index, failure.status, "the request was aborted while in flight");
-      } else if (failure.retryable && !pending.requeuedWhole && this.canRetry(pending)) {
-        pending.requeuedWhole = true;
-        this.ledger.note(pending.index, failure.status, clip(failure.message));
-        this.requeue(pending);
-        continue;
-      } else {
-        this.ledger.fail(pending.index, failure.status, clip(failure.message));
-      }
-      this.finalize(pending);
-    }
   }
 
   /** Accounts for everything not sent when the run ends early, and closes the input. */

@@ -1,5 +1,14 @@
 // The bulk engine's contract with the outside world (the driver) and its options.
+import { ConfigurationError } from "../base/errors.ts";
 import type { BatchResult, BulkItem, BulkProgress } from "../base/types.ts";
+
+/** An integer option of upsertAll, at least `min`; anything else is a ConfigurationError. */
+export function positiveInt(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigurationError(`upsertAll: ${name} must be an integer >= ${min}`);
+  }
+  return value;
+}
 
 /** How a whole-request failure is to be handled, as the driver classifies it. */
 export interface RequestFailure {

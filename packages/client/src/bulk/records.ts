@@ -1,0 +1,223 @@
+// A record's way through a run: read and prepared (`prepare`), then what the answer to its
+// request makes of it: a 207's items
+// (created, updated, failed, re-sent after a retryable status or no report at all), or a whole
+// request's failure (bisected on 400/413, re-queued once when retryable, stopping the run when
+// fatal, "not attempted" when it never left the machine). The run's state is the engine's
+// (engine.ts); these functions only decide.
+
+import { clip } from "../base/redact.ts";
+import { shouldRetryRecord } from "../base/retry.ts";
+import type { BatchResult } from "../base/types.ts";
+import { utf8Length } from "./chunker.ts";
+import type { Concurrency } from "./concurrency.ts";
+import type { BulkLedger } from "./ledger.ts";
+import type { BulkDriver, RequestFailure, SendOutcome } from "./options.ts";
+import type { RetryQueue } from "./retry-queue.ts";
+
+/** A record of the run, from the moment it is read until it is final. */
+export interface Pending<R, K> {
+  index: number;
+  record: R;
+  key: K;
+  bytes: number;
+  /** The record serialized once, as it appears in the request body. */
+  json: string;
+  keyId: string;
+  /** Already re-queued once after a whole-request failure. */
+  requeuedWhole: boolean;
+  /** Sends that were halves of a batch rejected as a whole (they do not count as retries). */
+  bisects: number;
+}
+
+/** Whole-batch statuses that may be caused by one record: the batch is split to find it. */
+const BISECT_STATUSES = new Set([400, 413]);
+
+/** A record read from the input, validated and serialized; undefined (failed here) when invalid. */
+export function prepare<R, K>(
+  driver: BulkDriver<R, K>,
+  ledger: BulkLedger<K>,
+  index: number,
+  record: R,
+  key: K,
+): Pending<R, K> | undefined {
+  const prepared = driver.prepare(record);
+  if (!prepared.ok) {
+    ledger.fail(index, 0, `invalid record, not sent: ${prepared.message}`);
+    return undefined;
+  }
+  return {
+    index,
+    record,
+    key,
+    bytes: utf8Length(prepared.json),
+    json: prepared.json,
+    keyId: driver.keyIdOf(key),
+    requeuedWhole: false,
+    bisects: 0,
+  };
+}
+
+/** The request for a chunk: its records, their JSON array (serialized once each) and keys. */
+export function requestOf<R, K>(
+  chunk: readonly Pending<R, K>[],
+  ledger: BulkLedger<K>,
+): { records: R[]; json: string; keys: K[] } {
+  const records: R[] = new Array(chunk.length);
+  const keys: K[] = new Array(chunk.length);
+  const parts: string[] = new Array(chunk.length);
+  for (let i = 0; i < chunk.length; i++) {
+    const pending = chunk[i] as Pending<R, K>;
+    ledger.attempt(pending.index);
+    records[i] = pending.record;
+    keys[i] = pending.key;
+    parts[i] = pending.json;
+  }
+  return { records, json: `[${parts.join(",")}]`, keys };
+}
+
+/** The driver's outcome for a chunk, `elapsedMs` after it was sent. */
+export function answered<R, K>(
+  run: RunState<R, K>,
+  chunk: Pending<R, K>[],
+  outcome: SendOutcome,
+  elapsedMs: number,
+): void {
+  // A round trip that reached the server sizes the concurrency (Little's law).
+  if (outcome.ok || outcome.failure.status !== 0) run.flow.observe(elapsedMs);
+  if (outcome.ok) settleChunk(run, chunk, outcome.result, outcome.mayHaveBeenApplied);
+  else failChunk(run, chunk, outcome.failure);
+}
+
+/** A driver must not reject; if one does (a bug), its records are still accounted for. */
+export function sendFailedUnexpectedly<R, K>(
+  run: RunState<R, K>,
+  chunk: Pending<R, K>[],
+  error: unknown,
+): void {
+  failChunk(run, chunk, {
+    status: 0,
+    message: `unexpected ${error instanceof Error ? error.name : typeof error} while sending`,
+    retryable: false,
+    mayHaveBeenApplied: true,
+    fatal: true,
+    aborted: false,
+  });
+}
+
+/** What of a run the answers change. */
+export interface RunState<R, K> {
+  readonly driver: BulkDriver<R, K>;
+  readonly ledger: BulkLedger<K>;
+  readonly flow: Concurrency;
+  readonly activityIds: string[];
+  /** Chunks formed by splitting a batch the server rejected as a whole, sent as they are. */
+  readonly halves: Pending<R, K>[][];
+  readonly inFlightChunks: number;
+  /** Records waiting to be re-sent (or, never sent, to be reported at the end). */
+  readonly retryQueue: RetryQueue<Pending<R, K>>;
+  readonly stopped: boolean;
+  stopReason: string | undefined;
+  recordResends: number;
+  canRetry(pending: Pending<R, K>): boolean;
+  requeue(pending: Pending<R, K>): void;
+  finalize(pending: Pending<R, K>): void;
+  /** Halves the chunk size for the rest of the run (after a 413 or a timeout). */
+  shrinkChunks(): void;
+}
+
+function settleChunk<R, K>(
+  run: RunState<R, K>,
+  chunk: Pending<R, K>[],
+  result: BatchResult<unknown>,
+  mayHaveBeenApplied: boolean,
+): void {
+  if (result.activityId) run.activityIds.push(result.activityId);
+  if (result.items.some((item) => item.status === 429)) {
+    run.driver.onRecordsRateLimited?.();
+    run.flow.backOff(run.inFlightChunks);
+  }
+  // Items come in request order (item.index === position); a driver that says otherwise is
+  // looked up by index.
+  const items = result.items;
+  let byIndex: Map<number, (typeof items)[number]> | undefined;
+  const itemAt = (position: number) => {
+    const inOrder = items[position];
+    if (inOrder?.index === position) return inOrder;
+    if (byIndex === undefined) {
+      byIndex = new Map();
+      for (const item of items) if (!byIndex.has(item.index)) byIndex.set(item.index, item);
+    }
+    return byIndex.get(position);
+  };
+  const activityId = result.activityId;
+  chunk.forEach((pending, position) => {
+    if (activityId !== undefined) run.ledger.answeredBy(pending.index, activityId);
+    const item = itemAt(position);
+    if (item !== undefined && (item.outcome === "created" || item.outcome === "updated")) {
+      run.ledger.succeed(pending.index, item.outcome, item.status, clip(item.message));
+      run.finalize(pending);
+      return;
+    }
+    const status = item?.status ?? 0;
+    const notReported = item === undefined || status === 0;
+    const message = notReported
+      ? "the server did not report on this record"
+      : clip(item.message || `HTTP ${status}`);
+    // A record the server received but did not report on may have been applied.
+    if (notReported || mayHaveBeenApplied) run.ledger.markMayHaveBeenApplied(pending.index);
+    if (shouldRetryRecord(status) && run.canRetry(pending)) {
+      run.ledger.note(pending.index, status, message);
+      run.requeue(pending);
+      return;
+    }
+    run.ledger.fail(pending.index, status, message);
+    run.finalize(pending);
+  });
+}
+
+function failChunk<R, K>(
+  run: RunState<R, K>,
+  chunk: Pending<R, K>[],
+  failure: RequestFailure,
+): void {
+  if (failure.activityId) run.activityIds.push(failure.activityId);
+  if (failure.timedOut || failure.status === 429) run.flow.backOff(run.inFlightChunks);
+  if (failure.timedOut || failure.status === 413) run.shrinkChunks();
+  if (BISECT_STATUSES.has(failure.status) && chunk.length > 1 && !run.stopped) {
+    // One record may have made the server refuse the whole batch: split it to find out,
+    // so the others go through. The halves do not count as retries.
+    const middle = Math.ceil(chunk.length / 2);
+    for (const pending of chunk) {
+      pending.bisects++;
+      run.ledger.note(pending.index, failure.status, clip(failure.message));
+    }
+    run.halves.push(chunk.slice(0, middle), chunk.slice(middle));
+    run.recordResends += chunk.length;
+    return;
+  }
+  if (failure.fatal && run.stopReason === undefined) {
+    run.stopReason = `not sent: the run stopped after ${failure.status ? `HTTP ${failure.status}` : "an error"} (${clip(failure.message)})`;
+  }
+  for (const pending of chunk) {
+    if (failure.activityId) run.ledger.answeredBy(pending.index, failure.activityId);
+    const neverSent = failure.status === 0 && !failure.mayHaveBeenApplied;
+    if (neverSent && (failure.aborted || failure.fatal)) {
+      // Never left the machine: as if never sent; the final sweep reports it.
+      run.ledger.unattempt(pending.index);
+      run.retryQueue.push(pending);
+      continue;
+    }
+    if (failure.mayHaveBeenApplied) run.ledger.markMayHaveBeenApplied(pending.index);
+    if (failure.aborted) {
+      run.ledger.fail(pending.index, failure.status, "the request was aborted while in flight");
+    } else if (failure.retryable && !pending.requeuedWhole && run.canRetry(pending)) {
+      pending.requeuedWhole = true;
+      run.ledger.note(pending.index, failure.status, clip(failure.message));
+      run.requeue(pending);
+      continue;
+    } else {
+      run.ledger.fail(pending.index, failure.status, clip(failure.message));
+    }
+    run.finalize(pending);
+  }
+}
