@@ -1,7 +1,7 @@
 // A relative path: the config is bundled, and the harness is TypeScript source.
 
 import { defineConfig, mergeConfig } from "vitest/config";
-import { redisTestsRun } from "../../tools/redis-harness/src/index.ts";
+import { redisTestsRun } from "../../lib/redis-harness/src/index.ts";
 import shared from "../../vitest.shared.ts";
 
 export default mergeConfig(
@@ -11,7 +11,7 @@ export default mergeConfig(
     // files run one after another rather than competing for the two cores.
     test: {
       fileParallelism: false,
-      // Every test here needs a real redis-server (see tools/redis-harness).
+      // Every test here needs a real redis-server (see lib/redis-harness).
       ...(redisTestsRun("the @vbapi-sdk/redis tests")
         ? {}
         : { exclude: ["test/**"], passWithNoTests: true }),

@@ -6,7 +6,7 @@ import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { type RedisServer, redisTestsRun, startRedisServer } from "@vbapi-sdk/tool-redis-harness";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 
-/** The --redis test needs a real redis-server (CI requires one; see tools/redis-harness). */
+/** The --redis test needs a real redis-server (CI requires one; see lib/redis-harness). */
 const withRedis = redisTestsRun("the vbapi --redis test");
 
 import { tempDir, vbapi } from "./helpers.ts";

@@ -7,7 +7,7 @@ import {
   generate,
   generateDomain,
   generateFromSpec,
-} from "../../../tools/codegen/src/index.ts";
+} from "../../../lib/codegen/src/index.ts";
 
 const specFile = createRequire(import.meta.url).resolve("@vbapi-sdk/openapi/openapi.json");
 const generatedDir = join(import.meta.dirname, "../src/generated");

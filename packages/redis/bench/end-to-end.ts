@@ -6,7 +6,7 @@
 //
 //   pnpm --filter @vbapi-sdk/redis bench:e2e [--workers 4] [--events 5000] [--chunk 10] [--json]
 //
-// Starts a throwaway redis-server (tools/redis-harness) and the reference server on loopback.
+// Starts a throwaway redis-server (lib/redis-harness) and the reference server on loopback.
 
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";

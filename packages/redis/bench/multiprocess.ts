@@ -6,7 +6,7 @@
 //   pnpm --filter @vbapi-sdk/redis bench:multiprocess [--workers 4] [--requests 200] [--rate 25]
 //     [--burst 45] [--concurrency 8] [--url redis://...] [--json]
 //
-// Without --url it starts a throwaway redis-server (see tools/redis-harness).
+// Without --url it starts a throwaway redis-server (see lib/redis-harness).
 
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";

@@ -8,8 +8,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { startMockServer } from "@vbapi-sdk/mock-server";
+import { checkPackages, generateDomain, generateFromSpec } from "@vbapi-sdk/tool-codegen";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkPackages, generateDomain, generateFromSpec } from "../src/index.ts";
 
 const repo = join(import.meta.dirname, "../../..");
 const openapiPkg = join(repo, "packages/openapi");
@@ -128,7 +128,7 @@ beforeAll(() => {
   const text = readFileSync(root, "utf8")
     .replace(
       "  - name: Provider Credentialing Services",
-      "  - name: Occupations\n    description: \"Members: the occupations they can be recorded with.\"\n  - name: Provider Credentialing Services",
+      '  - name: Occupations\n    description: "Members: the occupations they can be recorded with."\n  - name: Provider Credentialing Services',
     )
     .replace(
       "  /provider-credentialing/",
