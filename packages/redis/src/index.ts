@@ -5,10 +5,10 @@ export {
   type RedisConnection,
   RedisTimeoutError,
 } from "./connection.ts";
+export type { RedisRateLimiterOptions } from "./limiter-options.ts";
 export {
   createRedisRateLimiter,
   type RedisRateLimiter,
-  type RedisRateLimiterOptions,
   type RedisRateLimiterStats,
   RedisUnavailableError,
 } from "./rate-limiter.ts";

@@ -1,8 +1,18 @@
 // A rate limiter shared by every process that uses one API key: one token bucket in Redis.
 //
-// Over 400 lines on purpose: the Redis path, the local fallback and the switch between them share
-// one queue of waiters and one 429 pause, and are only correct together (the Lua scripts are in
-// scripts.ts, the connection handling in connection.ts).
+// This module is the limiter itself: its public interface and factory, the life of a waiter
+// (acquire, abort, settle, close), the 429 pause it shares with every process, and the choice
+// of where permits come from. Its parts, each in its own module:
+// - limiter-options.ts: the options and their checking (LimiterSettings);
+// - limiter-waiter.ts: the Waiter record every part passes around, and the clock;
+// - bucket.ts: the shared bucket's protocol, the Lua scripts of scripts.ts run with the
+//   sharers' rate and burst and their replies decoded (connection.ts runs them with a timeout);
+// - limiter-queue.ts: the Redis path, the local FIFO of waiters, batched permits, reservations
+//   and their confirmation;
+// - limiter-fallback.ts: the local bucket while Redis is unreachable, and the probe that notices
+//   its return.
+// The queue and the fallback share this module's waiters, mode and pause through the small host
+// interfaces they declare (QueueHost, FallbackHost), which the limiter class implements.
 //
 // How a permit is handed out (see README "How it works"):
 // - Each process keeps its waiters in a local FIFO and asks Redis for permits for all of them in
@@ -21,48 +31,17 @@
 //   bucket at requestsPerSecond / expectedProcesses takes over; a probe every reconnectIntervalMs
 //   returns to Redis when it answers, moving the waiters back.
 
-import { setMaxListeners } from "node:events";
-import { RateLimiter } from "@vbapi-sdk/client";
+import { RedisBucket } from "./bucket.ts";
+import { connect, reasonOf } from "./connection.ts";
+import { type FallbackHost, LocalFallback, localShare } from "./limiter-fallback.ts";
 import {
-  type Connection,
-  type ConnectionOptions,
-  connect,
-  disconnect,
-  hashKey,
-  reasonOf,
-  withTimeout,
-} from "./connection.ts";
-import { ACQUIRE, BACK_OFF, CONFIRM, REFUND } from "./scripts.ts";
-import type { Limiter, RedisLogger } from "./types.ts";
-
-export interface RedisRateLimiterOptions extends ConnectionOptions {
-  /** The VBA API key whose budget is shared. Only its SHA-256 reaches Redis. */
-  apiKey: string;
-  /** Sustained rate shared by all processes (VBA: 25). Default 25. */
-  requestsPerSecond?: number;
-  /**
-   * Bucket size (VBA allows 50). The default 40 keeps ten in hand: requests from several
-   * processes reach VBA with more arrival jitter than one process's (45 gave an occasional 429
-   * with four processes on a loaded machine).
-   */
-  burst?: number;
-  /** Prefix of every Redis key. Default "vbapi:". */
-  keyPrefix?: string;
-  /**
-   * When Redis is unreachable: `{ expectedProcesses }` (default 4) runs a local bucket at
-   * requestsPerSecond / expectedProcesses (burst likewise, at least 1) until Redis is back;
-   * `false` rejects acquire() with a RedisUnavailableError instead.
-   */
-  fallback?: false | { expectedProcesses?: number };
-  /** Gets one warning per outage and an info line when Redis is back. Default: console. */
-  logger?: RedisLogger;
-  /** How far ahead a permit may be reserved, in ms (the most a killed process can waste). Default 1000. */
-  maxReservationMs?: number;
-  /** A Redis call that takes longer counts as an outage. Default 1000 ms. */
-  commandTimeoutMs?: number;
-  /** How often to probe Redis while on the local fallback. Default 1000 ms. */
-  reconnectIntervalMs?: number;
-}
+  checkLimiterOptions,
+  type LimiterSettings,
+  type RedisRateLimiterOptions,
+} from "./limiter-options.ts";
+import { type QueueHost, RedisQueue } from "./limiter-queue.ts";
+import { now, type Waiter } from "./limiter-waiter.ts";
+import type { Limiter } from "./types.ts";
 
 export interface RedisRateLimiterStats {
   acquired: number;
@@ -85,112 +64,27 @@ export class RedisUnavailableError extends Error {
   override name = "RedisUnavailableError";
 }
 
-type Phase = "queued" | "reserved" | "confirming" | "local" | "done";
+class RedisBucketLimiter implements RedisRateLimiter, QueueHost, FallbackHost {
+  // Read by the Redis queue (QueueHost); written only here.
+  mode: "redis" | "local" = "redis";
+  closed = false;
+  pausedUntil = 0;
 
-interface Waiter {
-  resolve: () => void;
-  reject: (reason: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  phase: Phase;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  /** The pause sequence a reservation was made under. */
-  seq: number;
-  /** When a reservation falls due (performance.now() ms). */
-  dueAt: number;
-}
-
-interface AcquireReply {
-  granted: number;
-  pausedMs: number;
-  retryMs: number;
-  seq: number;
-  delaysMs: number[];
-}
-
-const MAX_BATCH = 256;
-const now = () => performance.now();
-
-function positive(value: number | undefined, fallback: number, name: string, min = 0): number {
-  const v = value ?? fallback;
-  if (typeof v !== "number" || !Number.isFinite(v) || !(v > min)) {
-    throw new RangeError(`createRedisRateLimiter: ${name} must be a finite number > ${min}`);
-  }
-  return v;
-}
-
-function parseAcquire(raw: unknown): AcquireReply {
-  if (!Array.isArray(raw) || raw.length < 4) throw new Error("unexpected reply from the bucket");
-  const n = raw.map(Number);
-  return {
-    granted: n[0] as number,
-    pausedMs: (n[1] as number) / 1000,
-    retryMs: (n[2] as number) / 1000,
-    seq: n[3] as number,
-    delaysMs: n.slice(4).map((us) => us / 1000),
-  };
-}
-
-class RedisBucketLimiter implements RedisRateLimiter {
-  private readonly connection: Connection;
-  private readonly key: string;
-  private readonly rate: number;
-  private readonly burst: number;
-  private readonly horizonMs: number;
-  private readonly timeoutMs: number;
-  private readonly reconnectMs: number;
-  private readonly fallback: false | { processes: number };
-  private readonly logger: RedisLogger;
-
-  private readonly queue: Waiter[] = [];
-  private readonly reserved = new Set<Waiter>();
-  private pumping = false;
-  private wakeTimer: ReturnType<typeof setTimeout> | undefined;
-  private pausedUntil = 0;
+  private readonly settings: LimiterSettings;
+  private readonly bucket: RedisBucket;
+  private readonly queue: RedisQueue;
+  /** The local fallback while Redis is unreachable (kept after close(), as the mode is). */
+  private local: LocalFallback | undefined;
   private consecutive429 = 0;
   private acquired = 0;
   private rateLimited = 0;
   private pending = 0;
-  private closed = false;
-
-  private mode: "redis" | "local" = "redis";
   private fallbacks = 0;
-  /** After an outage the bucket may be gone (Redis restarted): start it empty, not full. */
-  private cold = false;
-  private local: RateLimiter | undefined;
-  private recover: AbortController | undefined;
-  private probeTimer: ReturnType<typeof setInterval> | undefined;
-  private probing = false;
-  /** When the latest call to Redis was sent (performance.now() ms). */
-  private lastCallAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: RedisRateLimiterOptions) {
-    if (typeof options?.apiKey !== "string" || options.apiKey.length === 0) {
-      throw new TypeError("createRedisRateLimiter: apiKey must be a non-empty string");
-    }
-    this.rate = positive(options.requestsPerSecond, 25, "requestsPerSecond");
-    this.burst = positive(options.burst, 40, "burst", 0.999);
-    this.horizonMs = positive(options.maxReservationMs, 1000, "maxReservationMs");
-    this.timeoutMs = positive(options.commandTimeoutMs, 1000, "commandTimeoutMs");
-    this.reconnectMs = positive(options.reconnectIntervalMs, 1000, "reconnectIntervalMs");
-    if (options.fallback === false) this.fallback = false;
-    else {
-      const processes = options.fallback?.expectedProcesses ?? 4;
-      if (!Number.isInteger(processes) || processes < 1) {
-        throw new RangeError(
-          "createRedisRateLimiter: fallback.expectedProcesses must be an integer >= 1",
-        );
-      }
-      this.fallback = { processes };
-    }
-    const prefix = options.keyPrefix ?? "vbapi:";
-    if (typeof prefix !== "string") {
-      throw new TypeError("createRedisRateLimiter: keyPrefix must be a string");
-    }
-    this.logger = options.logger ?? console;
-    // {hash} is a cluster hash tag: every key of one API key lives in one slot.
-    this.key = `${prefix}{${hashKey(options.apiKey)}}:bucket`;
-    this.connection = connect(options, "createRedisRateLimiter");
+    this.settings = checkLimiterOptions(options);
+    this.bucket = new RedisBucket(connect(options, "createRedisRateLimiter"), this.settings);
+    this.queue = new RedisQueue(this, this.bucket, this.settings.horizonMs);
   }
 
   acquire(signal?: AbortSignal): Promise<void> {
@@ -225,11 +119,9 @@ class RedisBucketLimiter implements RedisRateLimiter {
     );
     this.notePause(ms);
     if (this.mode !== "redis") return;
-    this.call(BACK_OFF, [ms])
-      .then((raw) => {
-        const [pausedUs] = (raw as unknown[]).map(Number);
-        this.notePause((pausedUs ?? 0) / 1000);
-      })
+    this.bucket
+      .backOff(ms)
+      .then((pausedMs) => this.notePause(pausedMs))
       .catch((error) => this.onRedisError(error));
   }
 
@@ -257,38 +149,29 @@ class RedisBucketLimiter implements RedisRateLimiter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.wakeTimer);
-    clearInterval(this.probeTimer);
-    const closedError = new Error("the Redis rate limiter is closed");
-    for (const w of this.queue.splice(0)) this.settle(w, closedError);
-    for (const w of [...this.reserved]) {
-      clearTimeout(w.timer);
-      this.reserved.delete(w);
-      this.settle(w, closedError);
-    }
+    this.queue.close(new Error("the Redis rate limiter is closed"));
     // Waiters on the local bucket: route() sees `closed` and rejects them.
-    this.recover?.abort();
-    await disconnect(this.connection);
+    this.local?.close();
+    await this.bucket.disconnect();
   }
 
   // --- waiters -----------------------------------------------------------------------------
 
-  private route(w: Waiter): void {
+  /** Sends a waiter to wherever permits come from now: the Redis queue or the local bucket. */
+  route(w: Waiter): void {
     if (this.closed) {
       this.settle(w, new Error("the Redis rate limiter is closed"));
       return;
     }
     if (this.mode === "local") {
-      this.viaLocal(w);
+      (this.local as LocalFallback).take(w);
       return;
     }
-    w.phase = "queued";
     this.queue.push(w);
-    void this.pump();
   }
 
   /** Resolves (no error) or rejects a waiter, once. */
-  private settle(w: Waiter, error?: unknown): void {
+  settle(w: Waiter, error?: unknown): void {
     if (w.phase === "done") return;
     w.phase = "done";
     this.pending--;
@@ -300,231 +183,63 @@ class RedisBucketLimiter implements RedisRateLimiter {
   }
 
   private abort(w: Waiter, reason: unknown): void {
-    if (w.phase === "queued") {
-      const i = this.queue.indexOf(w);
-      if (i >= 0) this.queue.splice(i, 1);
-    } else if (w.phase === "reserved") {
-      clearTimeout(w.timer);
-      this.reserved.delete(w);
-      this.refund(1, w.seq);
-    }
-    // "confirming": confirm() refunds when it sees the waiter gone; "local": the local bucket
-    // drops it through the same signal.
+    // "local": the local bucket drops it through the same signal.
+    this.queue.withdraw(w);
     this.settle(w, reason);
   }
 
-  private refund(count: number, seq: number): void {
-    if (this.mode !== "redis") return;
-    this.call(REFUND, [count, seq]).catch(() => {
-      // Lost with the connection: the next call notices the outage.
-    });
-  }
-
-  // --- the Redis path ----------------------------------------------------------------------
-
-  private call(script: typeof ACQUIRE, args: (string | number)[]): Promise<unknown> {
-    this.lastCallAt = now();
-    return script.run(
-      this.connection.client,
-      [this.key],
-      [this.rate, this.burst, ...args],
-      this.timeoutMs,
-    );
-  }
-
-  private jitter(): number {
-    return Math.random() * (1000 / this.rate);
-  }
-
-  private wakeAfter(ms: number): void {
-    clearTimeout(this.wakeTimer);
-    this.wakeTimer = setTimeout(
-      () => {
-        this.wakeTimer = undefined;
-        void this.pump();
-      },
-      Math.max(1, Math.ceil(ms)),
-    );
-  }
-
-  private notePause(ms: number): void {
+  /** A 429 pause of `ms` from now, in this process and its local bucket (never shortened). */
+  notePause(ms: number): void {
     const until = now() + ms;
     if (until > this.pausedUntil) this.pausedUntil = until;
     if (ms > 0) this.local?.pause(ms);
   }
 
-  /** Asks Redis for permits for the queued waiters, one batch at a time, while any wait. */
-  private async pump(): Promise<void> {
-    if (this.pumping || this.wakeTimer !== undefined) return;
-    this.pumping = true;
-    try {
-      while (this.queue.length > 0 && this.mode === "redis" && !this.closed) {
-        const paused = this.pausedUntil - now();
-        if (paused > 0) {
-          this.wakeAfter(paused + this.jitter());
-          return;
-        }
-        const n = Math.min(this.queue.length, MAX_BATCH);
-        let reply: AcquireReply;
-        try {
-          reply = parseAcquire(
-            await this.call(ACQUIRE, [n, this.horizonMs * 1000, this.cold ? 0 : this.burst]),
-          );
-        } catch (error) {
-          this.onRedisError(error);
-          return;
-        }
-        this.cold = false;
-        if (reply.pausedMs > 0) {
-          this.notePause(reply.pausedMs);
-          continue;
-        }
-        let unused = 0;
-        for (const delay of reply.delaysMs) {
-          const w = this.queue.shift();
-          if (!w) unused++;
-          else if (delay <= 0) this.settle(w);
-          else this.reserve(w, delay, reply.seq);
-        }
-        // Waiters that aborted during the call leave their permits behind: give them back.
-        if (unused > 0) this.refund(unused, reply.seq);
-        if (reply.granted < n) {
-          this.wakeAfter(reply.retryMs + this.jitter());
-          return;
-        }
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
+  // --- outage and return -------------------------------------------------------------------
 
-  private reserve(w: Waiter, delayMs: number, seq: number): void {
-    w.phase = "reserved";
-    w.seq = seq;
-    w.dueAt = now() + delayMs;
-    this.reserved.add(w);
-    w.timer = setTimeout(() => void this.confirm(w), Math.max(1, Math.ceil(delayMs)));
-  }
-
-  /** A reservation is due: it stands unless a 429 pause has voided it meanwhile. */
-  private async confirm(w: Waiter): Promise<void> {
-    this.reserved.delete(w);
-    w.timer = undefined;
-    if (w.phase !== "reserved") return;
-    // Made while Redis answered; with Redis gone it is still the best knowledge we have.
-    if (this.mode !== "redis") {
-      this.settle(w);
-      return;
-    }
-    w.phase = "confirming";
-    let seq: number;
-    let pausedUs: number;
-    try {
-      [seq, pausedUs] = ((await this.call(CONFIRM, [])) as unknown[]).map(Number) as [
-        number,
-        number,
-      ];
-    } catch (error) {
-      this.onRedisError(error);
-      this.settle(w);
-      return;
-    }
-    if (w.phase !== "confirming") {
-      // Aborted while we asked: the permit is unused.
-      if (seq === w.seq) this.refund(1, seq);
-      return;
-    }
-    if (seq === w.seq) {
-      this.settle(w);
-      return;
-    }
-    this.notePause(pausedUs / 1000);
-    w.phase = "queued";
-    this.queue.unshift(w);
-    void this.pump();
-  }
-
-  // --- outage and fallback -----------------------------------------------------------------
-
-  private onRedisError(error: unknown): void {
+  /** A call to Redis failed or timed out: fall back to a local bucket (or fail the waiters). */
+  onRedisError(error: unknown): void {
     if (this.closed || this.mode === "local") return;
-    if (this.fallback === false) {
+    const { fallback, logger } = this.settings;
+    if (fallback === false) {
       const failure = new RedisUnavailableError(
         `Redis is unreachable (${reasonOf(error)}) and the rate limiter has no fallback`,
       );
-      for (const w of this.queue.splice(0)) this.settle(w, failure);
+      for (const w of this.queue.takeQueued()) this.settle(w, failure);
       return;
     }
-    const rate = this.rate / this.fallback.processes;
-    const burst = Math.max(1, Math.floor(this.burst / this.fallback.processes));
+    const { rate, burst } = localShare(this.settings.rate, this.settings.burst, fallback.processes);
     this.mode = "local";
     this.fallbacks++;
-    this.logger.warn(
+    logger.warn(
       `@vbapi-sdk/redis: Redis is unreachable (${reasonOf(error)}); rate limiting falls back to a ` +
         `local bucket of ${Number(rate.toFixed(3))} requests/s (burst ${burst}) in this process ` +
         "until Redis answers again",
     );
-    // The local bucket starts EMPTY and opens only once every reservation made through Redis
-    // may have fallen due: Redis granted them (to any process) at the latest when it last
-    // answered, before our latest call, each at most maxReservationMs ahead, and they are
-    // honoured. Every process adding a full local burst on top would be a burst of 429s.
-    // A 429 pause in progress is kept.
-    const local = new RateLimiter({ requestsPerSecond: rate, burst });
-    while (local.tryAcquire()) {
-      // drain: the permits taken here are never handed out
-    }
-    let hold = Math.max(this.pausedUntil, this.lastCallAt + this.horizonMs) - now();
-    for (const w of this.reserved) hold = Math.max(hold, w.dueAt - now());
-    if (hold > 0) local.pause(hold);
-    this.local = local;
-    this.recover = new AbortController();
-    // Every waiter on the local bucket listens to this signal (to move back to Redis).
-    setMaxListeners(0, this.recover.signal);
-    clearTimeout(this.wakeTimer);
-    this.wakeTimer = undefined;
-    for (const w of this.queue.splice(0)) this.viaLocal(w);
-    this.probeTimer = setInterval(() => void this.probe(), this.reconnectMs);
-    this.probeTimer.unref();
-  }
-
-  private viaLocal(w: Waiter): void {
-    const local = this.local as RateLimiter;
-    const recover = this.recover as AbortController;
-    w.phase = "local";
-    const signal = w.signal ? AbortSignal.any([w.signal, recover.signal]) : recover.signal;
-    local.acquire(signal).then(
-      () => this.settle(w),
-      (error) => {
-        if (w.phase === "done") return;
-        if (w.signal?.aborted) {
-          this.settle(w, w.signal.reason);
-          return;
-        }
-        if (recover.signal.aborted) return this.route(w); // back to Redis
-        this.settle(w, error);
-      },
+    // The local bucket opens only once every reservation made through Redis may have fallen
+    // due: Redis granted them (to any process) at the latest when it last answered, before our
+    // latest call, each at most maxReservationMs ahead, and they are honoured. A 429 pause in
+    // progress is kept.
+    const openAt = Math.max(
+      this.pausedUntil,
+      this.bucket.lastCallAt + this.settings.horizonMs,
+      this.queue.lastDueAt(),
     );
+    this.local = new LocalFallback(this, this.bucket, {
+      rate,
+      burst,
+      openAt,
+      reconnectMs: this.settings.reconnectMs,
+    });
+    this.queue.cancelWake();
+    for (const w of this.queue.takeQueued()) this.local.take(w);
   }
 
-  private async probe(): Promise<void> {
-    if (this.probing || this.mode !== "local" || this.closed) return;
-    this.probing = true;
-    try {
-      await withTimeout(this.connection.client.ping(), this.timeoutMs);
-    } catch {
-      return;
-    } finally {
-      this.probing = false;
-    }
-    if (this.mode !== "local" || this.closed) return;
-    clearInterval(this.probeTimer);
-    this.probeTimer = undefined;
+  onRedisBack(): void {
     this.mode = "redis";
-    this.cold = true;
+    this.queue.startCold();
     this.local = undefined;
-    this.logger.info?.("@vbapi-sdk/redis: Redis answers again; back to the shared bucket");
-    this.recover?.abort();
-    this.recover = undefined;
+    this.settings.logger.info?.("@vbapi-sdk/redis: Redis answers again; back to the shared bucket");
   }
 }
 

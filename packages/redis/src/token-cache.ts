@@ -27,6 +27,8 @@ export interface RedisTokenCacheOptions extends ConnectionOptions {
 
 export interface RedisTokenCache extends TokenCache {
   withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T>;
+  /** Deletes the cached token only if it is still `token` (atomically, in Redis). */
+  deleteToken(key: string, token: string): Promise<void>;
   /** Closes the connection if this package opened it. */
   close(): Promise<void>;
 }
