@@ -176,6 +176,23 @@ export function prepareRecords<K>(
       return out;
     }
   }
+  // The common case in one pass each: every record valid as it is, then one JSON.stringify of
+  // the array (what it leaves out becomes null, as record by record). Anything else (an invalid
+  // record, a Date to normalize, a record that cannot be serialized) takes the path below,
+  // which finds and names each one.
+  let allValid = true;
+  for (let i = 0; i < records.length && allValid; i++) {
+    allValid = recordIssues(entity, records[i], pathParams, validate).length === 0;
+  }
+  if (allValid) {
+    try {
+      out.json = JSON.stringify(records);
+      out.records = records.slice();
+      return out;
+    } catch {
+      // A getter or toJSON that throws: found below, record by record.
+    }
+  }
   const parts: string[] = [];
   const indices: number[] = [];
   for (let i = 0; i < records.length; i++) {
