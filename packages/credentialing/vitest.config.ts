@@ -8,7 +8,9 @@ export default mergeConfig(
     // The README example imports this package by name: run it against the source.
     resolve: {
       alias: {
-        "@vbapi-sdk/credentialing": fileURLToPath(new URL("./src/generated/index.ts", import.meta.url)),
+        "@vbapi-sdk/credentialing": fileURLToPath(
+          new URL("./src/generated/index.ts", import.meta.url),
+        ),
       },
     },
   }),

@@ -7,7 +7,9 @@ export default mergeConfig(
   defineConfig({
     // The README example imports this package by name: run it against the source.
     resolve: {
-      alias: { "@vbapi-sdk/events": fileURLToPath(new URL("./src/generated/index.ts", import.meta.url)) },
+      alias: {
+        "@vbapi-sdk/events": fileURLToPath(new URL("./src/generated/index.ts", import.meta.url)),
+      },
     },
   }),
 );

@@ -103,7 +103,10 @@ export function emitDomain(
     const E = q(e.entity);
     const T = e.typeName;
     const lines = [
-      doc([e.schema.title === e.entity ? undefined : String(e.schema.title ?? ""), String(e.schema.description ?? "")]),
+      doc([
+        e.schema.title === e.entity ? undefined : String(e.schema.title ?? ""),
+        String(e.schema.description ?? ""),
+      ]),
       `export type ${T} = EntityRecord<${E}>;`,
       `/** The key fields of a ${T}: ${e.keys.join(", ")}. */`,
       `export type ${T}Key = EntityKey<${E}>;`,

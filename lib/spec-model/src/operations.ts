@@ -136,7 +136,9 @@ function describe(
   });
   const pkg = operation["x-vbapi-package"];
   if (pkg !== undefined && (typeof pkg !== "string" || !/^[a-z][a-z0-9-]*$/.test(pkg)))
-    throw new SpecError(`${where}: x-vbapi-package must be a package name (lower case, e.g. billing)`);
+    throw new SpecError(
+      `${where}: x-vbapi-package must be a package name (lower case, e.g. billing)`,
+    );
   const plural = schema["x-vbapi-plural"] ?? `${entity}s`;
   const typeName = schema["x-vbapi-type-name"] ?? entity;
   for (const [name, value] of [

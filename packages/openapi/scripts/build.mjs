@@ -116,10 +116,7 @@ export interface OpenApiDocument {
 }
 `;
 writeFileSync(`${out}/index.mjs`, `const spec = ${json};\nexport default spec;\n`);
-writeFileSync(
-  `${out}/index.cjs`,
-  `"use strict";\nconst spec = ${json};\nmodule.exports = spec;\n`,
-);
+writeFileSync(`${out}/index.cjs`, `"use strict";\nconst spec = ${json};\nmodule.exports = spec;\n`);
 writeFileSync(
   `${out}/index.d.mts`,
   `${types}declare const spec: OpenApiDocument;\nexport default spec;\n`,
