@@ -1,8 +1,16 @@
 // `pnpm demo`, part two: loading a file with the `vbapi` command. Writes a spreadsheet export
 // with a few bad rows, loads it with the live bar, shows the failed rows, fixes failed.csv the
-// way a person would in a spreadsheet, and loads it again.
+// way a person would in a spreadsheet, and loads it again. The first run's HTML report is kept
+// (the rest of the demo's folder is removed) and its path printed.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -118,6 +126,7 @@ export async function loadFiles(server: MockServer): Promise<boolean> {
       ),
     );
     fixFailedRows(run1.files.failed, join(dir, "fixed.csv"));
+    const report = keepReport(join(dir, "run-1"));
     const second = await vbapi(
       ["upsert", "tolerances", "fixed.csv", "--out", "run-2"],
       server,
@@ -138,10 +147,28 @@ export async function loadFiles(server: MockServer): Promise<boolean> {
     console.log(
       `Stored in database ${DATABASE}: Tolerance: ${stored.toLocaleString("en-US")} of ${ROWS.toLocaleString("en-US")} rows`,
     );
-    return first === 1 && second === 0 && stored === ROWS;
+    if (report) {
+      console.log(`The first run's report, a page to open in a browser (kept): ${report}`);
+    }
+    return first === 1 && second === 0 && stored === ROWS && report !== undefined;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Copies the run's report.html (written by `vbapi upsert` at the end of the run) out of the
+ * demo's folder, which is removed, into a folder of its own; undefined when the run wrote none.
+ */
+function keepReport(runDir: string): string | undefined {
+  const page = join(runDir, "report.html");
+  if (!existsSync(page)) {
+    console.log(`no report.html in ${runDir}`);
+    return undefined;
+  }
+  const kept = join(mkdtempSync(join(tmpdir(), "vbapi-demo-report-")), "report.html");
+  copyFileSync(page, kept);
+  return kept;
 }
 
 function figures(s: Summary): (string | number)[] {

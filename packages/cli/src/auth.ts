@@ -1,6 +1,8 @@
 // Credentials come from the environment only (command-line arguments show in `ps`), in the
 // variables the client itself reads. This is the ONE place the CLI resolves them.
 import { passwordLogin, type TokenCache, type TokenProvider } from "@vbapi-sdk/client";
+import { log } from "./log-format.ts";
+import { telemetryOptions } from "./telemetry/run.ts";
 import { FileTokenCache } from "./token-cache.ts";
 
 export interface Credentials {
@@ -18,6 +20,14 @@ export const CREDENTIAL_HELP = `Credentials (environment only, never flags):
   VBAPI_REDIS_URL   same as --redis <url> (may hold a password: keep it out of flags)`;
 
 const LOGIN = ["VBAPI_USERNAME", "VBAPI_PASSWORD", "VBAPI_CLIENT_ID", "VBAPI_CLIENT_CODE"] as const;
+
+/** The login's requests, each a log line for JSON logs (the terminal shows as before). */
+const loggedLoginFetch: typeof fetch = async (input, init) => {
+  const response = await fetch(input, init);
+  if (response.ok) log("info", "logged in (POST /user-authentication)", { text: false });
+  else log("warn", `the login was answered HTTP ${response.status}`, { text: false });
+  return response;
+};
 
 /**
  * The API key and token from the environment, or a message naming what is missing. Without
@@ -56,6 +66,9 @@ export function credentialsFromEnv(
       baseUrl: target.baseUrl,
       database: target.database,
       cache: target.cache ?? new FileTokenCache(),
+      fetch: loggedLoginFetch,
+      // The login's span and vbapi.logins, with the run's telemetry (or off).
+      ...telemetryOptions(),
     }),
   };
 }

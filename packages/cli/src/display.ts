@@ -6,6 +6,7 @@
 // terminal.
 import cliProgress from "cli-progress";
 import { count, fmt } from "./count.ts";
+import { type LogLevel, log, logFormat, textPrefix } from "./log-format.ts";
 import { safeJson, terminalText } from "./safe-text.ts";
 
 export interface Counters {
@@ -96,10 +97,17 @@ export class Display {
     );
   }
 
-  /** A line for the person at the terminal (stderr), kept clear of the bar. */
-  log(message: string): void {
+  /**
+   * A log line: for the person at the terminal (stderr), kept clear of the bar, prefixed
+   * `warning: ` or `error: ` by level; with --log-format json, a JSON line whatever the mode.
+   */
+  log(message: string, level: LogLevel = "info"): void {
+    if (logFormat() === "json") {
+      log(level, message);
+      return;
+    }
     if (this.mode === "json" || this.mode === "quiet") return;
-    const line = `${terminalText(message)}\n`;
+    const line = `${terminalText(textPrefix(level) + message)}\n`;
     if (this.bar && !this.stopped) {
       process.stderr.write("\r\x1b[2K");
       process.stderr.write(line);

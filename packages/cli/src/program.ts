@@ -2,10 +2,11 @@
 // it and turns every error into a message and an exit code.
 
 import { ConfigurationError } from "@vbapi-sdk/client";
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { CREDENTIAL_HELP } from "./auth.ts";
 import { ENTITY_NAMES, UsageError } from "./commands/args.ts";
 import { addEntitiesCommand } from "./commands/entities.ts";
+import { addReportCommand } from "./commands/report.ts";
 import { addResumeCommand } from "./commands/resume.ts";
 import { addTemplateCommand } from "./commands/template.ts";
 import { addUpsertCommand } from "./commands/upsert.ts";
@@ -13,7 +14,9 @@ import { addValidateCommand } from "./commands/validate.ts";
 import { ColumnError } from "./convert.ts";
 import { EXIT, EXIT_HELP } from "./exit.ts";
 import { InputError } from "./input/types.ts";
-import { safeJson, terminalText } from "./safe-text.ts";
+import { endLogFormat, log, logFormatOf, useLogFormat } from "./log-format.ts";
+import { safeJson } from "./safe-text.ts";
+import { endTelemetry } from "./telemetry/run.ts";
 import { CLI_VERSION } from "./version.ts";
 
 export function buildProgram(): Command {
@@ -24,6 +27,15 @@ export function buildProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        "log lines (warnings, retries, errors) on stderr as text, or one JSON object per line (time, level, message, runDir, traceId; no progress display)",
+      )
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText(
       "after",
       `\nEntities: ${ENTITY_NAMES}\n\n${CREDENTIAL_HELP}\n\n${EXIT_HELP}\n\nExamples:\n  vbapi entities\n  vbapi template tolerances > tolerances.csv\n  vbapi validate tolerances tolerances.csv\n  vbapi upsert tolerances tolerances.csv --database MYDB\n  vbapi resume vbapi-runs/tolerances-20260105-083000-1a2b`,
@@ -33,17 +45,32 @@ export function buildProgram(): Command {
   addEntitiesCommand(program);
   addTemplateCommand(program);
   addResumeCommand(program);
+  addReportCommand(program);
   return program;
 }
 
-/** Runs the CLI; resolves with the exit code (never throws). */
+/**
+ * Runs the CLI; resolves with the exit code (never throws). Before it resolves, the run's
+ * telemetry is exported (bounded: see telemetry/run.ts), whatever the exit code.
+ */
 export async function main(argv: string[]): Promise<number> {
+  useLogFormat(logFormatOf(argv));
+  try {
+    const code = await runProgram(argv);
+    await endTelemetry();
+    return code;
+  } finally {
+    endLogFormat();
+  }
+}
+
+async function runProgram(argv: string[]): Promise<number> {
   const program = buildProgram();
   const json = argv.includes("--json");
   const fail = (message: string, code: number) => {
     // Messages may name columns and files from the input: shown, never acted on by the terminal.
     if (json) process.stdout.write(`${safeJson({ event: "error", message, exitCode: code })}\n`);
-    process.stderr.write(`vbapi: ${terminalText(message)}\n`);
+    log("error", message, { prefix: "vbapi: " });
     return code;
   };
   try {

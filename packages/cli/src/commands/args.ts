@@ -3,6 +3,7 @@
 import { InvalidArgumentError } from "commander";
 import type { DisplayMode } from "../display.ts";
 import { DELIMITERS } from "../input/detect.ts";
+import { logFormat } from "../log-format.ts";
 import { type CliEntity, cliEntities, findEntity } from "../schema.ts";
 
 /** An error the user can fix: printed as is, exit code 2. */
@@ -61,9 +62,13 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** --json, --quiet, else a live bar on a terminal and lines elsewhere. */
+/**
+ * --json, --quiet, else a live bar on a terminal and lines elsewhere. Progress is not a log
+ * line: with --log-format json, stderr gets no bar and no progress lines (--json has progress
+ * events on stdout).
+ */
 export function displayMode(flags: { json?: boolean; quiet?: boolean }): DisplayMode {
   if (flags.json) return "json";
-  if (flags.quiet) return "quiet";
+  if (flags.quiet || logFormat() === "json") return "quiet";
   return process.stderr.isTTY ? "bar" : "lines";
 }

@@ -1,9 +1,18 @@
-// The end of a run, for a person (stderr), or the final --json event: upsert and resume.
+// The end of a run, for a person (stderr), or the final --json event: upsert and resume. Both
+// write the run's HTML report (report.html) into the run folder first and name it; a report that
+// cannot be written is one warning, never a different exit code. And `vbapi report <run-dir>`:
+// the report of any run folder, again, as text or (--html) as the page.
+import { resolve } from "node:path";
+import type { Command } from "commander";
 import { count, fmt } from "../count.ts";
 import type { Display } from "../display.ts";
+import { EXIT } from "../exit.ts";
+import { loadReportData, type ReportData } from "../report-html/data.ts";
+import { REPORT_FILE, writeHtmlReport } from "../report-html/index.ts";
 import { terminalText } from "../safe-text.ts";
 import type { SessionResult } from "../session/session.ts";
 import { shellQuote } from "../shell-quote.ts";
+import { UsageError } from "./args.ts";
 
 /** The fields of summary.json the report reads. */
 interface ReportedSummary {
@@ -28,10 +37,29 @@ interface ReportedSummary {
   firstFailures: string[];
 }
 
-export function report(display: Display, runDir: string, result: SessionResult): void {
+/** Writes `<run-dir>/report.html`; on failure, one warning on stderr and undefined. */
+async function writeReportOrWarn(runDir: string): Promise<string | undefined> {
+  try {
+    return await writeHtmlReport(runDir);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    process.stderr.write(
+      `warning: the HTML report was not written (${terminalText(e.code ?? e.message)}); the run itself is unaffected: vbapi report ${terminalText(shellQuote(runDir))} --html writes it again\n`,
+    );
+    return undefined;
+  }
+}
+
+export async function report(
+  display: Display,
+  runDir: string,
+  result: SessionResult,
+): Promise<void> {
   const s = result.summary as unknown as ReportedSummary;
   const { firstFailures, ...summary } = s;
-  display.event("done", { runDir, ...summary });
+  const page = await writeReportOrWarn(runDir);
+  // --json: the page's path in the done event (null when it could not be written).
+  display.event("done", { runDir, ...summary, report: page ?? null });
   if (display.mode === "json") return;
   const t = s.totals;
   const lines = [
@@ -48,6 +76,7 @@ export function report(display: Display, runDir: string, result: SessionResult):
     );
   }
   lines.push(`run folder: ${runDir}`);
+  if (page) lines.push(`report: ${page}`);
   if (result.status === "interrupted") lines.push("interrupted.");
   if (result.status === "stopped-auth")
     lines.push(
@@ -56,4 +85,78 @@ export function report(display: Display, runDir: string, result: SessionResult):
   if (s.resumeCommand) lines.push(`resume with: ${s.resumeCommand}`);
   // Messages, paths and the server's words: shown, never acted on by the terminal.
   process.stderr.write(`${lines.map(terminalText).join("\n")}\n`);
+}
+
+/** Failure groups `vbapi report` prints as text. */
+const TEXT_GROUPS = 10;
+
+/** `vbapi report <run-dir>` without --html: the report's facts as lines. */
+function textReport(d: ReportData): string[] {
+  const t = d.totals;
+  const lines = [
+    `${d.entity}: ${d.status}${d.exitCode === undefined ? "" : `, exit code ${d.exitCode}`}`,
+    ...(d.statusNote ? [`  ${d.statusNote}`] : []),
+    ...(d.error ? [`  error: ${d.error}`] : []),
+    `${count(t.rows, "row")}: ${fmt(t.created + t.updated)} succeeded (${fmt(t.created)} created, ${fmt(t.updated)} updated), ${fmt(t.failed)} failed, ${fmt(t.invalid)} invalid${t.pending > 0 ? `, ${fmt(t.pending)} not done yet` : ""}`,
+    `${count(d.requests, "request")}, ${count(d.retries, "retry", "retries")}, ${fmt(d.rateLimited)} answered 429, ${count(Math.max(1, d.sessions.length), "session")}`,
+    `input: ${d.input.path} (${d.input.size === undefined ? "size unknown" : count(d.input.size, "byte")}, SHA-256 ${d.input.sha256 ?? "-"})`,
+    `target: ${d.target.baseUrl}, database ${d.target.database}`,
+  ];
+  const f = d.failures;
+  if (f.rows > 0) {
+    lines.push(`failures by message (all ${fmt(f.rows)} in ${d.failedFile}):`);
+    for (const g of f.groups.slice(0, TEXT_GROUPS)) {
+      const more = g.count > g.firstRows.length ? ", …" : "";
+      lines.push(
+        `  ${fmt(g.count)} × ${g.status > 0 ? `HTTP ${g.status}: ` : ""}${g.message} (row${g.firstRows.length === 1 && !more ? "" : "s"} ${g.firstRows.join(", ")}${more})`,
+      );
+    }
+    if (f.groups.length > TEXT_GROUPS || f.otherRows > 0)
+      lines.push("  … (the HTML report lists more)");
+  }
+  if (d.next.kind === "resume") lines.push(`resume with: ${d.next.command}`);
+  if (d.next.kind === "reload")
+    lines.push(`fix the failed rows and load that file again: ${d.next.command}`);
+  return lines;
+}
+
+export async function reportCommand(
+  runDir: string,
+  flags: { html?: string | boolean },
+): Promise<number> {
+  const dir = resolve(runDir);
+  try {
+    if (flags.html !== undefined) {
+      const file = typeof flags.html === "string" ? flags.html : undefined;
+      process.stdout.write(`${terminalText(await writeHtmlReport(dir, file))}\n`);
+    } else {
+      const lines = textReport(await loadReportData(dir));
+      process.stdout.write(`${lines.map(terminalText).join("\n")}\n`);
+    }
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    // Not a run folder (the message says so), or a file that cannot be read or written.
+    throw new UsageError(
+      e.code ? `the report failed: ${e.code}${e.path ? ` (${e.path})` : ""}` : e.message,
+    );
+  }
+  return EXIT.ok;
+}
+
+export function addReportCommand(program: Command): void {
+  program
+    .command("report")
+    .description("the report of a run folder: its facts as text, or (--html) as one HTML page")
+    .argument("<run-dir>", "the run folder")
+    .option(
+      "--html [file]",
+      `write the report as one self-contained HTML page, to <run-dir>/${REPORT_FILE} unless a file is given, and print its path`,
+    )
+    .addHelpText(
+      "after",
+      `\nThe page shows the status and exit code, the input (name, size, SHA-256), the target (base URL,\ndatabase), the totals, requests per second and 429s over time, the failures by message with\ntheir first rows, retries, and how to resume. It loads nothing and runs no script: open it from\ndisk. upsert and resume write it into the run folder at the end of every run.\n\nExamples:\n  vbapi report vbapi-runs/tolerances-20260105-083000-1a2b\n  vbapi report vbapi-runs/tolerances-20260105-083000-1a2b --html\n  vbapi report vbapi-runs/tolerances-20260105-083000-1a2b --html /tmp/load.html`,
+    )
+    .action(async (runDir: string, flags: { html?: string | boolean }) => {
+      process.exitCode = await reportCommand(runDir, flags);
+    });
 }

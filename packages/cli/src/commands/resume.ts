@@ -10,6 +10,7 @@ import { type RunConfig, readRunConfig } from "../run-dir/config.ts";
 import { acquireLock, releaseLock } from "../run-dir/lock.ts";
 import { RunFiles } from "../run-dir/run-files.ts";
 import { runSession } from "../session/session.ts";
+import { traced } from "../telemetry/run.ts";
 import { displayMode, entityArg, positiveInt, rateLimitArg, UsageError } from "./args.ts";
 import { report } from "./report.ts";
 import { openSharing } from "./sharing.ts";
@@ -81,7 +82,7 @@ export async function resume(runDir: string, flags: Record<string, unknown>): Pr
       credentials: sharing.credentials,
       limiter: sharing.limiter,
     });
-    report(display, dir, result);
+    await report(display, dir, result);
     return result.exitCode;
   } finally {
     files?.close();
@@ -110,6 +111,6 @@ export function addResumeCommand(program: Command): void {
       `\n${CREDENTIAL_HELP}\n\nRows whose request was in flight at the interruption are sent again (the endpoints upsert by\nkey) and marked so (succeeded.csv column resent, failed.csv _message).\n\n${EXIT_HELP}\n\nExample:\n  vbapi resume vbapi-runs/tolerances-20260105-083000-1a2b`,
     )
     .action(async (runDir: string, flags: Record<string, unknown>) => {
-      process.exitCode = await resume(runDir, flags);
+      process.exitCode = await traced("resume", undefined, () => resume(runDir, flags));
     });
 }

@@ -3,6 +3,7 @@
 // with every process under the same API key.
 import type { Limiter } from "@vbapi-sdk/client";
 import { type Credentials, credentialsFromEnv } from "../auth.ts";
+import { log } from "../log-format.ts";
 import { rateLimitOption } from "../session/client.ts";
 import { UsageError } from "./args.ts";
 
@@ -27,7 +28,12 @@ export async function openSharing(
     throw new UsageError("--redis / VBAPI_REDIS_URL must be a redis:// or rediss:// URL");
   }
   const { createRedisRateLimiter, createRedisTokenCache } = await import("@vbapi-sdk/redis");
-  const cache = createRedisTokenCache({ url: redisUrl });
+  // An outage is a warning log line (not console's: its info line would land on stdout).
+  const logger = {
+    warn: (message: string) => log("warn", message),
+    info: (message: string) => log("info", message, { text: false }),
+  };
+  const cache = createRedisTokenCache({ url: redisUrl, logger });
   const found = credentialsFromEnv({ ...target, cache });
   if ("missing" in found) {
     await cache.close();
@@ -42,6 +48,7 @@ export async function openSharing(
       : createRedisRateLimiter({
           url: redisUrl,
           apiKey: found.apiKey,
+          logger,
           ...(rate ? { requestsPerSecond: rate.requestsPerSecond, burst: rate.burst } : {}),
         });
   return {

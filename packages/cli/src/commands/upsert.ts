@@ -16,6 +16,7 @@ import { acquireLock, releaseLock } from "../run-dir/lock.ts";
 import { RunFiles } from "../run-dir/run-files.ts";
 import type { CliEntity } from "../schema.ts";
 import { runSession } from "../session/session.ts";
+import { traced } from "../telemetry/run.ts";
 import { displayMode, ENTITY_NAMES, positiveInt, rateLimitArg, UsageError } from "./args.ts";
 import { inputPath, type ReadFlags, readingOf, readOptions } from "./read-flags.ts";
 import { report } from "./report.ts";
@@ -141,7 +142,7 @@ export async function upsert(
         limiter: sharing.limiter,
         input,
       });
-      report(display, dir, result);
+      await report(display, dir, result);
       return result.exitCode;
     } finally {
       files.close();
@@ -192,9 +193,9 @@ export function addUpsertCommand(program: Command): void {
     .option("--quiet", "no progress display")
     .addHelpText(
       "after",
-      `\n${CREDENTIAL_HELP}\n\nThe run folder gets failed.csv (or failed.ndjson) with every failed row and _row, _status,\n_message, _activityId, _mayHaveBeenApplied (fix it and load it again), succeeded.csv,\nsummary.json and a journal for \`vbapi resume\`.\n\n${EXIT_HELP}\n\nExamples:\n  VBAPI_API_KEY=... VBAPI_TOKEN=... vbapi upsert tolerances tolerances.csv --database MYDB\n  vbapi upsert events events.ndjson.gz --database MYDB --out runs/events-jan\n  vbapi upsert provider-cred-services services.csv --provider-cred-key 5021 --database MYDB\n  vbapi upsert claim-prompt-pays export.csv --map mapping.json --ignore-column Notes\n  gunzip -c big.csv.gz | vbapi upsert events - --database MYDB --json`,
+      `\n${CREDENTIAL_HELP}\n\nThe run folder gets failed.csv (or failed.ndjson) with every failed row and _row, _status,\n_message, _activityId, _mayHaveBeenApplied (fix it and load it again), succeeded.csv,\nsummary.json, report.html (the run as a page) and a journal for \`vbapi resume\`.\n\n${EXIT_HELP}\n\nExamples:\n  VBAPI_API_KEY=... VBAPI_TOKEN=... vbapi upsert tolerances tolerances.csv --database MYDB\n  vbapi upsert events events.ndjson.gz --database MYDB --out runs/events-jan\n  vbapi upsert provider-cred-services services.csv --provider-cred-key 5021 --database MYDB\n  vbapi upsert claim-prompt-pays export.csv --map mapping.json --ignore-column Notes\n  gunzip -c big.csv.gz | vbapi upsert events - --database MYDB --json`,
     )
     .action(async (entity: string, file: string, flags: UpsertFlags) => {
-      process.exitCode = await upsert(entity, file, flags);
+      process.exitCode = await traced("upsert", entity, () => upsert(entity, file, flags));
     });
 }

@@ -5,7 +5,13 @@
 //   {"t":"c","fl":…,"sl":…,"s":2,"req":…,"ret":…,"rl":…,"ms":…,"c":[…],"u":[…],"f":[…],"i":[…]}
 //                                             a commit: the result files' lengths, the session's
 //                                             stats, the rows that became final by outcome
-// Only a commit is fsynced; a torn last line (a crash mid-write) is dropped on replay.
+//   {"t":"q","ts":…,"ms":120,"st":207,"n":500}
+//                                             an HTTP request of the session settled: when (epoch
+//                                             ms), after how long, its status (0: no answer) and
+//                                             how many records it carried (the HTML report's
+//                                             timeline; journals before it have none)
+// Only a commit is fsynced; a torn last line (a crash mid-write) is dropped on replay. Readers
+// skip line types they do not know, so older and newer versions read each other's journals.
 import { closeSync, openSync, readSync } from "node:fs";
 import { AppendFile } from "./append-file.ts";
 import { RowSet } from "./row-set.ts";
@@ -42,6 +48,18 @@ export interface Commit {
   final: Record<FinalCode, number[]>;
 }
 
+/** One HTTP request of a session, as it settled (answered, or failed without an answer). */
+export interface SettledRequest {
+  /** When it settled (its answer's status line arrived, or it failed): epoch milliseconds. */
+  at: number;
+  /** How long it took, in milliseconds. */
+  ms: number;
+  /** The answer's HTTP status; 0 when there was none (connection lost, timed out, aborted). */
+  status: number;
+  /** Records in its body, when it carried a JSON array. */
+  records: number | undefined;
+}
+
 /** Appends journal lines (the journal has been cut back to its last complete line). */
 export class JournalWriter {
   private readonly file: AppendFile;
@@ -56,6 +74,18 @@ export class JournalWriter {
   /** Not fsynced: it only has to survive the process, and it is written before the rows are sent. */
   readMark(row: number): void {
     this.write({ t: "r", n: row });
+  }
+
+  /** Not fsynced: the next commit's fsync takes it along (a crash may lose the last few). */
+  request(request: SettledRequest): void {
+    const line: Record<string, unknown> = {
+      t: "q",
+      ts: request.at,
+      ms: Math.round(request.ms),
+      st: request.status,
+    };
+    if (request.records !== undefined) line.n = request.records;
+    this.write(line);
   }
 
   /** Appends a commit line and fsyncs it: from here on, its rows are final. */
@@ -86,7 +116,44 @@ export class JournalWriter {
   }
 }
 
-/** Reads the journal line by line (streamed in blocks), stopping at the first torn line. */
+/**
+ * Calls `visit` with each complete line of the journal and the offset where it ends, reading in
+ * blocks (the journal is never read whole). Stops at the first torn line (a crash mid-write).
+ */
+function forEachEntry(path: string, visit: (entry: Record<string, unknown>, end: number) => void) {
+  const fd = openSync(path, "r");
+  try {
+    const block = Buffer.alloc(1 << 20);
+    let carry = Buffer.alloc(0);
+    let offset = 0;
+    let end = 0;
+    for (;;) {
+      const n = readSync(fd, block, 0, block.length, offset);
+      if (n === 0) return;
+      offset += n;
+      const data = Buffer.concat([carry, block.subarray(0, n)]);
+      let start = 0;
+      for (;;) {
+        const nl = data.indexOf(10, start);
+        if (nl < 0) break;
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(data.toString("utf8", start, nl)) as Record<string, unknown>;
+        } catch {
+          return; // a torn line: everything after it is discarded
+        }
+        end += nl - start + 1;
+        visit(entry, end);
+        start = nl + 1;
+      }
+      carry = Buffer.from(data.subarray(start));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads the journal line by line, stopping at the first torn line. */
 export function replayJournal(path: string): JournalState {
   const state: JournalState = {
     final: new RowSet(),
@@ -97,41 +164,97 @@ export function replayJournal(path: string): JournalState {
     sessions: new Map(),
     validLength: 0,
   };
-  const fd = openSync(path, "r");
-  try {
-    const block = Buffer.alloc(1 << 20);
-    let carry = Buffer.alloc(0);
-    let offset = 0;
-    let sawCommit = false;
-    for (;;) {
-      const n = readSync(fd, block, 0, block.length, offset);
-      if (n === 0) break;
-      offset += n;
-      let data = Buffer.concat([carry, block.subarray(0, n)]);
-      let start = 0;
-      for (;;) {
-        const nl = data.indexOf(10, start);
-        if (nl < 0) break;
-        const text = data.toString("utf8", start, nl);
-        let entry: Record<string, unknown>;
-        try {
-          entry = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          return state; // a torn line: everything after it is discarded
-        }
-        apply(state, entry);
-        if (entry.t === "c") sawCommit = true;
-        state.validLength += nl - start + 1;
-        start = nl + 1;
-      }
-      data = data.subarray(start);
-      carry = Buffer.from(data);
+  let sawCommit = false;
+  forEachEntry(path, (entry, end) => {
+    apply(state, entry);
+    if (entry.t === "c") sawCommit = true;
+    state.validLength = end;
+  });
+  if (!sawCommit) throw new Error(`${path} has no commit: the run folder is incomplete`);
+  return state;
+}
+
+/** A session as the journal tells it, for the report. */
+export interface SessionHistory {
+  session: number;
+  /** When it started (ISO 8601), from its start line. */
+  startedAt: string | undefined;
+  /** Its stats at its last commit. */
+  stats: SessionStats;
+  /** Its request lines: 0 for a session written before the journal had them. */
+  requestLines: number;
+}
+
+/**
+ * The run's history for the report: every session, the final rows by outcome, the failed file's
+ * committed length, and each settled request (given to `onRequest` with its session, whose start
+ * line precedes it, as it is read: a long run is never held whole). Stops at a torn line; unlike
+ * `replayJournal` it does not need a commit.
+ */
+export function readJournalHistory(
+  path: string,
+  onRequest: (session: SessionHistory, request: SettledRequest) => void,
+): {
+  sessions: SessionHistory[];
+  counts: Record<FinalCode, number>;
+  failedLength: number | undefined;
+} {
+  const sessions = new Map<number, SessionHistory>();
+  const counts: Record<FinalCode, number> = { c: 0, u: 0, f: 0, i: 0 };
+  const final = new RowSet();
+  let current = 0;
+  let failedLength: number | undefined;
+  const sessionOf = (n: number): SessionHistory => {
+    let s = sessions.get(n);
+    if (s === undefined) {
+      s = {
+        session: n,
+        startedAt: undefined,
+        stats: { requests: 0, retries: 0, rateLimited: 0, elapsedMs: 0 },
+        requestLines: 0,
+      };
+      sessions.set(n, s);
     }
-    if (!sawCommit) throw new Error(`${path} has no commit: the run folder is incomplete`);
-    return state;
-  } finally {
-    closeSync(fd);
-  }
+    return s;
+  };
+  forEachEntry(path, (entry) => {
+    if (entry.t === "s") {
+      current = Number(entry.n) || 0;
+      sessionOf(current).startedAt = typeof entry.at === "string" ? entry.at : undefined;
+    } else if (entry.t === "c") {
+      sessionOf(Number(entry.s) || current).stats = statsOf(entry);
+      failedLength = Number(entry.fl) || 0;
+      for (const code of FINAL_CODES) {
+        const rows = entry[code];
+        if (Array.isArray(rows)) for (const row of rows) if (final.add(Number(row))) counts[code]++;
+      }
+    } else if (entry.t === "q") {
+      const at = Number(entry.ts);
+      if (!Number.isFinite(at)) return;
+      const session = sessionOf(current);
+      session.requestLines++;
+      onRequest(session, {
+        at,
+        ms: Number(entry.ms) || 0,
+        status: Number(entry.st) || 0,
+        records: typeof entry.n === "number" ? entry.n : undefined,
+      });
+    }
+  });
+  return {
+    sessions: [...sessions.values()].sort((a, b) => a.session - b.session),
+    counts,
+    failedLength,
+  };
+}
+
+function statsOf(entry: Record<string, unknown>): SessionStats {
+  return {
+    requests: Number(entry.req) || 0,
+    retries: Number(entry.ret) || 0,
+    rateLimited: Number(entry.rl) || 0,
+    elapsedMs: Number(entry.ms) || 0,
+  };
 }
 
 function apply(state: JournalState, entry: Record<string, unknown>): void {
@@ -150,12 +273,7 @@ function apply(state: JournalState, entry: Record<string, unknown>): void {
     case "c": {
       state.failedLength = Number(entry.fl);
       state.succeededLength = Number(entry.sl);
-      state.sessions.set(Number(entry.s), {
-        requests: Number(entry.req) || 0,
-        retries: Number(entry.ret) || 0,
-        rateLimited: Number(entry.rl) || 0,
-        elapsedMs: Number(entry.ms) || 0,
-      });
+      state.sessions.set(Number(entry.s), statsOf(entry));
       for (const code of FINAL_CODES) {
         const rows = entry[code];
         if (!Array.isArray(rows)) continue;

@@ -26,6 +26,7 @@ import {
   JournalWriter,
   replayJournal,
   type SessionStats,
+  type SettledRequest,
 } from "./journal.ts";
 import {
   FailedRowFormat,
@@ -123,6 +124,20 @@ export class RunFiles {
     if (row <= this.readMark) return;
     this.readMark = row + ahead;
     this.journal.readMark(this.readMark);
+  }
+
+  /**
+   * A request settled: one journal line, fsynced by the next commit. A failed write is not the
+   * request's failure (the fetch must not throw for it): the next commit meets the same disk and
+   * stops the run.
+   */
+  requestSettled(request: SettledRequest): void {
+    if (this.closed) return;
+    try {
+      this.journal.request(request);
+    } catch {
+      // see above
+    }
   }
 
   addSucceeded(

@@ -10,8 +10,12 @@ import {
 } from "@vbapi-sdk/client";
 import type { Credentials } from "../auth.ts";
 import type { Display } from "../display.ts";
+import { log } from "../log-format.ts";
 import type { RunConfig } from "../run-dir/config.ts";
+import type { SettledRequest } from "../run-dir/journal.ts";
+import { telemetryOptions } from "../telemetry/run.ts";
 import type { Tally } from "./accounting.ts";
+import { timedFetch } from "./request-times.ts";
 
 /** The `rateLimit` client option for `--rate-limit`. Burst keeps the SDK's proportion. */
 export function rateLimitOption(
@@ -30,6 +34,8 @@ export function sessionClient(options: {
   limiter: Limiter | undefined;
   tally: Tally;
   display: Display;
+  /** Each HTTP request as it settles (the journal's timeline). */
+  onSettled?: (request: SettledRequest) => void;
 }): VbapiClient {
   const { config, tally, display } = options;
   const countingFetch: typeof fetch = async (input, init) => {
@@ -40,9 +46,10 @@ export function sessionClient(options: {
   };
   const logger: Logger = {
     debug: () => {},
-    info: () => {},
-    warn: (...args: unknown[]) => display.log(`warning: ${args.map(String).join(" ")}`),
-    error: (...args: unknown[]) => display.log(`error: ${args.map(String).join(" ")}`),
+    // Info (a token refresh after a 401) goes to JSON logs only; the terminal shows as before.
+    info: (...args: unknown[]) => log("info", args.map(String).join(" "), { text: false }),
+    warn: (...args: unknown[]) => display.log(args.map(String).join(" "), "warn"),
+    error: (...args: unknown[]) => display.log(args.map(String).join(" "), "error"),
   } as Logger;
   return createVbapiClient({
     baseUrl: config.client.baseUrl,
@@ -51,7 +58,10 @@ export function sessionClient(options: {
     database: config.client.database,
     rateLimit: rateLimitOption(config.client.rateLimit),
     ...(options.limiter ? { limiter: options.limiter } : {}),
-    fetch: countingFetch,
+    fetch: options.onSettled ? timedFetch(countingFetch, options.onSettled) : countingFetch,
     logger,
+    logLevel: "info",
+    // This run's OpenTelemetry providers (spans and metrics under the run's root span), or off.
+    ...telemetryOptions(),
   });
 }

@@ -19,10 +19,12 @@ import { count } from "../count.ts";
 import type { Display } from "../display.ts";
 import { openInput } from "../input/open.ts";
 import type { OpenedInput } from "../input/types.ts";
+import { setLogContext } from "../log-format.ts";
 import type { RunConfig } from "../run-dir/config.ts";
 import type { JournalState } from "../run-dir/journal.ts";
 import type { RunFiles } from "../run-dir/run-files.ts";
 import type { CliEntity } from "../schema.ts";
+import { tagRun } from "../telemetry/run.ts";
 import { Tally } from "./accounting.ts";
 import { sessionClient } from "./client.ts";
 import { Feed } from "./feed.ts";
@@ -91,6 +93,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const { files, config, entity, journal, display } = options;
   const startedAt = new Date();
   const started = startedAt.getTime();
+  setLogContext({ runDir: files.dir });
+  tagRun({ "vbapi.entity": entity.entity, "vbapi.session": files.sessionNumber });
   const converter = new Converter(entity, {
     map: config.convert.map,
     ignoreColumns: config.convert.ignoreColumns,
@@ -109,7 +113,12 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const convert = rowConverter(converter, input);
   const tally = new Tally(input.size);
   const { counters } = tally;
-  const client = sessionClient({ ...options, limiter: options.limiter, tally });
+  const client = sessionClient({
+    ...options,
+    limiter: options.limiter,
+    tally,
+    onSettled: (request) => files.requestSettled(request),
+  });
   const abort = new AbortController();
   let writeError: unknown;
 

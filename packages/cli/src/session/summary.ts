@@ -8,6 +8,7 @@ import { failedFileName, type RunConfig, SUCCEEDED_FILE } from "../run-dir/confi
 import type { JournalState, SessionStats } from "../run-dir/journal.ts";
 import type { CliEntity } from "../schema.ts";
 import { shellQuote } from "../shell-quote.ts";
+import { runTraceId } from "../telemetry/run.ts";
 import { CLI_VERSION } from "../version.ts";
 import type { Tally } from "./accounting.ts";
 
@@ -103,6 +104,7 @@ export function summarize(
   );
   const sum = (f: (s: SessionStats) => number) => earlier.reduce((n, [, s]) => n + f(s), 0);
   const errorMessage = errorMessageOf(ending);
+  const traceId = runTraceId(); // only when the run's traces are exported
   const summary = {
     status,
     exitCode,
@@ -143,6 +145,7 @@ export function summarize(
     },
     sdkVersion: SDK_VERSION,
     cliVersion: CLI_VERSION,
+    ...(traceId ? { traceId } : {}),
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
   return { status, exitCode, summary };
