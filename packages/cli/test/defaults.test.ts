@@ -4,23 +4,11 @@
 // code itself (the adaptive concurrency's class, a bulk run, the CLI's run folder). A stated
 // default that nothing here checks fails too, so the next one cannot drift unnoticed.
 import { readdirSync, readFileSync } from "node:fs";
-import {
-  createVbapiClient,
-  DEFAULT_BASE_URL,
-  DEFAULT_CHUNK_SIZE,
-  DEFAULT_CONCURRENCY,
-  DEFAULT_LINGER_MS,
-  DEFAULT_MAX_CHUNK_BYTES,
-  DEFAULT_MAX_RECORD_RETRIES,
-  DEFAULT_PROGRESS_INTERVAL_MS,
-  DEFAULT_RATE_LIMIT,
-  DEFAULT_RECORD_RETRY_DELAY_MS,
-  upsertAll,
-} from "@vbapi-sdk/client";
+import { createVbapiClient, defaults, upsertAll } from "@vbapi-sdk/client";
 import type { Command, Option } from "commander";
 import { describe, expect, it } from "vitest";
-// The adaptive concurrency is not exported by the package: read it from its source.
-import { Concurrency, MAX_AUTO_CONCURRENCY } from "../../client/src/bulk/concurrency.ts";
+// The adaptive concurrency's class is not exported by the package: run it from its source.
+import { Concurrency } from "../../client/src/bulk/concurrency.ts";
 import { buildProgram } from "../src/program.ts";
 import { csvRun, db, env, server } from "./e2e-setup.ts";
 import { vbapi } from "./helpers.ts";
@@ -81,19 +69,19 @@ function adaptive() {
   const unknownRate = afterAnswers(undefined);
   expect(afterAnswers(Number.POSITIVE_INFINITY)).toBe(unknownRate);
   const cap = Math.max(initial(1e6), afterAnswers(1e6));
-  return { defaultBurst: initial(DEFAULT_RATE_LIMIT.burst), unknownBurst, unknownRate, cap };
+  return { defaultBurst: initial(defaults.rateLimit.burst), unknownBurst, unknownRate, cap };
 }
 
 /** Checks a text that states the adaptive concurrency (the client's docs say it all). */
 function checkConcurrencyText(text: string, full: boolean): void {
   const concurrency = adaptive();
-  expect(concurrency.cap).toBe(MAX_AUTO_CONCURRENCY);
+  expect(concurrency.cap).toBe(defaults.bulk.concurrency.max);
   expect(numberIn(text, /at most (\d+)/)).toBe(concurrency.cap);
   if (!full) return;
   expect(numberIn(text, /(\d+) with the default rate limit/)).toBe(concurrency.defaultBurst);
-  expect(concurrency.defaultBurst).toBe(DEFAULT_RATE_LIMIT.burst);
+  expect(concurrency.defaultBurst).toBe(defaults.rateLimit.burst);
   expect(numberIn(text, /(\d+) when the burst is not known/)).toBe(concurrency.unknownBurst);
-  expect(concurrency.unknownBurst).toBe(DEFAULT_CONCURRENCY);
+  expect(concurrency.unknownBurst).toBe(defaults.bulk.concurrency.initial);
   expect(numberIn(text, /(\d+) when the rate is not known/)).toBe(concurrency.unknownRate);
 }
 
@@ -113,21 +101,21 @@ describe("stated defaults agree with the code", () => {
     const rows = tableAfter(clientReadme, "## Bulk upserts");
     const checks: Record<string, (stated: string, text: string) => void | Promise<void>> = {
       "`chunkSize`, `maxChunkBytes`": (stated) => {
-        expect(numberIn(stated, /^(\d+)/)).toBe(DEFAULT_CHUNK_SIZE);
-        expect(numberIn(stated, /, (\d+) MiB/) * 1024 * 1024).toBe(DEFAULT_MAX_CHUNK_BYTES);
+        expect(numberIn(stated, /^(\d+)/)).toBe(defaults.bulk.chunkSize);
+        expect(numberIn(stated, /, (\d+) MiB/) * 1024 * 1024).toBe(defaults.bulk.maxChunkBytes);
       },
       "`concurrency`": (stated, text) => {
         expect(plain(stated)).toMatch(/^adaptive/);
         checkConcurrencyText(`${stated} ${text}`, true);
       },
       "`maxRecordRetries`, `recordRetryDelayMs`": (stated) => {
-        expect(numberIn(stated, /^(\d+)/)).toBe(DEFAULT_MAX_RECORD_RETRIES);
-        expect(numberIn(stated, /, (\d+)$/)).toBe(DEFAULT_RECORD_RETRY_DELAY_MS);
+        expect(numberIn(stated, /^(\d+)/)).toBe(defaults.bulk.maxRecordRetries);
+        expect(numberIn(stated, /, (\d+)$/)).toBe(defaults.bulk.recordRetryDelayMs);
       },
-      "`lingerMs`": (stated) => expect(numberIn(stated, /^(\d+)$/)).toBe(DEFAULT_LINGER_MS),
+      "`lingerMs`": (stated) => expect(numberIn(stated, /^(\d+)$/)).toBe(defaults.bulk.lingerMs),
       "`timeoutMs`, `maxRetries`": (stated) => expect(stated).toBe("the client's"),
       "`onProgress`, `progressIntervalMs`": (stated) =>
-        expect(numberIn(stated, /^(\d+)$/)).toBe(DEFAULT_PROGRESS_INTERVAL_MS),
+        expect(numberIn(stated, /^(\d+)$/)).toBe(defaults.bulk.progressIntervalMs),
       "`report`": async (stated) => {
         // No constant: a run without the option, and one with the other value.
         const client = createVbapiClient({
@@ -155,7 +143,7 @@ describe("stated defaults agree with the code", () => {
 
   it("the client README's rateLimit option", () => {
     const row = tableAfter(clientReadme, "## Options").find(([n]) => n === "`rateLimit`");
-    const { requestsPerSecond, burst } = DEFAULT_RATE_LIMIT;
+    const { requestsPerSecond, burst } = defaults.rateLimit;
     expect(row?.[1]).toBe(`\`{ requestsPerSecond: ${requestsPerSecond}, burst: ${burst} }\``);
   });
 
@@ -167,17 +155,17 @@ describe("stated defaults agree with the code", () => {
         docs.set(m[2] as string, plain((m[1] as string).replace(/\n\s*\*/g, " ")));
     }
     const checks: Record<string, (doc: string) => void> = {
-      chunkSize: (d) => expect(numberIn(d, /Default (\d+)\./)).toBe(DEFAULT_CHUNK_SIZE),
+      chunkSize: (d) => expect(numberIn(d, /Default (\d+)\./)).toBe(defaults.bulk.chunkSize),
       maxChunkBytes: (d) =>
-        expect(numberIn(d, /Default (\d+) MiB/) * 1024 * 1024).toBe(DEFAULT_MAX_CHUNK_BYTES),
+        expect(numberIn(d, /Default (\d+) MiB/) * 1024 * 1024).toBe(defaults.bulk.maxChunkBytes),
       concurrency: (d) => checkConcurrencyText(d, true),
       maxRecordRetries: (d) =>
-        expect(numberIn(d, /Default (\d+)\./)).toBe(DEFAULT_MAX_RECORD_RETRIES),
+        expect(numberIn(d, /Default (\d+)\./)).toBe(defaults.bulk.maxRecordRetries),
       recordRetryDelayMs: (d) =>
-        expect(numberIn(d, /Default (\d+) ms/)).toBe(DEFAULT_RECORD_RETRY_DELAY_MS),
-      lingerMs: (d) => expect(numberIn(d, /Default (\d+) ms/)).toBe(DEFAULT_LINGER_MS),
+        expect(numberIn(d, /Default (\d+) ms/)).toBe(defaults.bulk.recordRetryDelayMs),
+      lingerMs: (d) => expect(numberIn(d, /Default (\d+) ms/)).toBe(defaults.bulk.lingerMs),
       progressIntervalMs: (d) =>
-        expect(numberIn(d, /Default (\d+) ms/)).toBe(DEFAULT_PROGRESS_INTERVAL_MS),
+        expect(numberIn(d, /Default (\d+) ms/)).toBe(defaults.bulk.progressIntervalMs),
       report: (d) => expect(d).toContain('"items" (default)'),
     };
     const stating = [...docs].filter(([, doc]) => /\bdefault\b/i.test(doc));
@@ -212,11 +200,11 @@ describe("stated defaults agree with the code", () => {
       "`--base-url URL`": (s) => expect(s).toBe("`VBAPI_BASE_URL`, else VBA's"),
       "`--database NAME`": (s) => expect(s).toBe("`VBAPI_DATABASE`"),
       "`--chunk-size N`, `--concurrency N`": (s) => {
-        expect(numberIn(s, /the SDK's \((\d+);/)).toBe(DEFAULT_CHUNK_SIZE);
+        expect(numberIn(s, /the SDK's \((\d+);/)).toBe(defaults.bulk.chunkSize);
         checkConcurrencyText(s, false);
       },
       "`--rate-limit N\\|off`": (s) =>
-        expect(numberIn(s, /the SDK's \((\d+)\/s\)/)).toBe(DEFAULT_RATE_LIMIT.requestsPerSecond),
+        expect(numberIn(s, /the SDK's \((\d+)\/s\)/)).toBe(defaults.rateLimit.requestsPerSecond),
       "`--out DIR`": async (s) => {
         expect(s).toBe("`./vbapi-runs/<entity>-<time>-<id>`");
         expect(await defaultRunFolder()).toMatch(
@@ -238,16 +226,16 @@ describe("stated defaults agree with the code", () => {
       "--format": (d) => expect(d).toContain("(default: from the file name, else detected)"),
       "--delimiter": (d) => expect(d).toContain("(default: detected from the header)"),
       "--ignore-unknown-columns": (d) => expect(d).toContain("(default: an error)"),
-      "--base-url": (d) => expect(d).toContain(`default ${DEFAULT_BASE_URL}`),
+      "--base-url": (d) => expect(d).toContain(`default ${defaults.baseUrl}`),
       "--chunk-size": (d) =>
-        expect(numberIn(d, /default: the SDK's, (\d+)\)/)).toBe(DEFAULT_CHUNK_SIZE),
+        expect(numberIn(d, /default: the SDK's, (\d+)\)/)).toBe(defaults.bulk.chunkSize),
       "--concurrency": (d) => {
         expect(d).toMatch(/default: the SDK's, adaptive/);
         checkConcurrencyText(d, false);
       },
       "--rate-limit": (d) =>
         expect(numberIn(d, /default: the SDK's, (\d+)\)/)).toBe(
-          DEFAULT_RATE_LIMIT.requestsPerSecond,
+          defaults.rateLimit.requestsPerSecond,
         ),
       "--out": (d) => expect(d).toContain("(default: a new folder under ./vbapi-runs/)"),
     };

@@ -7,7 +7,6 @@ export {
   passwordLogin,
 } from "./auth/login.ts";
 export { memoryTokenCache, type StoredToken, type TokenCache } from "./auth/token-cache.ts";
-export { DEFAULT_MAX_RESPONSE_BYTES } from "./base/defaults.ts";
 export {
   AbortError,
   ApiError,
@@ -33,14 +32,13 @@ export {
   VbapiError,
 } from "./base/errors.ts";
 export type { Logger, LogLevel } from "./base/logger.ts";
-export { type BackoffOptions, DEFAULT_BACKOFF } from "./base/retry.ts";
+export type { BackoffOptions } from "./base/retry.ts";
 export type * from "./base/types.ts";
 export { validateRecords } from "./base/validate.ts";
 export * from "./bulk/index.ts";
 export {
   batchUpserter,
   createVbapiClient,
-  DEFAULT_BASE_URL,
   type PathParamsOption,
   type RawClient,
   SDK_VERSION,
@@ -51,6 +49,7 @@ export {
   type VbapiClientOptions,
 } from "./client/client.ts";
 export type { VbapiPaths } from "./client/raw.ts";
+export { defaults } from "./defaults.ts";
 export {
   type EntityKey,
   type EntityKeyField,
@@ -62,13 +61,8 @@ export {
   entityNames,
 } from "./generated/entities.ts";
 export type { components, operations, paths } from "./generated/schema.ts";
+export type { RecordValidator } from "./generated/validators.ts";
 export {
-  pathParamValidators,
-  type RecordValidator,
-  recordValidators,
-} from "./generated/validators.ts";
-export {
-  DEFAULT_RATE_LIMIT,
   type Limiter,
   RateLimiter,
   type RateLimiterStats,

@@ -4,7 +4,8 @@
 import { expect, it } from "vitest";
 import * as client from "../src/index.ts";
 
-it("exports exactly the documented runtime names", () => {
+it("exports exactly the documented runtime names, at most 40", () => {
+  expect(Object.keys(client).length).toBeLessThanOrEqual(40);
   expect(Object.keys(client).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual([
     "AbortError",
     "ApiError",
@@ -16,17 +17,6 @@ it("exports exactly the documented runtime names", () => {
     "BulkRunError",
     "ConfigurationError",
     "ConnectionError",
-    "DEFAULT_BACKOFF",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_CHUNK_SIZE",
-    "DEFAULT_CONCURRENCY",
-    "DEFAULT_LINGER_MS",
-    "DEFAULT_MAX_CHUNK_BYTES",
-    "DEFAULT_MAX_RECORD_RETRIES",
-    "DEFAULT_MAX_RESPONSE_BYTES",
-    "DEFAULT_PROGRESS_INTERVAL_MS",
-    "DEFAULT_RATE_LIMIT",
-    "DEFAULT_RECORD_RETRY_DELAY_MS",
     "InternalServerError",
     "MAY_HAVE_BEEN_APPLIED",
     "NOT_REPORTED_MESSAGE",
@@ -44,12 +34,11 @@ it("exports exactly the documented runtime names", () => {
     "batchUpserter",
     "bulkUpserter",
     "createVbapiClient",
+    "defaults",
     "entities",
     "entityNames",
     "memoryTokenCache",
     "passwordLogin",
-    "pathParamValidators",
-    "recordValidators",
     "upsertAll",
     "upsertAllArmorCodeExCodes",
     "upsertAllClaimPromptPays",
@@ -79,4 +68,19 @@ it("every error class is a VbapiError, and the ones for an unfinished request sh
       (client as unknown as Record<string, { prototype: unknown }>)[name]?.prototype,
     ).toBeInstanceOf(client.NoResponseError);
   }
+});
+
+it("defaults: one frozen object, equal to what the code does when an option is not given", async () => {
+  const { defaults, createVbapiClient } = client;
+  expect(Object.isFrozen(defaults) && Object.isFrozen(defaults.bulk)).toBe(true);
+  const c = createVbapiClient({ apiKey: "k", token: "t", database: "d" });
+  expect(c.config).toMatchObject({
+    baseUrl: defaults.baseUrl,
+    timeoutMs: defaults.timeoutMs,
+    maxRetries: defaults.maxRetries,
+  });
+  expect(c.rateLimiter).toMatchObject({
+    requestsPerSecond: defaults.rateLimit.requestsPerSecond,
+    burst: defaults.rateLimit.burst,
+  });
 });

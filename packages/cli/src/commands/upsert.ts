@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_BASE_URL, DEFAULT_CHUNK_SIZE, DEFAULT_RATE_LIMIT } from "@vbapi-sdk/client";
+import { defaults } from "@vbapi-sdk/client";
 import type { Command } from "commander";
 import { CREDENTIAL_HELP } from "../auth.ts";
 import { Converter } from "../convert.ts";
@@ -25,7 +25,7 @@ import { openSharing } from "./sharing.ts";
 type UpsertFlags = ReadFlags & Record<string, unknown>;
 
 function baseUrlOf(flag: string | undefined): string {
-  const value = flag ?? process.env.VBAPI_BASE_URL ?? DEFAULT_BASE_URL;
+  const value = flag ?? process.env.VBAPI_BASE_URL ?? defaults.baseUrl;
   let url: URL;
   try {
     url = new URL(value);
@@ -160,14 +160,14 @@ export function addUpsertCommand(program: Command): void {
     .argument("<entity>", `one of ${ENTITY_NAMES}`)
     .argument("<file>", "CSV, NDJSON or JSON array, optionally .gz; - reads stdin");
   readOptions(command)
-    .option("--base-url <url>", `API base URL (env VBAPI_BASE_URL; default ${DEFAULT_BASE_URL})`)
+    .option("--base-url <url>", `API base URL (env VBAPI_BASE_URL; default ${defaults.baseUrl})`)
     .option(
       "--database <name>",
       "target database, the vbasoftware-database header (env VBAPI_DATABASE)",
     )
     .option(
       "--chunk-size <n>",
-      `records per request (default: the SDK's, ${DEFAULT_CHUNK_SIZE})`,
+      `records per request (default: the SDK's, ${defaults.bulk.chunkSize})`,
       positiveInt("--chunk-size"),
     )
     .option(
@@ -178,7 +178,7 @@ export function addUpsertCommand(program: Command): void {
     )
     .option(
       "--rate-limit <n|off>",
-      `requests per second, or off for servers without VBA's limit (default: the SDK's, ${DEFAULT_RATE_LIMIT.requestsPerSecond})`,
+      `requests per second, or off for servers without VBA's limit (default: the SDK's, ${defaults.rateLimit.requestsPerSecond})`,
       rateLimitArg,
     )
     .option(

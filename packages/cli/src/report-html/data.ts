@@ -4,7 +4,7 @@
 // Nothing secret is in a run folder; the base URL is still shown without credentials or query.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { DEFAULT_RATE_LIMIT } from "@vbapi-sdk/client";
+import { defaults } from "@vbapi-sdk/client";
 import {
   failedFileName,
   JOURNAL_FILE,
@@ -270,7 +270,7 @@ export async function loadReportData(dir: string): Promise<ReportData> {
     retries: summary ? num(summary.retries) : sum((s) => s.stats.retries),
     rateLimited: summary ? num(summary.rateLimited) : sum((s) => s.stats.rateLimited),
     rateLimit:
-      rateLimit === "off" ? undefined : (rateLimit ?? DEFAULT_RATE_LIMIT.requestsPerSecond),
+      rateLimit === "off" ? undefined : (rateLimit ?? defaults.rateLimit.requestsPerSecond),
     createdAt: config.createdAt,
     finishedAt: optStr(timings.finishedAt),
     totalMs: summary ? num(timings.totalMs) : sum((s) => s.stats.elapsedMs),

@@ -2,7 +2,7 @@
 // request and 429, and the SDK's warnings and errors shown as log lines.
 import {
   createVbapiClient,
-  DEFAULT_RATE_LIMIT,
+  defaults,
   type Limiter,
   type Logger,
   type RateLimitOptions,
@@ -23,7 +23,7 @@ export function rateLimitOption(
 ): RateLimitOptions | false | undefined {
   if (value === undefined) return undefined;
   if (value === "off") return false;
-  const ratio = DEFAULT_RATE_LIMIT.burst / DEFAULT_RATE_LIMIT.requestsPerSecond;
+  const ratio = defaults.rateLimit.burst / defaults.rateLimit.requestsPerSecond;
   return { requestsPerSecond: value, burst: Math.max(1, Math.floor(value * ratio)) };
 }
 

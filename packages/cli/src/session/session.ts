@@ -8,7 +8,7 @@ import {
   type BulkItem,
   type BulkProgress,
   type BulkReport,
-  DEFAULT_CHUNK_SIZE,
+  defaults,
   type Limiter,
   upsertAll,
   type VbapiClient,
@@ -146,7 +146,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     setImmediate(commitNow);
   };
 
-  const ahead = config.client.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const ahead = config.client.chunkSize ?? defaults.bulk.chunkSize;
   const feed = new Feed(
     rowsToSend({
       input,

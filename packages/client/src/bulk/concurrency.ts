@@ -4,12 +4,15 @@
 // Before the first answer, the limit's burst may go at once.
 // Timeouts and 429s halve the allowance for a while; a fixed `concurrency` option overrides it.
 
+import { DEFAULT_CONCURRENCY } from "./options.ts";
+
 /** Upper bound of the adaptive concurrency. */
 export const MAX_AUTO_CONCURRENCY = 48;
 /** Where the adaptive concurrency starts without a known burst, before any round trip was measured. */
-const INITIAL = 4;
+const INITIAL = DEFAULT_CONCURRENCY;
 /** Requests in flight when no rate is known. */
-const UNLIMITED = 8;
+export const UNKNOWN_RATE_CONCURRENCY = 8;
+const UNLIMITED = UNKNOWN_RATE_CONCURRENCY;
 /** How long a halving after a timeout or 429 holds. */
 const COOL_DOWN_MS = 5_000;
 

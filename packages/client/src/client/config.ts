@@ -77,6 +77,12 @@ export interface ResolvedConfig {
   telemetry: TelemetryOptions;
 }
 
+/** Per attempt (VBA recommends 30 s). */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Retries after the first attempt. */
+export const DEFAULT_MAX_RETRIES = 2;
+export const DEFAULT_LOG_LEVEL: LogLevel = "warn";
+
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "off"];
 
 function fail(message: string): never {
@@ -127,11 +133,11 @@ export function resolveConfig(options: VbapiClientOptions): ResolvedConfig {
     fail("token must be a string or a function returning one");
   }
 
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
     fail("timeoutMs must be a finite number > 0");
   }
-  const maxRetries = options.maxRetries ?? 2;
+  const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
   if (!Number.isInteger(maxRetries) || maxRetries < 0) fail("maxRetries must be an integer >= 0");
   const backoff = { ...DEFAULT_BACKOFF };
   for (const name of Object.keys(options.backoff ?? {}) as (keyof BackoffOptions)[]) {
@@ -159,7 +165,7 @@ export function resolveConfig(options: VbapiClientOptions): ResolvedConfig {
   }
   const fetchFn = options.fetch ?? globalThis.fetch;
   if (typeof fetchFn !== "function") fail("fetch must be a function");
-  const logLevel = options.logLevel ?? "warn";
+  const logLevel = options.logLevel ?? DEFAULT_LOG_LEVEL;
   if (!LOG_LEVELS.includes(logLevel)) fail(`logLevel must be one of ${LOG_LEVELS.join(", ")}`);
   const logger = options.logger ?? console;
   for (const level of ["debug", "info", "warn", "error"] as const) {

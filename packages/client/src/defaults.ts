@@ -1,0 +1,48 @@
+// Every default of the SDK in one read-only object, for code that states or compares them (a
+// CLI's --help, a test of its documentation). Each value is the constant the code itself uses.
+import { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES } from "./base/defaults.ts";
+import { DEFAULT_BACKOFF } from "./base/retry.ts";
+import { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_CHUNK_BYTES } from "./bulk/chunker.ts";
+import { MAX_AUTO_CONCURRENCY, UNKNOWN_RATE_CONCURRENCY } from "./bulk/concurrency.ts";
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_LINGER_MS,
+  DEFAULT_MAX_RECORD_RETRIES,
+  DEFAULT_RECORD_RETRY_DELAY_MS,
+} from "./bulk/options.ts";
+import { DEFAULT_PROGRESS_INTERVAL_MS } from "./bulk/progress.ts";
+import { DEFAULT_LOG_LEVEL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from "./client/config.ts";
+import { DEFAULT_RATE_LIMIT } from "./transport/rate-limit.ts";
+
+const freeze = <T extends object>(value: T): Readonly<T> => Object.freeze(value);
+
+/** The SDK's defaults: what an option is when it is not given. */
+export const defaults = freeze({
+  /** createVbapiClient */
+  baseUrl: DEFAULT_BASE_URL,
+  timeoutMs: DEFAULT_TIMEOUT_MS,
+  maxRetries: DEFAULT_MAX_RETRIES,
+  backoff: freeze({ ...DEFAULT_BACKOFF }),
+  /** The client's own bucket: VBA allows 25/s, burst 50; five of the burst are kept in hand. */
+  rateLimit: freeze({ ...DEFAULT_RATE_LIMIT }),
+  maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
+  logLevel: DEFAULT_LOG_LEVEL,
+  /** upsertAll */
+  bulk: freeze({
+    chunkSize: DEFAULT_CHUNK_SIZE,
+    maxChunkBytes: DEFAULT_MAX_CHUNK_BYTES,
+    /**
+     * Adaptive unless set: the limit's burst first (`initial` when the burst is not known), then
+     * rate × round trip (`unknownRate` when the rate is not known), at most `max`.
+     */
+    concurrency: freeze({
+      initial: DEFAULT_CONCURRENCY,
+      unknownRate: UNKNOWN_RATE_CONCURRENCY,
+      max: MAX_AUTO_CONCURRENCY,
+    }),
+    maxRecordRetries: DEFAULT_MAX_RECORD_RETRIES,
+    recordRetryDelayMs: DEFAULT_RECORD_RETRY_DELAY_MS,
+    lingerMs: DEFAULT_LINGER_MS,
+    progressIntervalMs: DEFAULT_PROGRESS_INTERVAL_MS,
+  }),
+});
