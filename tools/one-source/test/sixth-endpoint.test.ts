@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { startMockServer } from "@vbapi-sdk/mock-server";
 import { checkPackages, generateDomain, generateFromSpec } from "@vbapi-sdk/tool-codegen";
+import type { JsonObject } from "@vbapi-sdk/tool-spec-model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const repo = join(import.meta.dirname, "../../..");
@@ -28,7 +29,7 @@ function run(command: string, args: string[], cwd = repo): string {
     throw new Error(`${command} ${args[0]} failed:\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
   }
 }
-let bundle: Record<string, unknown> & { paths: Record<string, unknown> };
+let bundle: JsonObject & { paths: Record<string, JsonObject> };
 
 const PATH_FILE = `put:
   operationId: updateBatchOccupation
