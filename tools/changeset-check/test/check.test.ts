@@ -1,14 +1,14 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { bundleCli } from "@vbapi-sdk/tool-test-bin";
 import { beforeEach, describe, expect, it } from "vitest";
 import { readChangesets } from "../changesets.ts";
 import { check } from "../check.ts";
 
-const cli = resolve(import.meta.dirname, "../changeset-check.ts");
-const tsx = createRequire(import.meta.url).resolve("tsx/cli");
+// The CLI, bundled once for this file: each run spawns node, not tsx.
+const cli = bundleCli(resolve(import.meta.dirname, "../changeset-check.ts"));
 
 let repo: string;
 const git = (...args: string[]) =>
@@ -42,7 +42,7 @@ const changeset = (file: string, ...packages: string[]) =>
   );
 const missing = (ref?: string) => check(repo, ref).missing;
 const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [tsx, cli, "--cwd", repo, ...args], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [cli, "--cwd", repo, ...args], { encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
@@ -213,7 +213,7 @@ describe("CLI", () => {
     expect(run("--base", "nope").code).toBe(2);
     const outside = spawnSync(
       process.execPath,
-      [tsx, cli, "--cwd", mkdtempSync(join(tmpdir(), "no-git-"))],
+      [cli, "--cwd", mkdtempSync(join(tmpdir(), "no-git-"))],
       {
         encoding: "utf8",
       },
@@ -242,7 +242,7 @@ describe("CLI", () => {
     commit("two");
     const clone = mkdtempSync(join(tmpdir(), "changeset-check-shallow-"));
     execFileSync("git", ["clone", "-q", "--depth", "1", `file://${repo}`, clone]);
-    const r = spawnSync(process.execPath, [tsx, cli, "--cwd", clone], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [cli, "--cwd", clone], { encoding: "utf8" });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("shallow clone without a release tag");
   });

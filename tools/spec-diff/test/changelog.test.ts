@@ -2,10 +2,10 @@
 // to which kind of thing, as a changeset for @vbapi-sdk/openapi.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import parseChangeset from "@changesets/parse";
+import { bundleCli } from "@vbapi-sdk/tool-test-bin";
 import { describe, expect, it } from "vitest";
 import { bumpFor, CHANGESET_FILE, classify, MARKER, renderChangeset } from "../changelog.ts";
 import { diffSpecs } from "../diff.ts";
@@ -150,15 +150,15 @@ describe("renderChangeset", () => {
 });
 
 describe("spec-diff --changeset / --changeset-check", () => {
-  const cli = resolve(import.meta.dirname, "../spec-diff.ts");
-  const tsx = createRequire(import.meta.url).resolve("tsx/cli");
+  // The CLI, bundled once: each run spawns node, not tsx.
+  const cli = bundleCli(resolve(import.meta.dirname, "../spec-diff.ts"));
   const dir = mkdtempSync(join(tmpdir(), "spec-diff-changelog-"));
   mkdirSync(join(dir, ".changeset"));
   const write = (name: string, value: unknown) =>
     writeFileSync(join(dir, name), JSON.stringify(value));
   const run = (...args: string[]) => {
     const files = ["--base", "released.json", "--head", "dist.json", "--changesets", ".changeset"];
-    const r = spawnSync(process.execPath, [tsx, cli, ...files, ...args], {
+    const r = spawnSync(process.execPath, [cli, ...files, ...args], {
       cwd: dir,
       encoding: "utf8",
     });
@@ -198,5 +198,5 @@ describe("spec-diff --changeset / --changeset-check", () => {
     expect(run("--changeset").code).toBe(0);
     expect(existsSync(file)).toBe(false);
     expect(run("--changeset-check").code).toBe(0);
-  }, 120_000); // seven runs of the CLI through tsx: slow on a loaded 2-core machine
+  }, 60_000); // seven runs of the CLI
 });

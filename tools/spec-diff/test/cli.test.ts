@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { bundleCli } from "@vbapi-sdk/tool-test-bin";
 import { beforeEach, describe, expect, it } from "vitest";
 
-const cli = resolve(import.meta.dirname, "../spec-diff.ts");
-const tsx = createRequire(import.meta.url).resolve("tsx/cli");
+// The CLI, bundled once for this file: each run spawns node, not tsx.
+const cli = bundleCli(resolve(import.meta.dirname, "../spec-diff.ts"));
 const spec = (amountType: unknown, extra = {}) => ({
   openapi: "3.1.0",
   info: { title: "t", version: "1" },
@@ -38,7 +38,7 @@ const spec = (amountType: unknown, extra = {}) => ({
 
 let dir: string;
 const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [tsx, cli, ...args], { cwd: dir, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 const write = (name: string, value: unknown) => {
