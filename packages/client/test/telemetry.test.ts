@@ -335,3 +335,89 @@ describe("metrics", () => {
     }
   });
 });
+
+describe("reviewed edges", () => {
+  it("a 207 that echoes the credentials and the records: no secret or record value in items, spans or metrics", async () => {
+    const token = server.issueToken(USER.username, { database: "oteldb" });
+    const secretValue = "GRP-SECRET-417";
+    // A VBA that quotes the request back: its headers in the activity id, a record's value and
+    // the API key in each per-record message.
+    const echoing: typeof fetch = async (input, init) => {
+      const answer = await fetch(input, init);
+      const headers = new Headers(init?.headers);
+      const body = (await answer.json()) as {
+        data: { body: string }[];
+        debug: { activityID: string };
+      };
+      body.debug.activityID = `${headers.get("authorization")} ${headers.get("x-api-key")}`;
+      for (const entry of body.data) {
+        entry.body = `refused ${headers.get("x-api-key")} for group ${secretValue}`;
+      }
+      return new Response(JSON.stringify(body), { status: answer.status, headers: answer.headers });
+    };
+    const c = client({ fetch: echoing, token });
+    const result = await c.upsertBatch("Tolerance", [
+      { tolerance_Key: 1, tolerance1: 0.5, group_ID: secretValue },
+    ]);
+    const text = JSON.stringify(result);
+    for (const secret of [token, server.credentials.apiKey, secretValue]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(result.items[0]?.message).toContain("[redacted]");
+    await expectNoSecret([token, secretValue]);
+  });
+
+  it("counts records as they become final during a run, once each, also through a client-like wrapper", async () => {
+    const c = client();
+    const seen: Promise<number>[] = [];
+    const sum = async () =>
+      (metric(await collected(), "vbapi.records")?.dataPoints ?? []).reduce(
+        (n, p) => n + Number(p.value),
+        0,
+      );
+    const report = await upsertAllTolerances(c, tolerances(12, 300), {
+      chunkSize: 1,
+      concurrency: 1,
+      onRecord: () => {
+        if (seen.length === 6) seen.push(sum());
+        else seen.push(Promise.resolve(-1));
+      },
+    });
+    expect(report.totals.created).toBe(12);
+    // Halfway through, the collector already saw the records final by then.
+    expect(await seen[6]).toBeGreaterThanOrEqual(6);
+    expect(await sum()).toBe(12);
+    // A wrapper calls the client's public upsertBatch; a 503 makes every record go twice.
+    server.faults.failRecords({ status: 503, message: "busy" });
+    const wrapper = { upsertBatch: c.upsertBatch.bind(c) };
+    setTimeout(() => server.faults.clear(), 150);
+    const again = await upsertAllTolerances(wrapper as never, tolerances(5, 400), {
+      chunkSize: 5,
+      recordRetryDelayMs: 200,
+    });
+    expect(again.totals.created).toBe(5);
+    // The wrapper's calls are not counted by upsertBatch; the run has no client context to count.
+    expect(await sum()).toBe(12);
+  });
+
+  it("passwordLogin refuses a base URL holding credentials, without echoing them", () => {
+    expect(() =>
+      passwordLogin({
+        ...USER,
+        database: "d",
+        apiKey: "k",
+        baseUrl: "https://proxyuser:PROXY-SECRET-77@vba.example/vbasoftware",
+      }),
+    ).toThrow(/baseUrl must not hold credentials/);
+    try {
+      passwordLogin({
+        ...USER,
+        database: "d",
+        apiKey: "k",
+        baseUrl: "https://u:PROXY-SECRET-77@x",
+      });
+    } catch (error) {
+      expect(String(error)).not.toContain("PROXY-SECRET-77");
+    }
+  });
+});

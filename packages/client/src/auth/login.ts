@@ -118,6 +118,9 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
   if (base === undefined || (base.protocol !== "https:" && base.protocol !== "http:")) {
     fail("baseUrl must be an http or https URL");
   }
+  // As the client's: credentials in a URL would be sent, logged and traced (never echoed here).
+  if ((base as URL).username || (base as URL).password) fail("baseUrl must not hold credentials");
+  if ((base as URL).search || (base as URL).hash) fail("baseUrl must not have a query or fragment");
   const baseUrl = (base as URL).href.replace(/\/+$/, "");
   const fetchFn = options.fetch ?? globalThis.fetch;
   if (typeof fetchFn !== "function") fail("fetch must be a function");

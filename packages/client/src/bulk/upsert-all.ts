@@ -27,7 +27,7 @@ import type {
   EntityRecord,
 } from "../generated/entities.ts";
 import { type BatchOutcome, sendBatch } from "../transport/batch.ts";
-import { contextOf } from "../transport/context.ts";
+import { contextOf, FROM_BULK_RUN } from "../transport/context.ts";
 import { RateLimiter } from "../transport/rate-limit.ts";
 import {
   context as activeContext,
@@ -171,7 +171,12 @@ function clientDriver<E extends EntityName>(
           records: readonly unknown[],
           options: unknown,
         ) => Promise<BatchResult<unknown>>;
-        outcome = await upsert(entity, records, { ...request, validate: false, pathParams }).then(
+        outcome = await upsert(entity, records, {
+          ...request,
+          validate: false,
+          pathParams,
+          [FROM_BULK_RUN]: true,
+        }).then(
           (result) => ({ ok: true as const, result, mayHaveBeenApplied: earlierAttempt }),
           (error: unknown) => ({
             ok: false as const,
@@ -247,9 +252,28 @@ export async function upsertAll<E extends EntityName>(
     ...(context?.batch.database !== undefined && { "vbapi.database": context.batch.database }),
   });
   const traceContext = span && trace.setSpan(activeContext.active(), span);
+  // Records are counted as each becomes final, so a collector sees a load as it runs.
+  const onRecord = options.onRecord;
+  const runOptions: UpsertAllOptions<E> = telemetry
+    ? {
+        ...options,
+        onRecord(item) {
+          try {
+            telemetry.countRecords(entity, item.outcome, 1);
+          } catch {
+            // A failing meter never fails a run (nor passes for the caller's onRecord failing).
+          }
+          onRecord?.(item);
+        },
+      }
+    : options;
   let report: BulkReport<EntityKey<E>> | undefined;
   try {
-    report = await runBulk(clientDriver(client, entity, options, traceContext), records, options);
+    report = await runBulk(
+      clientDriver(client, entity, options, traceContext),
+      records,
+      runOptions,
+    );
     return report;
   } catch (error) {
     report = (error as { report?: BulkReport<EntityKey<E>> }).report;
@@ -259,10 +283,6 @@ export async function upsertAll<E extends EntityName>(
   } finally {
     if (report && telemetry) {
       const t = report.totals;
-      telemetry.countRecords(entity, "created", t.created);
-      telemetry.countRecords(entity, "updated", t.updated);
-      telemetry.countRecords(entity, "failed", t.failed);
-      telemetry.countRecords(entity, "not_attempted", t.notAttempted);
       span?.setAttributes({
         "vbapi.records": t.total,
         "vbapi.records.created": t.created,

@@ -15,7 +15,7 @@ import {
   entities,
 } from "../generated/entities.ts";
 import { type BatchContext, sendBatch, withRefused } from "../transport/batch.ts";
-import { type BulkContext, registerContext } from "../transport/context.ts";
+import { type BulkContext, FROM_BULK_RUN, registerContext } from "../transport/context.ts";
 import { type Limiter, RateLimiter } from "../transport/rate-limit.ts";
 import { toBatchResult } from "../transport/results.ts";
 import { createTelemetry } from "../transport/telemetry.ts";
@@ -234,8 +234,10 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
       logger.warn(`upsertBatch ${entity}: skipping ${prepared.refused.length} invalid record(s)`);
     }
     const refused: BatchItem<K>[] = prepared.refused;
+    // Records by outcome; a bulk run's calls are counted by the run instead.
+    const counting = (opts as { [FROM_BULK_RUN]?: boolean })[FROM_BULK_RUN] ? undefined : telemetry;
     if (prepared.records.length === 0) {
-      telemetry?.countRecords(entity, "failed", refused.length);
+      counting?.countRecords(entity, "failed", refused.length);
       return toBatchResult<K>(refused, undefined);
     }
     const outcome = await sendBatch<K>(ctx, entity, prepared.records, prepared.json, {
@@ -243,20 +245,20 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
       indices: prepared.indices,
     });
     if (!outcome.ok) {
-      telemetry?.countRecords(entity, "failed", records.length);
+      counting?.countRecords(entity, "failed", records.length);
       throw outcome.error;
     }
     const result = withRefused(outcome.result, refused);
-    if (telemetry) {
+    if (counting) {
       let created = 0;
       let updated = 0;
       for (const item of result.items) {
         if (item.outcome === "created") created++;
         else if (item.outcome === "updated") updated++;
       }
-      telemetry.countRecords(entity, "created", created);
-      telemetry.countRecords(entity, "updated", updated);
-      telemetry.countRecords(entity, "failed", result.failed);
+      counting.countRecords(entity, "created", created);
+      counting.countRecords(entity, "updated", updated);
+      counting.countRecords(entity, "failed", result.failed);
     }
     return result;
   }

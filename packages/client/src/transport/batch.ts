@@ -75,6 +75,25 @@ function targetOf(
   return target;
 }
 
+/**
+ * Removes the client's secrets and the records' string values from server text. Each distinct
+ * text is cleaned once (a 207 repeats "Created" for every record), and the records' values are
+ * collected only when a text needs them.
+ */
+function cleaner(ctx: BatchContext, records: readonly unknown[]): (text: string) => string {
+  let values: string[] | undefined;
+  const done = new Map<string, string>();
+  return (text) => {
+    let out = done.get(text);
+    if (out === undefined) {
+      values ??= recordStrings(records);
+      out = redact(ctx.scrub(text), values);
+      if (done.size < 1_000) done.set(text, out);
+    }
+    return out;
+  };
+}
+
 /** String values of the records (6+ characters, so ordinary words in messages survive). */
 function recordStrings(records: readonly unknown[]): string[] {
   const out = new Set<string>();
@@ -230,9 +249,12 @@ function interpret<K>(
     | { data?: unknown; debug?: { activityID?: unknown; activityId?: unknown } }
     | undefined;
   const activityIdRaw = envelope?.debug?.activityID ?? envelope?.debug?.activityId;
+  // Server text is scrubbed like an error answer's: no credential and no record value in an
+  // activity id or a per-record message, whatever the server echoes.
+  const clean = cleaner(ctx, records);
   const activityId =
     typeof activityIdRaw === "string" && activityIdRaw !== ""
-      ? activityIdRaw.slice(0, 200)
+      ? clean(activityIdRaw.slice(0, 200))
       : undefined;
   if (
     typeof body !== "object" ||
@@ -255,6 +277,7 @@ function interpret<K>(
       `${operation}: ${matched.unmatchedEntries} entr${matched.unmatchedEntries === 1 ? "y" : "ies"} of the answer named no record of the request (or one already reported on) and ${matched.unmatchedEntries === 1 ? "was" : "were"} ignored${activityId ? ` [activityId ${activityId}]` : ""}`,
     );
   }
+  for (const item of matched.items) if (item.message) item.message = clean(item.message);
   const result = toBatchResult<K>(matched.items, activityId);
   ctx.logger.debug(
     `${operation}: ${result.succeeded} succeeded, ${result.failed} failed${activityId ? ` [activityId ${activityId}]` : ""}`,

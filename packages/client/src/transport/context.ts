@@ -17,6 +17,12 @@ export interface BulkContext {
 
 const contexts = new WeakMap<object, BulkContext>();
 
+/**
+ * Set on the options of the calls a bulk run makes through a client-like wrapper's public
+ * upsertBatch: the run counts its records once, as they become final, so the call does not.
+ */
+export const FROM_BULK_RUN: unique symbol = Symbol.for("@vbapi-sdk/client.fromBulkRun");
+
 export function registerContext(client: object, context: BulkContext): void {
   contexts.set(client, context);
 }

@@ -115,6 +115,9 @@ function attemptInfo(request: PreparedRequest): AttemptInfo {
   if (lastUrl?.url !== request.url) {
     const url = new URL(request.url);
     const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+    // url.full never carries credentials (the HTTP semantic conventions; the client refuses them).
+    url.username = "";
+    url.password = "";
     lastUrl = { url: request.url, href: url.href, port, host: url.hostname, path: url.pathname };
   }
   const { href, port, host, path } = lastUrl;
