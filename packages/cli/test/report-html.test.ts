@@ -14,9 +14,11 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { displayUrl } from "../src/report-html/data.ts";
+import { reasonOf, reportWarning } from "../src/commands/report.ts";
+import { stepFor, timelineChart } from "../src/report-html/chart.ts";
+import { damageNote, displayUrl, type TimelineSession } from "../src/report-html/data.ts";
 import { escapeHtml } from "../src/report-html/html.ts";
-import { replayJournal } from "../src/run-dir/journal.ts";
+import { readJournalHistory, replayJournal, type SettledRequest } from "../src/run-dir/journal.ts";
 import { countJsonArray } from "../src/session/request-times.ts";
 import {
   events,
@@ -309,6 +311,141 @@ describe("report.html and the end of a run", () => {
   });
 });
 
+describe("a damaged run folder", () => {
+  /** `vbapi` with a small heap, killed after 5 s: a report must neither grow without bound nor hang. */
+  async function bounded(args: string[], env: Record<string, string> = {}) {
+    const began = performance.now();
+    const heap = `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=128`.trim();
+    const { child, done } = start(args, { env: { ...env, NODE_OPTIONS: heap } });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    const result = await done;
+    clearTimeout(timer);
+    return { ...result, ms: performance.now() - began };
+  }
+
+  /** A copy of the run with `lines` after the journal's first line (session 1 starts), and `tail` after its last. */
+  function damaged(lines: string[], tail = ""): string {
+    const copy = copyOfRun();
+    const path = join(copy, "journal.ndjson");
+    const [first, ...rest] = readFileSync(path, "utf8").split("\n");
+    writeFileSync(path, [first, ...lines, ...rest].join("\n") + tail);
+    return copy;
+  }
+
+  const warningsOf = (stderr: string) => stderr.split("\n").filter((l) => l.includes("warning"));
+  const firstRequest = () => journalLines(run.out).find((e) => e.t === "q") as { ts: number };
+
+  it("impossible journal lines (a time at the end of time, in 5138, before 1970; null; impossible numbers): the page, without them, and one warning", async () => {
+    const ts = firstRequest().ts;
+    const cases: [string, string[], number][] = [
+      ["the end of time", ['{"t":"q","ts":8.64e15,"ms":1,"st":207}'], 1],
+      ["the year 5138", ['{"t":"q","ts":1e14,"ms":1,"st":207}'], 1],
+      ["before 1970", ['{"t":"q","ts":-1e15,"ms":1,"st":207}'], 1],
+      ["null, an array, a number, a string", ["null", "[1,2]", "42", '"q"'], 4],
+      [
+        "impossible numbers",
+        [
+          `{"t":"q","ts":${ts},"ms":-5,"st":207,"n":10}`,
+          `{"t":"q","ts":${ts},"ms":5,"st":1e300}`,
+          `{"t":"q","ts":${ts},"ms":5,"st":207,"n":-1}`,
+          `{"t":"q","ts":"${ts}","ms":5,"st":207}`,
+        ],
+        4,
+      ],
+    ];
+    const results = await Promise.all(
+      cases.map(async ([name, lines, skipped]) => {
+        const copy = damaged(lines);
+        return { name, skipped, copy, r: await bounded(["report", copy, "--html"]) };
+      }),
+    );
+    for (const { name, skipped, copy, r } of results) {
+      expect({ name, code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({
+        name,
+        code: 0,
+        signal: null,
+        stderr: expect.any(String),
+      });
+      expect(r.ms).toBeLessThan(4000);
+      expect(r.stdout).toBe(`${join(copy, "report.html")}\n`);
+      const lines = `${skipped} line${skipped === 1 ? "" : "s"} skipped`;
+      expect(warningsOf(r.stderr)).toEqual([
+        expect.stringMatching(new RegExp(`^warning: journal\\.ndjson is damaged: ${lines} \\(`)),
+      ]);
+      const html = readFileSync(join(copy, "report.html"), "utf8");
+      // The chart as it was: the damaged lines left out.
+      expect(html).toContain('role="img"');
+      expect(html).toContain(`${summary.rateLimited} answered 429, the first at 0:0`);
+      expect(html).toContain(`journal.ndjson is damaged: ${lines}`);
+      expect(html).toContain('data-total="rows">60<');
+    }
+  });
+
+  it("a line of garbage: read up to it, the page says which line; a torn last line (a crash) is no damage", async () => {
+    const garbage = damaged([], 'this is not JSON {"t":\n{"t":"q","ts":17');
+    const lineCount = readFileSync(join(run.out, "journal.ndjson"), "utf8").split("\n").length;
+    const torn = damaged([], '{"t":"q","ts":17');
+    const [g, t] = await Promise.all([
+      bounded(["report", garbage, "--html"]),
+      bounded(["report", torn, "--html"]),
+    ]);
+    expect(g.code).toBe(0);
+    expect(warningsOf(g.stderr)).toEqual([
+      `warning: journal.ndjson is damaged: line ${lineCount} is not JSON, and the report reads the journal only up to it`,
+    ]);
+    expect(readFileSync(join(garbage, "report.html"), "utf8")).toContain(
+      `line ${lineCount} is not JSON`,
+    );
+    expect(t.code).toBe(0);
+    expect(t.stderr).toBe("");
+    expect(readFileSync(join(torn, "report.html"), "utf8")).not.toContain("damaged");
+  });
+
+  it("resume of a damaged folder: the run's exit code, one warning, the page", async () => {
+    const copy = damaged([
+      '{"t":"q","ts":8.64e15,"ms":1,"st":207}',
+      '{"t":"q","ts":-1e15,"ms":1,"st":207}',
+      "null",
+    ]);
+    const r = await bounded(["resume", copy], run.env);
+    expect({ code: r.code, signal: r.signal }).toEqual({ code: 1, signal: null });
+    expect(r.ms).toBeLessThan(4000);
+    expect(warningsOf(r.stderr)).toEqual([
+      expect.stringMatching(/^warning: journal\.ndjson is damaged: 3 lines skipped \(/),
+    ]);
+    expect(r.stderr).toContain(`report: ${join(copy, "report.html")}\n`);
+    expect(readJson(join(copy, "summary.json"))).toMatchObject({ exitCode: 1 });
+    const html = readFileSync(join(copy, "report.html"), "utf8");
+    expect(html).toContain('data-exit-code="1"');
+    expect(html).toContain("journal.ndjson is damaged: 3 lines skipped");
+  });
+
+  it("a damaged run.json: exit 2, naming the file and what is wrong, no stack trace", async () => {
+    const cases: [string, RegExp][] = [
+      ["null", /run\.json is damaged \(not a JSON object\)/],
+      ['{"version":1,"command":"upsert"}', /run\.json is damaged \(no entity\)/],
+      [
+        '{"version":1,"command":"upsert","entity":"tolerances","client":{}}',
+        /run\.json is damaged \(no input\)/,
+      ],
+    ];
+    const results = await Promise.all(
+      cases.map(async ([text, message]) => {
+        const copy = copyOfRun();
+        writeFileSync(join(copy, "run.json"), text);
+        return { message, copy, r: await bounded(["report", copy, "--html"]) };
+      }),
+    );
+    for (const { message, copy, r } of results) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain(join(copy, "run.json"));
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+});
+
 describe("the parts", () => {
   it("counts the records of a request body without parsing it", () => {
     expect(countJsonArray("[]")).toBe(0);
@@ -318,6 +455,120 @@ describe("the parts", () => {
     expect(countJsonArray('{"a":1}')).toBeUndefined();
     const records = Array.from({ length: 500 }, (_, i) => ({ k: i, s: `x,${i}]"` }));
     expect(countJsonArray(JSON.stringify(records))).toBe(500);
+  });
+
+  it("a chart of any span: at most 120 columns (plus session gaps), never a spread into Math.max", () => {
+    expect([0, 1, 120, 121, 10_000_000, 1e11, 8.64e12].map(stepFor)).toEqual([
+      1, 1, 1, 2, 86_400, 833_333_334, 72_000_000_000,
+    ]);
+    const bin = { requests: 3, rateLimited: 1, noAnswer: 1 };
+    // A span of three million years (a journal's clock gone wrong): each session 1.2 M columns
+    // of a day before, past the table and the call stack.
+    const session = (n: number, seconds: number): TimelineSession => ({
+      session: n,
+      origin: 0,
+      seconds,
+      bins: new Map([
+        [0, bin],
+        [seconds - 1, bin],
+      ]),
+    });
+    const began = performance.now();
+    const chart = timelineChart(
+      {
+        sessions: [session(1, 1e14), session(2, 5e13), session(3, 1)],
+        missing: undefined,
+        untimedSessions: [],
+      },
+      40,
+    ).text;
+    expect(performance.now() - began).toBeLessThan(500);
+    expect(chart.match(/<g><title>/g)).toHaveLength(5);
+    expect(chart.match(/<line class="tick"/g)?.length).toBeLessThanOrEqual(20);
+    expect(chart).toContain("Peak 3 requests/s at session 3, 0:00");
+  });
+
+  it("the journal for the report: skips what is not an entry or impossible, counts it, reads the rest", () => {
+    const path = join(tempDir(), "journal.ndjson");
+    const at = Date.parse("2026-01-05T08:30:00.000Z");
+    const lines = [
+      `{"t":"s","n":1,"at":"2026-01-05T08:30:00.000Z"}`,
+      "null",
+      "[]",
+      "7",
+      `{"t":"q","ts":${at + 1500},"ms":120,"st":207,"n":10}`,
+      `{"t":"q","ts":${at - 59_000},"ms":1,"st":429}`, // a clock set back: within a minute
+      `{"t":"q","ts":8.64e15,"ms":1,"st":207}`,
+      `{"t":"q","ts":1e14,"ms":1,"st":207}`,
+      `{"t":"q","ts":-1e15,"ms":1,"st":207}`,
+      `{"t":"q","ts":${at - 61_000},"ms":1,"st":207}`,
+      `{"t":"q","ts":${at},"ms":-1,"st":207}`,
+      `{"t":"q","ts":${at},"ms":1,"st":2.5}`,
+      `{"t":"q","ts":${at},"ms":1,"st":207,"n":1e300}`,
+      `{"t":"c","fl":10,"sl":10,"s":1,"req":2,"ret":0,"rl":1,"ms":2000,"c":[1,2,-1,4294967296],"f":[3]}`,
+      `{"t":"c","fl":-4,"s":1,"c":[5]}`,
+    ];
+    writeFileSync(path, `${lines.join("\n")}\n{"t":"q","ts":`);
+    const seen: SettledRequest[] = [];
+    const window = { from: at - 1000, to: at + 3_600_000 };
+    const history = readJournalHistory(path, window, (_, r) => seen.push(r));
+    expect(seen).toEqual([
+      { at: at + 1500, ms: 120, status: 207, records: 10 },
+      { at: at - 59_000, ms: 1, status: 429, records: undefined },
+    ]);
+    expect(history.counts).toEqual({ c: 3, u: 0, f: 1, i: 0 });
+    // The last commit's length is impossible: the whole failed file is read.
+    expect(history.failedLength).toBeUndefined();
+    expect(history.damage).toEqual({ skipped: 3 + 7 + 2, stoppedAt: undefined });
+    expect(history.sessions.map((s) => [s.session, s.requestLines])).toEqual([[1, 9]]);
+    // resume skips what is not an entry, and impossible rows, too.
+    expect(replayJournal(path).counts).toEqual({ c: 3, u: 0, f: 1, i: 0 });
+    // A line that is not JSON ends the reading, and is named.
+    writeFileSync(
+      path,
+      `${lines.slice(0, 5).join("\n")}\nnot JSON\n${lines.slice(5).join("\n")}\n`,
+    );
+    const cut = readJournalHistory(path, window, () => {});
+    expect(cut.damage).toEqual({ skipped: 3, stoppedAt: 6 });
+    expect(damageNote(cut.damage)).toBe(
+      "journal.ndjson is damaged: 3 lines skipped (not a journal entry, or impossible numbers: a request's time outside the run, a negative duration, a row number that cannot be); line 6 is not JSON, and the report reads the journal only up to it",
+    );
+    expect(damageNote({ skipped: 0, stoppedAt: undefined })).toBeUndefined();
+  });
+
+  it("the end-of-run warning names whatever was thrown, on one line, and never throws itself", () => {
+    const hostile = {
+      get code(): string {
+        throw new Error("no");
+      },
+    };
+    const reasons = [
+      Object.assign(new Error("x"), { code: "EISDIR" }),
+      new RangeError("Maximum call stack size exceeded"),
+      new Error("two\nlines\u001b[2J"),
+      null,
+      undefined,
+      "a string",
+      42,
+      {},
+      hostile,
+      new Error("y".repeat(500)),
+    ].map(reasonOf);
+    expect(reasons.slice(0, 9)).toEqual([
+      "EISDIR",
+      "Maximum call stack size exceeded",
+      "two lines\\x1b[2J",
+      "null",
+      "undefined",
+      "a string",
+      "42",
+      "unknown error",
+      "unknown error",
+    ]);
+    expect(reasons[9]).toHaveLength(200);
+    expect(reportWarning("/runs/a b", null)).toBe(
+      "warning: the HTML report was not written (null); the run itself is unaffected: vbapi report '/runs/a b' --html writes it again\n",
+    );
   });
 
   it("shows a base URL without user info, query or fragment", () => {

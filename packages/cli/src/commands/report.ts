@@ -1,7 +1,9 @@
 // The end of a run, for a person (stderr), or the final --json event: upsert and resume. Both
 // write the run's HTML report (report.html) into the run folder first and name it; a report that
-// cannot be written is one warning, never a different exit code. And `vbapi report <run-dir>`:
-// the report of any run folder, again, as text or (--html) as the page.
+// cannot be written (whatever was thrown while building or writing it) is one warning, never a
+// different exit code, and a damaged journal is one warning too. And `vbapi report <run-dir>`:
+// the report of any run folder, again, as text or (--html) as the page; a folder it cannot
+// report is exit 2 with one line naming the problem.
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { count, fmt } from "../count.ts";
@@ -37,15 +39,50 @@ interface ReportedSummary {
   firstFailures: string[];
 }
 
-/** Writes `<run-dir>/report.html`; on failure, one warning on stderr and undefined. */
+/** Longest error message shown in the one-line warning. */
+const MAX_REASON = 200;
+
+/**
+ * What went wrong, in a few words, whatever was thrown (an Error, an errno error, or anything
+ * else): its code (`EISDIR`), else its message, else its text; never a stack, never throws.
+ */
+export function reasonOf(error: unknown): string {
+  let reason = "";
+  try {
+    if (error !== null && typeof error === "object") {
+      const { code, message } = error as { code?: unknown; message?: unknown };
+      if (typeof code === "string" && code !== "") reason = code;
+      else if (typeof message === "string") reason = message;
+    } else {
+      reason = String(error);
+    }
+  } catch {
+    // a getter or toString that throws: no reason to give
+  }
+  reason = reason.replace(/\s+/g, " ").trim();
+  if (reason.length > MAX_REASON) reason = `${reason.slice(0, MAX_REASON - 1)}…`;
+  return terminalText(reason || "unknown error");
+}
+
+/** The one line a report that could not be written at the end of a run is. */
+export function reportWarning(runDir: string, error: unknown): string {
+  return `warning: the HTML report was not written (${reasonOf(error)}); the run itself is unaffected: vbapi report ${terminalText(shellQuote(runDir))} --html writes it again\n`;
+}
+
+/** The one line a damaged journal is (the report left the damage out). */
+const damageWarning = (damage: string) => `warning: ${terminalText(damage)}\n`;
+
+/**
+ * Writes `<run-dir>/report.html`; on failure, whatever was thrown, one warning on stderr and
+ * undefined: the report never changes how the run ends.
+ */
 async function writeReportOrWarn(runDir: string): Promise<string | undefined> {
   try {
-    return await writeHtmlReport(runDir);
+    const { path, journalDamage } = await writeHtmlReport(runDir);
+    if (journalDamage) process.stderr.write(damageWarning(journalDamage));
+    return path;
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    process.stderr.write(
-      `warning: the HTML report was not written (${terminalText(e.code ?? e.message)}); the run itself is unaffected: vbapi report ${terminalText(shellQuote(runDir))} --html writes it again\n`,
-    );
+    process.stderr.write(reportWarning(runDir, error));
     return undefined;
   }
 }
@@ -125,21 +162,31 @@ export async function reportCommand(
   flags: { html?: string | boolean },
 ): Promise<number> {
   const dir = resolve(runDir);
+  let damage: string | undefined;
   try {
     if (flags.html !== undefined) {
       const file = typeof flags.html === "string" ? flags.html : undefined;
-      process.stdout.write(`${terminalText(await writeHtmlReport(dir, file))}\n`);
+      const written = await writeHtmlReport(dir, file);
+      damage = written.journalDamage;
+      process.stdout.write(`${terminalText(written.path)}\n`);
     } else {
-      const lines = textReport(await loadReportData(dir));
-      process.stdout.write(`${lines.map(terminalText).join("\n")}\n`);
+      const data = await loadReportData(dir);
+      damage = data.journalDamage;
+      process.stdout.write(`${textReport(data).map(terminalText).join("\n")}\n`);
     }
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    // Not a run folder (the message says so), or a file that cannot be read or written.
-    throw new UsageError(
-      e.code ? `the report failed: ${e.code}${e.path ? ` (${e.path})` : ""}` : e.message,
-    );
+    // Not a run folder or a damaged run.json (the message says so), a file that cannot be read
+    // or written (its code and path), or anything else: one line, exit 2, never a stack.
+    const e = (error !== null && typeof error === "object" ? error : {}) as NodeJS.ErrnoException;
+    if (typeof e.code === "string" && e.code !== "") {
+      throw new UsageError(
+        `the report failed: ${e.code}${typeof e.path === "string" ? ` (${e.path})` : ""}`,
+      );
+    }
+    const ours = error instanceof Error && error.name === "Error" && error.message !== "";
+    throw new UsageError(ours ? error.message : `the report of ${dir} failed: ${reasonOf(error)}`);
   }
+  if (damage) process.stderr.write(damageWarning(damage));
   return EXIT.ok;
 }
 

@@ -13,7 +13,7 @@ const TOP = 14;
 const BOTTOM = 36;
 const PLOT_W = W - LEFT - RIGHT;
 const PLOT_H = H - TOP - BOTTOM;
-/** At most this many columns: longer runs get columns of several seconds. */
+/** At most this many columns (plus one gap per session): longer runs get columns of several seconds. */
 const MAX_COLUMNS = 120;
 /** At least this many (a short run does not get a few very wide bars). */
 const MIN_COLUMNS = 10;
@@ -66,17 +66,28 @@ function columnsOf(s: TimelineSession, step: number): Column[] {
   return columns;
 }
 
+/**
+ * Seconds per column, so that `total` seconds take at most MAX_COLUMNS columns: a step of the
+ * table, or beyond it (a run of months, or a journal's clock gone wrong) whatever it takes.
+ */
+export function stepFor(total: number): number {
+  return STEPS.find((s) => total / s <= MAX_COLUMNS) ?? Math.max(1, Math.ceil(total / MAX_COLUMNS));
+}
+
 /** The chart and a sentence under it; `rateLimit` in requests per second (undefined: off). */
 export function timelineChart(timeline: Timeline, rateLimit: number | undefined): Html {
   const sessions = timeline.sessions;
   const total = sessions.reduce((n, s) => n + s.seconds, 0);
-  const step = STEPS.find((s) => total / s <= MAX_COLUMNS) ?? (STEPS.at(-1) as number);
+  const step = stepFor(total);
   const perSession = sessions.map((s) => columnsOf(s, step));
   const used = perSession.reduce((n, c) => n + c.length, 0) + sessions.length - 1;
   const slots = Math.max(used, MIN_COLUMNS);
   const slot = PLOT_W / slots;
-  const rates = perSession.flat().map((c) => c.bin.requests / (c.to - c.from));
-  const peak = Math.max(0, ...rates);
+  // A loop, not Math.max(...rates): spreading a long array overflows the stack.
+  let peak = 0;
+  for (const columns of perSession) {
+    for (const c of columns) peak = Math.max(peak, c.bin.requests / (c.to - c.from));
+  }
   const limitShown = rateLimit !== undefined && rateLimit <= Math.max(peak, 1) * 2;
   const yMax = niceCeil(Math.max(peak, limitShown ? (rateLimit as number) : 0, 1));
   const y = (r: number) => at(TOP + PLOT_H - (r / yMax) * PLOT_H);
@@ -88,7 +99,8 @@ export function timelineChart(timeline: Timeline, rateLimit: number | undefined)
   const bars: Html[] = [];
   const marks: Html[] = [];
   // About eight labelled ticks, on whole columns.
-  const tickEvery = STEPS.find((s) => s % step === 0 && s >= total / 8) ?? step;
+  const tickEvery =
+    STEPS.find((s) => s % step === 0 && s >= total / 8) ?? step * Math.ceil(total / 8 / step);
   let x = LEFT;
   perSession.forEach((columns, i) => {
     const s = sessions[i] as TimelineSession;

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { defaults } from "@vbapi-sdk/client";
+import { count, fmt } from "../count.ts";
 import {
   failedFileName,
   JOURNAL_FILE,
@@ -12,7 +13,12 @@ import {
   readRunConfig,
   SUMMARY_FILE,
 } from "../run-dir/config.ts";
-import { readJournalHistory, type SessionHistory } from "../run-dir/journal.ts";
+import {
+  type JournalDamage,
+  type RequestWindow,
+  readJournalHistory,
+  type SessionHistory,
+} from "../run-dir/journal.ts";
 import { shellQuote } from "../shell-quote.ts";
 import { CLI_VERSION } from "../version.ts";
 import { type Failures, readFailures } from "./failures.ts";
@@ -54,6 +60,8 @@ export interface ReportData {
   cliVersion: string;
   runDir: string;
   entity: string;
+  /** What in the journal could not be read (the report leaves it out), when something could not. */
+  journalDamage: string | undefined;
   /** summary.json's status, or "unfinished" when the last session never wrote it. */
   status: string;
   exitCode: number | undefined;
@@ -129,10 +137,26 @@ export function displayUrl(value: string): { url: string; removed: string | unde
   };
 }
 
+/** What `damage` means for the report, in a sentence; undefined when the journal is whole. */
+export function damageNote(damage: JournalDamage): string | undefined {
+  const parts: string[] = [];
+  if (damage.skipped > 0) {
+    parts.push(
+      `${count(damage.skipped, "line")} skipped (not a journal entry, or impossible numbers: a request's time outside the run, a negative duration, a row number that cannot be)`,
+    );
+  }
+  if (damage.stoppedAt !== undefined) {
+    parts.push(
+      `line ${fmt(damage.stoppedAt)} is not JSON, and the report reads the journal only up to it`,
+    );
+  }
+  return parts.length > 0 ? `${JOURNAL_FILE} is damaged: ${parts.join("; ")}` : undefined;
+}
+
 /** Reads the journal: its sessions, and its request lines in per-second bins by session. */
-function readJournal(path: string) {
+function readJournal(path: string, window: RequestWindow) {
   const timed = new Map<number, TimelineSession>();
-  const history = readJournalHistory(path, (session, request) => {
+  const history = readJournalHistory(path, window, (session, request) => {
     let s = timed.get(session.session);
     if (s === undefined) {
       // The session's start line precedes its requests: the chart counts from its start.
@@ -161,7 +185,9 @@ function readJournal(path: string) {
     missing =
       untimedSessions.length > 0
         ? "This run's journal does not record when each request settled: it was written by an earlier version of vbapi. The totals come from summary.json."
-        : "No request was sent.";
+        : history.damage.skipped > 0 || history.damage.stoppedAt !== undefined
+          ? "The journal's request lines are damaged (see above)."
+          : "No request was sent.";
   }
   return { history, timeline: { sessions, missing, untimedSessions } };
 }
@@ -202,11 +228,21 @@ function nextStep(
 /** Everything the report shows about the run in `dir` (an absolute path). */
 export async function loadReportData(dir: string): Promise<ReportData> {
   const config = readRunConfig(dir);
-  const journalPath = join(dir, JOURNAL_FILE);
-  const journal = existsSync(journalPath) ? readJournal(journalPath) : undefined;
-  const history = journal?.history;
-  const lastSession = Math.max(0, ...(history?.sessions.map((s) => s.session) ?? []));
   let summary = readSummary(dir);
+  // Requests settle after the run started and before now (or, for a run folder from a machine
+  // whose clock ran ahead, before the run said it finished): any other time is damage.
+  const finished = Date.parse(optStr(obj(summary?.timings).finishedAt) ?? "");
+  const created = Date.parse(config.createdAt);
+  const window: RequestWindow = {
+    from: Number.isFinite(created) ? created : undefined,
+    to: Math.max(Date.now(), Number.isFinite(finished) ? finished : 0),
+  };
+  const journalPath = join(dir, JOURNAL_FILE);
+  const journal = existsSync(journalPath) ? readJournal(journalPath, window) : undefined;
+  const history = journal?.history;
+  // A loop, not Math.max(...): a journal may hold any number of sessions.
+  let lastSession = 0;
+  for (const s of history?.sessions ?? []) lastSession = Math.max(lastSession, s.session);
   const statusNote = staleness(summary, lastSession);
   if (statusNote) summary = undefined;
   const sum = (f: (s: SessionHistory) => number) =>
@@ -243,6 +279,7 @@ export async function loadReportData(dir: string): Promise<ReportData> {
     cliVersion: CLI_VERSION,
     runDir: dir,
     entity: config.entity,
+    journalDamage: history ? damageNote(history.damage) : undefined,
     status,
     exitCode: summary && typeof summary.exitCode === "number" ? summary.exitCode : undefined,
     statusNote,

@@ -9,12 +9,17 @@ export const REPORT_FILE = "report.html";
 
 /**
  * Writes the report of the run in `runDir` to `file` (default `<run-dir>/report.html`), through
- * a temporary file and a rename, so a reader never sees half a page. Resolves with its path.
+ * a temporary file and a rename, so a reader never sees half a page. Resolves with its path, and
+ * what in the journal was damaged and left out (undefined when nothing was).
  */
-export async function writeHtmlReport(runDir: string, file?: string): Promise<string> {
+export async function writeHtmlReport(
+  runDir: string,
+  file?: string,
+): Promise<{ path: string; journalDamage: string | undefined }> {
   const dir = resolve(runDir);
   const target = resolve(file ?? join(dir, REPORT_FILE));
-  const page = reportPage(await loadReportData(dir));
+  const data = await loadReportData(dir);
+  const page = reportPage(data);
   const tmp = `${target}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, page);
@@ -23,5 +28,5 @@ export async function writeHtmlReport(runDir: string, file?: string): Promise<st
     rmSync(tmp, { force: true });
     throw error;
   }
-  return target;
+  return { path: target, journalDamage: data.journalDamage };
 }

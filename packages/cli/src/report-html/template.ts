@@ -207,6 +207,7 @@ export function reportPage(d: ReportData): string {
       : html`<span class="badge outline" data-exit-code="${d.exitCode}" title="${EXIT_MEANING[d.exitCode] ?? ""}">exit code ${d.exitCode}</span>`;
   const alerts = [
     d.statusNote ? html`<p class="alert">${d.statusNote}</p>` : "",
+    d.journalDamage ? html`<p class="alert">${d.journalDamage}.</p>` : "",
     d.error ? html`<p class="alert bad">${d.error}</p>` : "",
     d.refusedBy ? html`<p class="alert bad">The server said: ${d.refusedBy}</p>` : "",
   ];

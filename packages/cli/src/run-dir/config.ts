@@ -50,20 +50,38 @@ export interface RunConfig {
   };
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** What is missing from a run.json that claims to be version 1: the fields every reader uses. */
+function missingField(config: Record<string, unknown>): string | undefined {
+  if (typeof config.entity !== "string") return "no entity";
+  const input = config.input;
+  if (!isObject(input) || typeof input.path !== "string" || typeof input.format !== "string")
+    return "no input";
+  const client = config.client;
+  if (!isObject(client) || typeof client.baseUrl !== "string") return "no client";
+  return undefined;
+}
+
 export function readRunConfig(dir: string): RunConfig {
-  let config: RunConfig;
+  const path = join(dir, RUN_FILE);
+  let config: unknown;
   try {
-    config = JSON.parse(readFileSync(join(dir, RUN_FILE), "utf8")) as RunConfig;
+    config = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(
       code === "ENOENT"
         ? `${dir} is not a vbapi run folder (no ${RUN_FILE})`
-        : `${join(dir, RUN_FILE)} is not readable (${code ?? "invalid JSON"})`,
+        : `${path} is not readable (${code ?? "invalid JSON"})`,
     );
   }
+  if (!isObject(config)) throw new Error(`${path} is damaged (not a JSON object)`);
   if (config.version !== 1 || config.command !== "upsert") {
-    throw new Error(`${join(dir, RUN_FILE)} was written by another version of vbapi`);
+    throw new Error(`${path} was written by another version of vbapi`);
   }
-  return config;
+  const missing = missingField(config);
+  if (missing) throw new Error(`${path} is damaged (${missing})`);
+  return config as unknown as RunConfig;
 }

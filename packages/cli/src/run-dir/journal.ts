@@ -11,7 +11,10 @@
 //                                             how many records it carried (the HTML report's
 //                                             timeline; journals before it have none)
 // Only a commit is fsynced; a torn last line (a crash mid-write) is dropped on replay. Readers
-// skip line types they do not know, so older and newer versions read each other's journals.
+// skip line types they do not know, so older and newer versions read each other's journals, and
+// lines that are not a JSON object. The report also skips request lines whose numbers are
+// impossible (a time outside the run, a negative duration), and counts what it skipped: a
+// journal edited by hand or damaged on disk must not take the report (or the process) down.
 import { closeSync, openSync, readSync } from "node:fs";
 import { AppendFile } from "./append-file.ts";
 import { RowSet } from "./row-set.ts";
@@ -116,34 +119,55 @@ export class JournalWriter {
   }
 }
 
+/** Journal lines a reader could not use: damage (by hand, a tool, the disk), not a crash. */
+export interface JournalDamage {
+  /** Complete lines skipped: not a JSON object, or (the report) a line with impossible numbers. */
+  skipped: number;
+  /** The line (1-based) that is not JSON, where reading stopped; a torn last line is not one. */
+  stoppedAt: number | undefined;
+}
+
 /**
- * Calls `visit` with each complete line of the journal and the offset where it ends, reading in
- * blocks (the journal is never read whole). Stops at the first torn line (a crash mid-write).
+ * Calls `visit` with each complete line of the journal that is a JSON object and the offset where
+ * it ends, reading in blocks (the journal is never read whole). Other JSON values are skipped
+ * and counted. Stops at the first line that is not JSON: a torn last line (a crash mid-write) has
+ * no new line and is never read; a complete line that is not JSON is damage, and named.
  */
-function forEachEntry(path: string, visit: (entry: Record<string, unknown>, end: number) => void) {
+function forEachEntry(
+  path: string,
+  visit: (entry: Record<string, unknown>, end: number) => void,
+): JournalDamage {
+  const damage: JournalDamage = { skipped: 0, stoppedAt: undefined };
   const fd = openSync(path, "r");
   try {
     const block = Buffer.alloc(1 << 20);
     let carry = Buffer.alloc(0);
     let offset = 0;
     let end = 0;
+    let line = 0;
     for (;;) {
       const n = readSync(fd, block, 0, block.length, offset);
-      if (n === 0) return;
+      if (n === 0) return damage;
       offset += n;
       const data = Buffer.concat([carry, block.subarray(0, n)]);
       let start = 0;
       for (;;) {
         const nl = data.indexOf(10, start);
         if (nl < 0) break;
-        let entry: Record<string, unknown>;
+        line++;
+        let entry: unknown;
         try {
-          entry = JSON.parse(data.toString("utf8", start, nl)) as Record<string, unknown>;
+          entry = JSON.parse(data.toString("utf8", start, nl));
         } catch {
-          return; // a torn line: everything after it is discarded
+          damage.stoppedAt = line; // everything after it is discarded
+          return damage;
         }
         end += nl - start + 1;
-        visit(entry, end);
+        if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
+          visit(entry as Record<string, unknown>, end);
+        } else {
+          damage.skipped++;
+        }
         start = nl + 1;
       }
       carry = Buffer.from(data.subarray(start));
@@ -152,6 +176,14 @@ function forEachEntry(path: string, visit: (entry: Record<string, unknown>, end:
     closeSync(fd);
   }
 }
+
+/** A row number a journal can hold (the rows' bit set counts up to 2^32). */
+const isRow = (row: unknown): row is number =>
+  typeof row === "number" && Number.isInteger(row) && row >= 1 && row < 2 ** 32;
+
+/** A count or a length: a non-negative integer. */
+const isCount = (n: unknown): n is number =>
+  typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 
 /** Reads the journal line by line, stopping at the first torn line. */
 export function replayJournal(path: string): JournalState {
@@ -185,25 +217,57 @@ export interface SessionHistory {
   requestLines: number;
 }
 
+/** Request times the report accepts: a request settles during its session, not before it started. */
+export interface RequestWindow {
+  /** Epoch ms of the run's start: the earliest time for a session without a start line. */
+  from: number | undefined;
+  /** Epoch ms after which no request can have settled (when the report is written). */
+  to: number;
+}
+
+/** How far a request's time may lie outside its window (clocks are adjusted while a run runs). */
+const SLACK_MS = 60_000;
+
+/** The request of a `q` line, or undefined when its numbers are impossible. */
+function requestOf(
+  entry: Record<string, unknown>,
+  session: SessionHistory,
+  window: RequestWindow,
+): SettledRequest | undefined {
+  const { ts, ms, st, n } = entry;
+  if (typeof ts !== "number" || typeof ms !== "number" || !(ms >= 0 && ms < 2 ** 53)) return;
+  if (typeof st !== "number" || !Number.isInteger(st) || st < 0 || st > 999) return;
+  if (n !== undefined && !isCount(n)) return;
+  const started = session.startedAt === undefined ? Number.NaN : Date.parse(session.startedAt);
+  const from = Number.isFinite(started) && started <= window.to ? started : (window.from ?? 0);
+  if (!(ts >= Math.max(0, from - SLACK_MS) && ts <= window.to + SLACK_MS)) return;
+  return { at: ts, ms, status: st, records: n as number | undefined };
+}
+
 /**
  * The run's history for the report: every session, the final rows by outcome, the failed file's
  * committed length, and each settled request (given to `onRequest` with its session, whose start
- * line precedes it, as it is read: a long run is never held whole). Stops at a torn line; unlike
- * `replayJournal` it does not need a commit.
+ * line precedes it, as it is read: a long run is never held whole). Stops at a line that is not
+ * JSON; unlike `replayJournal` it does not need a commit. Lines it cannot use (not an object, a
+ * request outside `window` or with impossible numbers, a commit with impossible rows or length)
+ * are skipped, and counted in `damage`.
  */
 export function readJournalHistory(
   path: string,
+  window: RequestWindow,
   onRequest: (session: SessionHistory, request: SettledRequest) => void,
 ): {
   sessions: SessionHistory[];
   counts: Record<FinalCode, number>;
   failedLength: number | undefined;
+  damage: JournalDamage;
 } {
   const sessions = new Map<number, SessionHistory>();
   const counts: Record<FinalCode, number> = { c: 0, u: 0, f: 0, i: 0 };
   const final = new RowSet();
   let current = 0;
   let failedLength: number | undefined;
+  let skipped = 0;
   const sessionOf = (n: number): SessionHistory => {
     let s = sessions.get(n);
     if (s === undefined) {
@@ -217,34 +281,41 @@ export function readJournalHistory(
     }
     return s;
   };
-  forEachEntry(path, (entry) => {
+  const damage = forEachEntry(path, (entry) => {
     if (entry.t === "s") {
-      current = Number(entry.n) || 0;
+      current = isCount(entry.n) ? entry.n : 0;
       sessionOf(current).startedAt = typeof entry.at === "string" ? entry.at : undefined;
     } else if (entry.t === "c") {
-      sessionOf(Number(entry.s) || current).stats = statsOf(entry);
-      failedLength = Number(entry.fl) || 0;
+      sessionOf(isCount(entry.s) && entry.s > 0 ? entry.s : current).stats = statsOf(entry);
+      let whole = isCount(entry.fl);
+      failedLength = whole ? (entry.fl as number) : undefined;
       for (const code of FINAL_CODES) {
         const rows = entry[code];
-        if (Array.isArray(rows)) for (const row of rows) if (final.add(Number(row))) counts[code]++;
+        if (rows === undefined) continue;
+        if (!Array.isArray(rows)) {
+          whole = false;
+          continue;
+        }
+        for (const row of rows) {
+          if (!isRow(row)) whole = false;
+          else if (final.add(row)) counts[code]++;
+        }
       }
+      if (!whole) skipped++;
     } else if (entry.t === "q") {
-      const at = Number(entry.ts);
-      if (!Number.isFinite(at)) return;
       const session = sessionOf(current);
       session.requestLines++;
-      onRequest(session, {
-        at,
-        ms: Number(entry.ms) || 0,
-        status: Number(entry.st) || 0,
-        records: typeof entry.n === "number" ? entry.n : undefined,
-      });
+      const request = requestOf(entry, session, window);
+      if (request === undefined) skipped++;
+      else onRequest(session, request);
     }
   });
+  damage.skipped += skipped;
   return {
     sessions: [...sessions.values()].sort((a, b) => a.session - b.session),
     counts,
     failedLength,
+    damage,
   };
 }
 
@@ -277,7 +348,7 @@ function apply(state: JournalState, entry: Record<string, unknown>): void {
       for (const code of FINAL_CODES) {
         const rows = entry[code];
         if (!Array.isArray(rows)) continue;
-        for (const row of rows) if (state.final.add(Number(row))) state.counts[code]++;
+        for (const row of rows) if (isRow(row) && state.final.add(row)) state.counts[code]++;
       }
       return;
     }
