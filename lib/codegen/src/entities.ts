@@ -11,6 +11,7 @@ export function emitEntities(entities: BatchOperation[], header: string): string
     return [
       `  ${e.entity}: {`,
       `    operationId: ${q(e.operationId)},`,
+      `    plural: ${q(e.plural)},`,
       `    method: ${q(e.method)},`,
       `    path: ${q(e.path)},`,
       `    pathParams: [${e.pathParams.map((p) => q(p.name)).join(", ")}],`,

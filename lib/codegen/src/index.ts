@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { findBatchOperations, isObject, type JsonObject } from "@vbapi-sdk/tool-spec-model";
 import openapiTS, { astToString } from "openapi-typescript";
 import { emitEntities } from "./entities.ts";
+import { checkNames } from "./names.ts";
 import { emitBulk, emitDomain } from "./one-liners.ts";
 import { readValidationRuntime } from "./runtime.ts";
 import { emitValidators } from "./validators.ts";
@@ -24,7 +25,10 @@ export async function generate(specFile: string): Promise<Map<string, string>> {
   return generateFromSpec(spec);
 }
 
-/** The spec's batch operations, each naming its domain package (`x-vbapi-package`). */
+/**
+ * The spec's batch operations, each naming its domain package (`x-vbapi-package`) and declaring
+ * names that compile (see names.ts).
+ */
 function batchOperations(spec: JsonObject) {
   const entities = findBatchOperations(spec);
   if (entities.length === 0) throw new Error("codegen: no batch operations found");
@@ -35,6 +39,7 @@ function batchOperations(spec: JsonObject) {
       );
     }
   }
+  checkNames(entities);
   return entities;
 }
 

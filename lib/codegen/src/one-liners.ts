@@ -1,18 +1,21 @@
 // Emits the per-entity code: the client's typed bulk one-liners (`upsertAll<Plural>`) and each
 // domain package's entry point (types, `upsert<Plural>`, the bulk one-liners re-exported), with
 // doc comments made from the spec's summaries and descriptions.
-import type { BatchOperation } from "@vbapi-sdk/tool-spec-model";
+// The names are checked first (names.ts): each is an identifier, declared once.
+import type { BatchOperation, OperationParameter } from "@vbapi-sdk/tool-spec-model";
+import { pascal } from "./names.ts";
 
 const q = (s: string) => JSON.stringify(s);
-const pascal = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** Text from the spec, made safe inside a block comment: one line, no `*\/` to end it. */
+const commentText = (text: string) => text.replace(/\s+/g, " ").trim().replace(/\*\//g, "* /");
 
 /** Text from the spec as a doc comment: one paragraph, nothing that could end the comment. */
 function doc(lines: readonly (string | undefined)[], indent = ""): string {
   const text = lines
     .filter((l): l is string => typeof l === "string" && l.trim() !== "")
-    .map((l) => l.replace(/\s+/g, " ").trim())
-    .join(" ")
-    .replace(/\*\//g, "* /");
+    .map(commentText)
+    .join(" ");
   const words = text.split(" ");
   const out: string[] = [];
   let line = "";
@@ -81,6 +84,21 @@ export function emitBulk(entities: readonly BatchOperation[], header: string): s
   ].join("\n");
 }
 
+/** The type of path parameter `p`, documented with the operations that take it. */
+function pathParamType(
+  e: BatchOperation,
+  p: OperationParameter,
+  users: readonly BatchOperation[],
+): string {
+  return [
+    doc([
+      p.object.description === undefined ? undefined : String(p.object.description),
+      `(path parameter ${p.name} of ${users.map(operationName).join(", ")})`,
+    ]),
+    `export type ${pascal(p.name)} = EntityPathParams<${q(e.entity)}>[${q(p.name)}];`,
+  ].join("\n");
+}
+
 /** `src/index.ts` of a domain package: everything of the entities whose operations name it. */
 export function emitDomain(
   name: string,
@@ -99,6 +117,13 @@ export function emitDomain(
     "type UpsertBatchOptions",
     "type VbapiClient",
   ];
+  // A path parameter's type is declared once, where it is first used; operations whose path
+  // parameters share its name (and schema: names.ts) use it too.
+  const users = new Map<string, BatchOperation[]>();
+  for (const e of entities) {
+    for (const p of e.pathParams) users.set(p.name, [...(users.get(p.name) ?? []), e]);
+  }
+  const declared = new Set<string>();
   const body = entities.map((e) => {
     const E = q(e.entity);
     const T = e.typeName;
@@ -108,17 +133,13 @@ export function emitDomain(
         String(e.schema.description ?? ""),
       ]),
       `export type ${T} = EntityRecord<${E}>;`,
-      `/** The key fields of a ${T}: ${e.keys.join(", ")}. */`,
+      `/** The key fields of a ${T}: ${commentText(e.keys.join(", "))}. */`,
       `export type ${T}Key = EntityKey<${E}>;`,
     ];
     for (const p of e.pathParams) {
-      lines.push(
-        doc([
-          p.object.description === undefined ? undefined : String(p.object.description),
-          `(path parameter ${p.name} of ${operationName(e)})`,
-        ]),
-        `export type ${pascal(p.name)} = EntityPathParams<${E}>[${q(p.name)}];`,
-      );
+      if (declared.has(p.name)) continue;
+      declared.add(p.name);
+      lines.push(pathParamType(e, p, users.get(p.name) ?? [e]));
     }
     const fn = `upsert${e.plural}`;
     const comment = doc([

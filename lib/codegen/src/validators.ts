@@ -209,9 +209,12 @@ export function emitValidators(
     runtime,
     "",
   ];
+  // validate<Entity>Record and validate<Entity>PathParams: the two suffixes keep the names of
+  // two entities apart even when one is named like the other's helper (`Widget`,
+  // `WidgetPathParams`).
   for (const e of entities) {
     const plan = planObject(spec, e.schema, `#/components/schemas/${e.entity}`);
-    parts.push(emitObjectValidator(`validate${e.entity}`, plan), "");
+    parts.push(emitObjectValidator(`validate${e.entity}Record`, plan), "");
     const paramProps: JsonObject = {};
     for (const { name, object: p } of e.pathParams) {
       checkKeywords(
@@ -237,7 +240,7 @@ export function emitValidators(
   parts.push(
     "/** Request-record validators, compiled ahead of time from the spec's entity schemas. */",
     "export const recordValidators: { readonly [E in EntityName]: RecordValidator } = {",
-    ...entities.map((e) => `  ${e.entity}: validate${e.entity},`),
+    ...entities.map((e) => `  ${e.entity}: validate${e.entity}Record,`),
     "};",
     "",
     "/** Path-parameter validators (the parameters as one object); issues carry index -1. */",

@@ -70,6 +70,8 @@ describe("codegen", () => {
     );
     expect(files.get("validators.ts")).toContain("must be at most 10 characters long");
     expect(files.get("entities.ts")).toContain('pathParams: ["ownerKey"],');
+    // The plural of the one-liners' names (x-vbapi-plural, else entity + "s").
+    expect(files.get("entities.ts")).toContain('plural: "Widgets",');
     expect(files.get("schema.ts")).toContain("updateBatchWidget");
     // The bulk one-liner takes the path parameter first.
     expect(files.get("bulk.ts")).toContain("export function upsertAllWidgets(");

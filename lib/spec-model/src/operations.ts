@@ -4,7 +4,8 @@
 // array of references) is not a batch operation and is left alone. A batch operation must be
 // complete, or discovery fails naming what is missing: an operationId, the entity's `x-vbapi-key`
 // (required properties), every `{param}` of the path declared, and each `x-vbapi-record-field`
-// naming a property of the entity.
+// naming a property of the entity. The entity's name and its path parameters' names must be
+// identifiers (letters, digits and _, not a digit first): code is named after them.
 import { asArray, isObject, type Json, type JsonObject, SpecError } from "./json.ts";
 import { resolveRef } from "./refs.ts";
 
@@ -56,6 +57,8 @@ export interface BatchOperation {
 }
 
 const IDENTIFIER = /^[A-Z][A-Za-z0-9]*$/;
+/** A name code can declare: the entity schema's name, a path parameter's. */
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The entity a request body names, or undefined when it is not `type: array, items: $ref`. */
 function batchItemsRef(
@@ -108,6 +111,11 @@ function describe(
   const schema = resolveRef(doc, { $ref: ref });
   if (!isObject(schema)) throw new SpecError(`${where}: schema ${entity} is not an object`);
   if (typeof operation.operationId !== "string") throw new SpecError(`${where} has no operationId`);
+  const named = `operation ${operation.operationId} (${where})`;
+  if (!NAME.test(entity))
+    throw new SpecError(
+      `${named}: the entity schema name "${entity}" is not an identifier (letters, digits and _, not a digit first); the tools name types and functions after it`,
+    );
 
   const keys = schema["x-vbapi-key"];
   if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === "string"))
@@ -129,7 +137,11 @@ function describe(
       throw new SpecError(`${entity}: x-vbapi-record-field ${p.recordField} is not a property`);
     recordFieldForPathParam[p.name] = p.recordField;
   }
-  const pathParams = [...path.matchAll(/\{([^}]+)\}/g)].map(([, name]) => {
+  const pathParams = [...path.matchAll(/\{([^}]+)\}/g)].map(([, name = ""]) => {
+    if (!NAME.test(name))
+      throw new SpecError(
+        `${named}: path parameter "${name}" is not an identifier (letters, digits and _, not a digit first); the generated functions take it as a parameter of that name`,
+      );
     const p = parameters.find((q) => q.in === "path" && q.name === name);
     if (!p) throw new SpecError(`${path}: path parameter ${name} is not declared`);
     return p;

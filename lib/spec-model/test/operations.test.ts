@@ -176,6 +176,47 @@ describe("findBatchOperations", () => {
     }
   });
 
+  it("fails on an entity name that is not an identifier, naming the operation", () => {
+    // Plural and type name set, so only the entity name itself is wrong.
+    const doc = spec({
+      ...widget(),
+      "x-vbapi-plural": "ProviderDots",
+      "x-vbapi-type-name": "ProviderDot",
+    }) as unknown as {
+      components: { schemas: Record<string, unknown>; requestBodies: Record<string, unknown> };
+    };
+    doc.components.schemas["Provider.Dot"] = doc.components.schemas.Widget;
+    delete doc.components.schemas.Widget;
+    doc.components.requestBodies.Widgets = {
+      content: {
+        "application/json": {
+          schema: { type: "array", items: { $ref: "#/components/schemas/Provider.Dot" } },
+        },
+      },
+    };
+    expect(() => findBatchOperations(doc as unknown as JsonObject)).toThrow(
+      'operation updateBatchWidget (PUT /owners/{ownerKey}/widgets-batch): the entity schema name "Provider.Dot" is not an identifier',
+    );
+  });
+
+  it.each(["owner-key", "owner.key", "1owner"])(
+    "fails on the path parameter %s, which is not an identifier, naming the operation",
+    (name) => {
+      const doc = spec(widget()) as unknown as {
+        paths: Record<string, { parameters: { name: string }[]; put: { parameters: unknown[] } }>;
+      };
+      const item = doc.paths["/owners/{ownerKey}/widgets-batch"];
+      if (!item) throw new Error("no path item");
+      delete doc.paths["/owners/{ownerKey}/widgets-batch"];
+      item.parameters = [];
+      item.put.parameters = [{ name, in: "path", required: true, schema: { type: "integer" } }];
+      doc.paths[`/owners/{${name}}/widgets-batch`] = item;
+      expect(() => findBatchOperations(doc as unknown as JsonObject)).toThrow(
+        `operation updateBatchWidget (PUT /owners/{${name}}/widgets-batch): path parameter "${name}" is not an identifier`,
+      );
+    },
+  );
+
   it("fails when one entity is the body of two operations, naming both", () => {
     const doc = spec(widget()) as { paths: Record<string, Record<string, unknown>> };
     const item = doc.paths["/owners/{ownerKey}/widgets-batch"] as Record<string, unknown>;

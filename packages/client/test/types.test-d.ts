@@ -1,6 +1,7 @@
 import { describe, expectTypeOf, it } from "vitest";
 import {
   type BatchResult,
+  type components,
   createVbapiClient,
   type EntityKey,
   type EntityName,
@@ -48,9 +49,12 @@ describe("upsertBatch types", () => {
     expectTypeOf<EntityRecord<"Event">["completion_Percent"]>().toEqualTypeOf<
       number | null | undefined
     >();
-    expectTypeOf<EntityName>().toEqualTypeOf<
-      "ArmorCodeExCode" | "ClaimPromptPay" | "Event" | "ProviderCredService" | "Tolerance"
-    >();
+    // The entity names are the generated table's keys: literal schema names, never `string`,
+    // and the entities these tests use are among them (a new endpoint only adds one).
+    expectTypeOf<EntityName>().toEqualTypeOf<keyof typeof entities>();
+    expectTypeOf<EntityName>().toExtend<keyof components["schemas"]>();
+    expectTypeOf<string>().not.toExtend<EntityName>();
+    expectTypeOf<"Event" | "ProviderCredService" | "Tolerance">().toExtend<EntityName>();
     expectTypeOf(entities.ProviderCredService.keys).toEqualTypeOf<
       readonly ["providerCred_Key", "credService_Key"]
     >();

@@ -1,7 +1,11 @@
 // One source of truth: the spec lists the batch entities; nothing hand-written lists them again.
 // Every source file of the repository (tests, fixtures, README examples, the demo and its data,
-// generated code and the spec itself aside) is searched for the entities' names; a file naming
-// three or more of them holds a list that a sixth endpoint would have to be added to by hand.
+// generated code and the spec itself aside) is searched for each entity under every name the
+// repository gives it: the schema name, its plural and type name, its functions (`upsert<Plural>`,
+// `upsertAll<Plural>`), its operationId, its path and its CLI name (as a string). A file naming
+// three or more entities holds a list that a sixth endpoint would have to be added to by hand.
+// (Three, not two: a hand-written file may name two entities as examples in its comments, and
+// several do; none names three.)
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -43,17 +47,58 @@ function* sources(): Generator<string> {
   }
 }
 
-describe("the entities are listed only in the spec", () => {
-  const entities = findBatchOperations(spec);
-  const patterns = entities.map((e) => ({
-    entity: e.entity,
-    re: new RegExp(`\\b(${e.entity}|${e.plural}|${e.typeName})\\b`),
-  }));
+/** A regular expression source matching the text literally. */
+const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/** The CLI's name of an entity, as packages/cli/src/schema.ts `cliNameOf` makes it. */
+function cliNameOf(entity: string): string {
+  const kebab = entity.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+  return kebab.endsWith("s") ? kebab : `${kebab}s`;
+}
+
+const entities = findBatchOperations(spec);
+/** Per entity, every way the repository names it. */
+const patterns = entities.map((e) => ({
+  entity: e.entity,
+  res: [
+    new RegExp(`\\b(${e.entity}|${e.plural}|${e.typeName})\\b`),
+    new RegExp(`\\bupsert(All)?${e.plural}\\b`),
+    new RegExp(`\\b${e.operationId}\\b`),
+    // The path, its parameters written in any way (`{key}`, `:key`, `${key}`).
+    new RegExp(
+      e.path
+        .split(/\{[^}]+\}/)
+        .map(literal)
+        .join("[^/\"'`\\s]+"),
+    ),
+    new RegExp(`(["'\`])${literal(cliNameOf(e.entity))}\\1`),
+  ],
+}));
+
+/** The entities a text names, under any of their names. */
+function entitiesNamedIn(text: string): string[] {
+  return patterns.filter((p) => p.res.some((re) => re.test(text))).map((p) => p.entity);
+}
+
+describe("the entities are listed only in the spec", () => {
   it("finds the spec's entities (the check is not vacuous)", () => {
     expect(entities.length).toBeGreaterThanOrEqual(5);
     const demo = readFileSync(join(root, "tools/demo/sample-data.ts"), "utf8");
-    expect(patterns.filter((p) => p.re.test(demo)).length).toBeGreaterThanOrEqual(3);
+    expect(entitiesNamedIn(demo).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each([
+    ["schema names", entities.map((e) => `"${e.entity}"`)],
+    ["one-liners", entities.map((e) => `"upsertAll${e.plural}"`)],
+    ["upsert functions", entities.map((e) => `upsert${e.plural},`)],
+    ["operationIds", entities.map((e) => `"${e.operationId}"`)],
+    ["paths", entities.map((e) => `"${e.path}"`)],
+    ["routes", entities.map((e) => `"${e.path.replace(/\{([^}]+)\}/g, ":$1")}"`)],
+    ["CLI names", entities.map((e) => `'${cliNameOf(e.entity)}'`)],
+  ])("sees a list of the entities' %s", (_, list) => {
+    expect(entitiesNamedIn(`const list = [${list.join(", ")}];`)).toEqual(
+      entities.map((e) => e.entity),
+    );
   });
 
   it("no hand-written source names three or more of them", () => {
@@ -61,8 +106,7 @@ describe("the entities are listed only in the spec", () => {
     let scanned = 0;
     for (const file of sources()) {
       scanned++;
-      const text = readFileSync(join(root, file), "utf8");
-      const named = patterns.filter((p) => p.re.test(text)).map((p) => p.entity);
+      const named = entitiesNamedIn(readFileSync(join(root, file), "utf8"));
       if (named.length >= 3) lists.push(`${file}: ${named.join(", ")}`);
     }
     expect(scanned).toBeGreaterThan(100);

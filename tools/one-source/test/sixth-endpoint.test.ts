@@ -2,14 +2,25 @@
 // (its path file, its entity schema with x-vbapi-key, examples, x-vbapi-package), and the
 // pipeline run on that copy alone (lint, bundle, codegen into a temporary output) yields the
 // entity and its one-liners in the client, the domain package's export, the reference server's
-// route (over real HTTP) and the Postman collection's request. No file outside the copy changes.
+// route (over real HTTP) and the Postman collection's request. No file outside the copy changes:
+// a copy of the client (sources and tests) and of the billing entry, with the generated files
+// for six entities in place, typechecks with the repository's TypeScript, and the client's test
+// of its public surface passes.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { startMockServer } from "@vbapi-sdk/mock-server";
 import { checkPackages, generateDomain, generateFromSpec } from "@vbapi-sdk/tool-codegen";
-import type { JsonObject } from "@vbapi-sdk/tool-spec-model";
+import { findBatchOperations, type JsonObject } from "@vbapi-sdk/tool-spec-model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const repo = join(import.meta.dirname, "../../..");
@@ -91,6 +102,9 @@ properties:
     type: [string, 'null']
     maxLength: 64
     description: What the occupation is.
+examples:
+  - occupation_ID: TEACH
+    description: Teacher
 `;
 
 const EXAMPLE = `summary: Two occupations
@@ -176,6 +190,7 @@ describe("a sixth batch endpoint, added to a copy of the spec", () => {
     const client = await generateFromSpec(structuredClone(bundle));
     expect(client.get("entities.ts")).toContain('operationId: "updateBatchOccupation"');
     expect(client.get("entities.ts")).toContain('keys: ["occupation_ID"]');
+    expect(client.get("entities.ts")).toContain('plural: "Occupations",');
     expect(client.get("validators.ts")).toContain("must be at most 16 characters long");
     expect(client.get("bulk.ts")).toContain(
       'export const upsertAllOccupations = /* @__PURE__ */ bulkUpserter("Occupation");',
@@ -194,6 +209,78 @@ describe("a sixth batch endpoint, added to a copy of the spec", () => {
       /operation updateBatchOccupation \(PUT \/occupations-batch\) names x-vbapi-package "members"/,
     );
   });
+
+  // About 5 to 10 s: one tsc run over the client and the domain entries, one vitest run.
+  it("typechecks: the client (its sources and tests) and the domain entries compile with six entities, and the public-surface test passes", async () => {
+    expect(bundle).toBeDefined();
+    // A copy of the client (src, test, tsconfig, package.json) and of the domain entries, with the
+    // generated files of the six-entity spec in place of the committed ones and nothing else
+    // changed; node_modules, lib/ (imported by the client's codegen test) and the base tsconfig
+    // are the repository's own, linked.
+    const work = join(dir, "typecheck");
+    const client = join(work, "packages/client");
+    for (const part of ["src", "test", "tsconfig.json", "package.json"]) {
+      cpSync(join(repo, "packages/client", part), join(client, part), { recursive: true });
+    }
+    cpSync(join(repo, "tsconfig.base.json"), join(work, "tsconfig.base.json"));
+    for (const [link, target] of [
+      ["node_modules", "node_modules"],
+      ["lib", "lib"],
+      ["packages/client/node_modules", "packages/client/node_modules"],
+    ] as const) {
+      symlinkSync(join(repo, target), join(work, link), "junction");
+    }
+    for (const [name, contents] of await generateFromSpec(structuredClone(bundle))) {
+      writeFileSync(join(client, "src/generated", name), contents);
+    }
+    // Every domain package's entry, billing's with the sixth entity, the others as they are.
+    const domains = [...new Set(findBatchOperations(bundle).map((o) => o.package as string))];
+    expect(domains).toContain("billing");
+    for (const name of domains) {
+      const pkg = join(work, "packages", name);
+      mkdirSync(join(pkg, "src/generated"), { recursive: true });
+      cpSync(join(repo, "packages", name, "package.json"), join(pkg, "package.json"));
+      writeFileSync(
+        join(pkg, "src/generated/index.ts"),
+        generateDomain(bundle, name).get("index.ts") as string,
+      );
+    }
+    // One program (one tsc run): the client's own tsconfig, plus the domain entries, importing
+    // the client copy's sources (as the published package would be built from them).
+    writeFileSync(
+      join(work, "tsconfig.json"),
+      JSON.stringify({
+        extends: "./packages/client/tsconfig.json",
+        compilerOptions: { paths: { "@vbapi-sdk/client": ["./packages/client/src/index.ts"] } },
+        include: [
+          "packages/client/src",
+          "packages/client/test",
+          ...domains.map((name) => `packages/${name}/src`),
+        ],
+      }),
+    );
+    run(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", work], work);
+    // And the client's test of its public surface passes unchanged: one more upsertAll export.
+    writeFileSync(
+      join(work, "vitest.config.mjs"),
+      'export default { cacheDir: ".vite", test: { include: ["packages/client/test/public-api.test.ts"] } };\n',
+    );
+    const report = JSON.parse(
+      run(
+        process.execPath,
+        [
+          join(repo, "node_modules/vitest/vitest.mjs"),
+          "run",
+          "--config",
+          "vitest.config.mjs",
+          "--reporter=json",
+        ],
+        work,
+      ),
+    ) as { numTotalTests: number; numPassedTests: number };
+    expect(report.numTotalTests).toBeGreaterThan(0);
+    expect(report.numPassedTests).toBe(report.numTotalTests);
+  }, 60_000);
 
   it("is served by the reference server, validated and stored", async () => {
     expect(bundle).toBeDefined();

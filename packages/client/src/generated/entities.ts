@@ -7,6 +7,7 @@ import type { components, paths } from "./schema.ts";
 export const entities = {
   ArmorCodeExCode: {
     operationId: "updateBatchArmorCodeExCode",
+    plural: "ArmorCodeExCodes",
     method: "put",
     path: "/armor-code-ex-codes-batch",
     pathParams: [],
@@ -15,6 +16,7 @@ export const entities = {
   },
   ClaimPromptPay: {
     operationId: "updateBatchClaimPromptPay",
+    plural: "ClaimPromptPays",
     method: "put",
     path: "/claim-prompt-pays-batch",
     pathParams: [],
@@ -23,6 +25,7 @@ export const entities = {
   },
   Event: {
     operationId: "updateBatchEvent",
+    plural: "Events",
     method: "put",
     path: "/events-batch",
     pathParams: [],
@@ -31,6 +34,7 @@ export const entities = {
   },
   ProviderCredService: {
     operationId: "updateBatchProviderCredService",
+    plural: "ProviderCredServices",
     method: "put",
     path: "/provider-credentialing/{providerCredKey}/services-batch",
     pathParams: ["providerCredKey"],
@@ -39,6 +43,7 @@ export const entities = {
   },
   Tolerance: {
     operationId: "updateBatchTolerance",
+    plural: "Tolerances",
     method: "put",
     path: "/tolerances-batch",
     pathParams: [],

@@ -108,7 +108,7 @@ function isDateTime(s: string): boolean {
   return sec === 60 && (utcHr === 23 || utcHr === -1) && (utcMin === 59 || utcMin === -1);
 }
 
-function validateArmorCodeExCode(record: unknown, index: number, out: ValidationIssue[] | null): boolean {
+function validateArmorCodeExCodeRecord(record: unknown, index: number, out: ValidationIssue[] | null): boolean {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     return fail(out, index, "", "must be an object");
   }
@@ -200,7 +200,7 @@ function validateArmorCodeExCodePathParams(record: unknown, index: number, out: 
   return ok;
 }
 
-function validateClaimPromptPay(record: unknown, index: number, out: ValidationIssue[] | null): boolean {
+function validateClaimPromptPayRecord(record: unknown, index: number, out: ValidationIssue[] | null): boolean {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     return fail(out, index, "", "must be an object");
   }
@@ -319,7 +319,7 @@ function validateClaimPromptPayPathParams(record: unknown, index: number, out: V
   return ok;
 }
 
-function validateEvent(record: unknown, index: number, out: ValidationIssue[] | null): boolean {
+function validateEventRecord(record: unknown, index: number, out: ValidationIssue[] | null): boolean {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     return fail(out, index, "", "must be an object");
   }
@@ -532,7 +532,7 @@ function validateEventPathParams(record: unknown, index: number, out: Validation
   return ok;
 }
 
-function validateProviderCredService(record: unknown, index: number, out: ValidationIssue[] | null): boolean {
+function validateProviderCredServiceRecord(record: unknown, index: number, out: ValidationIssue[] | null): boolean {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     return fail(out, index, "", "must be an object");
   }
@@ -624,7 +624,7 @@ function validateProviderCredServicePathParams(record: unknown, index: number, o
   return ok;
 }
 
-function validateTolerance(record: unknown, index: number, out: ValidationIssue[] | null): boolean {
+function validateToleranceRecord(record: unknown, index: number, out: ValidationIssue[] | null): boolean {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     return fail(out, index, "", "must be an object");
   }
@@ -721,11 +721,11 @@ function validateTolerancePathParams(record: unknown, index: number, out: Valida
 
 /** Request-record validators, compiled ahead of time from the spec's entity schemas. */
 export const recordValidators: { readonly [E in EntityName]: RecordValidator } = {
-  ArmorCodeExCode: validateArmorCodeExCode,
-  ClaimPromptPay: validateClaimPromptPay,
-  Event: validateEvent,
-  ProviderCredService: validateProviderCredService,
-  Tolerance: validateTolerance,
+  ArmorCodeExCode: validateArmorCodeExCodeRecord,
+  ClaimPromptPay: validateClaimPromptPayRecord,
+  Event: validateEventRecord,
+  ProviderCredService: validateProviderCredServiceRecord,
+  Tolerance: validateToleranceRecord,
 };
 
 /** Path-parameter validators (the parameters as one object); issues carry index -1. */
