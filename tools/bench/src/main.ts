@@ -17,6 +17,7 @@ const BENCHMARKS = [
   "multiprocess",
   "memory",
   "validation",
+  "tokens",
   "build",
 ] as const;
 type BenchName = (typeof BENCHMARKS)[number];

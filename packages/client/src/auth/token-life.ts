@@ -68,11 +68,12 @@ export function measureToken(
     return lasting(exp - iat, "iat");
   }
   if (exp !== undefined) {
-    // The Date header was written between sending and arrival; with whole seconds it is up to a
-    // second behind the server's clock: the earliest the server can have been is that header.
-    const server = serverDate ? Date.parse(serverDate) : Number.NaN;
+    // The Date header was written between sending and arrival, in whole seconds: the server's
+    // clock was half a second past it on average. A remaining time below that resolution cannot
+    // be told from noise: a second, at least (VBA stays the judge; a 401 renews once).
+    const server = serverDate ? Date.parse(serverDate) + 500 : Number.NaN;
     if (Number.isFinite(server) && Math.abs(server - arrivedAt) > CLOCK_AGREEMENT_MS) {
-      if (plausible(exp - server - 1_000)) return lasting(exp - server - 1_000, "server-date");
+      if (plausible(exp - server)) return lasting(Math.max(exp - server, 1_000), "server-date");
     } else if (plausible(exp - arrivedAt)) {
       return lasting(exp - arrivedAt, "local-clock");
     }
@@ -97,7 +98,11 @@ export function renewalTime(token: StoredToken & { lifetimeMs: number }, renewBe
   return token.expiresAt - Math.min(renewBeforeMs, token.lifetimeMs / 2);
 }
 
-/** The last moment the token is handed out while a renewal is under way (a little before expiry). */
+/**
+ * The last moment the token is handed out while a renewal is under way: a second before it
+ * expires (a quarter of a short lifetime), so that a request still on its way on a slow or busy
+ * machine reaches VBA before the token does expire.
+ */
 export function usableUntil(token: StoredToken & { lifetimeMs: number }): number {
-  return token.expiresAt - Math.min(1_000, token.lifetimeMs / 10);
+  return token.expiresAt - Math.min(1_000, token.lifetimeMs / 4);
 }
