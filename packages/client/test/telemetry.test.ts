@@ -396,8 +396,18 @@ describe("reviewed edges", () => {
       recordRetryDelayMs: 200,
     });
     expect(again.totals.created).toBe(5);
-    // The wrapper's calls are not counted by upsertBatch; the run has no client context to count.
-    expect(await sum()).toBe(12);
+    // Counted once each, by the run (the client inside the wrapper hands its telemetry over),
+    // not once per attempt by upsertBatch.
+    expect(await sum()).toBe(17);
+    // An onRecord that throws stops the stream; the totals are still all counted at the end.
+    const stopped = await upsertAllTolerances(c, tolerances(20, 500), {
+      chunkSize: 2,
+      onRecord: () => {
+        throw new Error("the caller's callback failed");
+      },
+    }).catch((e: { report?: { totals: { total: number } } }) => e.report);
+    expect(stopped?.totals.total).toBe(20);
+    expect(await sum()).toBe(17 + 20);
   });
 
   it("passwordLogin refuses a base URL holding credentials, without echoing them", () => {

@@ -69,9 +69,10 @@ export function measureToken(
   }
   if (exp !== undefined) {
     // The Date header was written between sending and arrival, in whole seconds: the server's
-    // clock was half a second past it on average. A remaining time below that resolution cannot
-    // be told from noise: a second, at least (VBA stays the judge; a 401 renews once).
-    const server = serverDate ? Date.parse(serverDate) + 500 : Number.NaN;
+    // clock may have been up to a second past it, so a second is taken off. A remaining time
+    // below that resolution cannot be told from noise: a second, at least (VBA stays the judge;
+    // a 401 renews once).
+    const server = serverDate ? Date.parse(serverDate) + 1_000 : Number.NaN;
     if (Number.isFinite(server) && Math.abs(server - arrivedAt) > CLOCK_AGREEMENT_MS) {
       if (plausible(exp - server)) return lasting(Math.max(exp - server, 1_000), "server-date");
     } else if (plausible(exp - arrivedAt)) {

@@ -180,9 +180,14 @@ export function prepareRecords<K>(
   // the array (what it leaves out becomes null, as record by record). Anything else (an invalid
   // record, a Date to normalize, a record that cannot be serialized) takes the path below,
   // which finds and names each one.
-  let allValid = true;
+  // A toJSON (of a record, its class, or the array) may send other values than were validated:
+  // such batches take the per-record path, which checks what each record serializes to.
+  let allValid = typeof (records as { toJSON?: unknown }).toJSON !== "function";
   for (let i = 0; i < records.length && allValid; i++) {
-    allValid = recordIssues(entity, records[i], pathParams, validate).length === 0;
+    const record = records[i];
+    allValid =
+      typeof (record as { toJSON?: unknown } | null)?.toJSON !== "function" &&
+      recordIssues(entity, record, pathParams, validate).length === 0;
   }
   if (allValid) {
     try {

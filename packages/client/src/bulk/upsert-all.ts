@@ -34,6 +34,7 @@ import {
   type Context,
   SpanKind,
   SpanStatusCode,
+  type Telemetry,
   trace,
 } from "../transport/telemetry.ts";
 import type { RequestOptions } from "../transport/transport.ts";
@@ -113,6 +114,7 @@ function clientDriver<E extends EntityName>(
   entity: E,
   options: UpsertAllOptions<E>,
   traceContext: Context | undefined,
+  adoptTelemetry: (telemetry: Telemetry | undefined) => void,
 ): BulkDriver<EntityRecord<E>, EntityKey<E>> {
   const def = entityDef("upsertAll", entity);
   const pathParams = options.pathParams as EntityPathParams<E> | undefined;
@@ -175,7 +177,7 @@ function clientDriver<E extends EntityName>(
           ...request,
           validate: false,
           pathParams,
-          [FROM_BULK_RUN]: true,
+          [FROM_BULK_RUN]: adoptTelemetry,
         }).then(
           (result) => ({ ok: true as const, result, mayHaveBeenApplied: earlierAttempt }),
           (error: unknown) => ({
@@ -246,31 +248,38 @@ export async function upsertAll<E extends EntityName>(
   const context = contextOf(client);
   context?.checkCredentials();
   // With telemetry: one `vbapi.upsert_all {entity}` span over the run's batch spans, with totals.
-  const telemetry = context?.batch.telemetry;
+  // Through a client-like wrapper, the client inside hands its telemetry over on the first call.
+  let telemetry = context?.batch.telemetry;
+  const adoptTelemetry = (found: Telemetry | undefined) => {
+    telemetry ??= found;
+  };
   const span = telemetry?.start(`vbapi.upsert_all ${entity}`, SpanKind.INTERNAL, {
     "vbapi.entity": entity,
     ...(context?.batch.database !== undefined && { "vbapi.database": context.batch.database }),
   });
   const traceContext = span && trace.setSpan(activeContext.active(), span);
-  // Records are counted as each becomes final, so a collector sees a load as it runs.
+  // Records are counted as each becomes final, so a collector sees a load as it runs; what the
+  // stream missed (an onRecord that threw stops it) is counted from the totals at the end.
   const onRecord = options.onRecord;
-  const runOptions: UpsertAllOptions<E> = telemetry
-    ? {
-        ...options,
-        onRecord(item) {
-          try {
-            telemetry.countRecords(entity, item.outcome, 1);
-          } catch {
-            // A failing meter never fails a run (nor passes for the caller's onRecord failing).
-          }
-          onRecord?.(item);
-        },
+  const counted: Record<string, number> = {};
+  const runOptions: UpsertAllOptions<E> = {
+    ...options,
+    onRecord(item) {
+      try {
+        if (telemetry) {
+          telemetry.countRecords(entity, item.outcome, 1);
+          counted[item.outcome] = (counted[item.outcome] ?? 0) + 1;
+        }
+      } catch {
+        // A failing meter never fails a run (nor passes for the caller's onRecord failing).
       }
-    : options;
+      onRecord?.(item);
+    },
+  };
   let report: BulkReport<EntityKey<E>> | undefined;
   try {
     report = await runBulk(
-      clientDriver(client, entity, options, traceContext),
+      clientDriver(client, entity, options, traceContext, adoptTelemetry),
       records,
       runOptions,
     );
@@ -283,6 +292,15 @@ export async function upsertAll<E extends EntityName>(
   } finally {
     if (report && telemetry) {
       const t = report.totals;
+      const totals = {
+        created: t.created,
+        updated: t.updated,
+        failed: t.failed,
+        not_attempted: t.notAttempted,
+      };
+      for (const [outcome, n] of Object.entries(totals)) {
+        telemetry.countRecords(entity, outcome, n - (counted[outcome] ?? 0));
+      }
       span?.setAttributes({
         "vbapi.records": t.total,
         "vbapi.records.created": t.created,

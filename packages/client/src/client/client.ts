@@ -100,23 +100,6 @@ function baseHeaders(config: ResolvedConfig): Record<string, string> {
 }
 
 /** A fetch for openapi-fetch: the raw client's requests through the same transport. */
-const CALLER_SIGNAL: unique symbol = Symbol("vbapi.callerSignal");
-
-/**
- * The Request openapi-fetch builds for each raw call. One made with the caller's signal would put
- * a listener on that signal that only garbage collection removes (and raise its listener limit
- * to hide it); this one keeps the signal aside, and rawFetch follows it like every other call
- * (one shared listener, removed when the call settles).
- */
-class SignalKeepingRequest extends Request {
-  readonly [CALLER_SIGNAL]: AbortSignal | undefined;
-  constructor(input: RequestInfo | URL, init?: RequestInit) {
-    const { signal, ...rest } = init ?? {};
-    super(input, rest);
-    this[CALLER_SIGNAL] = signal ?? undefined;
-  }
-}
-
 function rawFetch(
   config: ResolvedConfig,
   transport: Transport,
@@ -125,12 +108,10 @@ function rawFetch(
   return async (input, init) => {
     checkCredentials(config);
     const request =
-      input instanceof Request && init === undefined
-        ? input
-        : new SignalKeepingRequest(input, init);
-    const signal =
-      (request as Partial<SignalKeepingRequest>)[CALLER_SIGNAL] ??
-      (request instanceof SignalKeepingRequest ? undefined : request.signal);
+      input instanceof Request && init === undefined ? input : new Request(input, init);
+    // openapi-fetch builds a Request with the caller's signal (middleware sees and may copy it):
+    // the request's own signal follows the caller's, and the transport follows that one.
+    const signal = request.signal;
     // The raw caller may set its own headers (another database, say); the API key is the client's.
     const merged: Record<string, string> = { ...headers };
     request.headers.forEach((value, name) => {
@@ -211,7 +192,6 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
   const raw = createClient<VbapiPaths, "application/json">({
     baseUrl: config.baseUrl,
     fetch: rawFetch(config, transport, headers),
-    Request: SignalKeepingRequest,
   });
 
   async function upsertBatch<E extends EntityName>(
@@ -235,7 +215,9 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
     }
     const refused: BatchItem<K>[] = prepared.refused;
     // Records by outcome; a bulk run's calls are counted by the run instead.
-    const counting = (opts as { [FROM_BULK_RUN]?: boolean })[FROM_BULK_RUN] ? undefined : telemetry;
+    const fromRun = (opts as { [FROM_BULK_RUN]?: (t: typeof telemetry) => void })[FROM_BULK_RUN];
+    if (typeof fromRun === "function") fromRun(telemetry);
+    const counting = fromRun ? undefined : telemetry;
     if (prepared.records.length === 0) {
       counting?.countRecords(entity, "failed", refused.length);
       return toBatchResult<K>(refused, undefined);

@@ -19,7 +19,8 @@ const contexts = new WeakMap<object, BulkContext>();
 
 /**
  * Set on the options of the calls a bulk run makes through a client-like wrapper's public
- * upsertBatch: the run counts its records once, as they become final, so the call does not.
+ * upsertBatch: a function the client hands its telemetry to, so that the run counts its records
+ * once, as they become final, and the call does not.
  */
 export const FROM_BULK_RUN: unique symbol = Symbol.for("@vbapi-sdk/client.fromBulkRun");
 
