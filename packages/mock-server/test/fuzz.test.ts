@@ -1,9 +1,13 @@
 // Property-based tests: thousands of malformed bodies get only 400/413 answers, valid batches
 // generated from the spec's schemas are all stored, and the server stays up.
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type MockServer, startMockServer } from "../src/index.ts";
 import { type Json, put, spec, specRoutes } from "./helpers.ts";
+
+// Thousands of requests per property: on a machine busy with the rest of the suite they take
+// longer than the default 20 s, without being wrong.
+vi.setConfig({ testTimeout: 60_000 });
 
 let server: MockServer;
 beforeAll(async () => {
