@@ -97,13 +97,34 @@ interface Samples {
   cpu: number[];
 }
 
-/** Runs every contender once per round, rotating who goes first so drift hits all equally. */
+/** A seeded shuffle of the contenders, a new order every round. */
+function orders(seed: number): () => Name[] {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  return () => {
+    const order = [...NAMES];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [order[i], order[j]] = [order[j] as Name, order[i] as Name];
+    }
+    return order;
+  };
+}
+
+/**
+ * Runs every contender once per round, in a new random order each round: drift hits all equally,
+ * and the garbage one contender leaves (axios's, an exporting SDK's) is collected during a
+ * different contender each time, not always the one that follows it in a fixed rotation.
+ */
 async function rounds(fns: Record<Name, Contender>, records: Records, n: number) {
   const samples = {} as Record<Name, Samples>;
   for (const name of NAMES) samples[name] = { wall: [], cpu: [] };
+  const order = orders(n * 7919 + records.length);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < NAMES.length; j++) {
-      const name = NAMES[(i + j) % NAMES.length] as Name;
+    for (const name of order()) {
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       await fns[name](records);

@@ -133,17 +133,22 @@ export async function sendBatch<K>(
 ): Promise<BatchOutcome<K>> {
   const target = targetOf(ctx, entity, options.pathParams as Record<string, unknown> | undefined);
   const tel = ctx.telemetry;
-  const attributes: Record<string, string | number> | undefined = tel && {
-    "vbapi.entity": entity,
-    "vbapi.records": records.length,
-    ...(ctx.database !== undefined && { "vbapi.database": ctx.database }),
-  };
   const span = tel?.start(
     `vbapi.upsert_batch ${entity}`,
     SpanKind.INTERNAL,
-    attributes ?? {},
+    NO_ATTRIBUTES,
     options.traceContext,
   );
+  // With no SDK registered the span records nothing: build no attributes and no context for it.
+  const recording = span?.isRecording() === true;
+  const attributes: Record<string, string | number> | undefined = recording
+    ? {
+        "vbapi.entity": entity,
+        "vbapi.records": records.length,
+        ...(ctx.database !== undefined && { "vbapi.database": ctx.database }),
+      }
+    : undefined;
+  if (attributes) span?.setAttributes(attributes);
   let outcome: BatchOutcome<K> | undefined;
   try {
     const answer = await ctx.transport.execute(
@@ -158,10 +163,13 @@ export async function sendBatch<K>(
       },
       {
         ...options,
-        traceContext: span && trace.setSpan(options.traceContext ?? context.active(), span),
+        traceContext:
+          span && (recording || tel?.propagate)
+            ? trace.setSpan(options.traceContext ?? context.active(), span)
+            : options.traceContext,
         onAnswer(received) {
           outcome = interpret<K>(ctx, entity, records, target, received, options);
-          return tel && outcomeAttributes(outcome, records.length);
+          return recording ? outcomeAttributes(outcome, records.length) : undefined;
         },
       },
     );
@@ -170,7 +178,7 @@ export async function sendBatch<K>(
     outcome = failedToSend(error);
   } finally {
     if (span) {
-      if (outcome) {
+      if (outcome && recording) {
         span.setAttributes(outcomeAttributes(outcome, records.length));
         if (!outcome.ok)
           span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.name });
@@ -180,6 +188,8 @@ export async function sendBatch<K>(
   }
   return outcome;
 }
+
+const NO_ATTRIBUTES = Object.freeze({});
 
 /** What the batch span and the last attempt's span say of the outcome (never a record). */
 function outcomeAttributes(
