@@ -1,5 +1,5 @@
 // 3. Per-request overhead: one-record and hundred-record batch upserts through our client vs
-// raw fetch, bare openapi-fetch and axios (the same four in every round), round-robin per round
+// raw fetch, bare openapi-fetch and axios (the same contenders in every round), in a random order per round
 // against one loopback server in its own process. Verdicts: mean over blocks of the per-block
 // ratio (median and p95) to raw fetch, with a 95 % confidence interval; PASS needs the upper bound.
 
@@ -153,7 +153,7 @@ export async function overhead({ quick }: { quick: boolean }): Promise<BenchResu
     const fns = contenders(server.url, server.headers);
     for (const size of [1, 100]) {
       const records = [...events(size, 11, 1_000_000)];
-      // Blocks of interleaved rounds: every round runs all four contenders (rotating who goes
+      // Blocks of interleaved rounds: every round runs all the contenders (in a new order, who goes
       // first); each block gives one median and one p95 per contender, and the verdicts use the
       // mean over blocks of the per-block ratio to raw fetch with its 95 % confidence interval.
       const blockSize = quick ? 10 : size === 1 ? 100 : 40;
