@@ -51,10 +51,13 @@ interface JsonSchema {
   $ref?: string;
 }
 
-/** A schema name as a CLI name: PascalCase to kebab-case, plural (`FooBarCode` -> `foo-bar-codes`). */
-export function cliNameOf(entity: string): string {
-  const kebab = entity.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
-  return kebab.endsWith("s") ? kebab : `${kebab}s`;
+/**
+ * An entity's CLI name: its plural (the spec's `x-vbapi-plural`, in the entity table) in
+ * kebab-case, else the schema name made plural (`FooBarCode` -> `foo-bar-codes`).
+ */
+export function cliNameOf(entity: string, plural?: string): string {
+  const kebab = (plural ?? entity).replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+  return plural !== undefined || kebab.endsWith("s") ? kebab : `${kebab}s`;
 }
 
 /** `providerCredKey` -> `--provider-cred-key`. */
@@ -100,7 +103,7 @@ function build(): CliEntity[] {
     const example = schema.examples?.[0];
     return {
       entity,
-      name: cliNameOf(entity),
+      name: cliNameOf(entity, (def as { plural?: string }).plural),
       path: def.path,
       description: (schema.description ?? schema.title ?? entity).trim(),
       keys: def.keys,

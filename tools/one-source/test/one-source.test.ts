@@ -51,9 +51,9 @@ function* sources(): Generator<string> {
 const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The CLI's name of an entity, as packages/cli/src/schema.ts `cliNameOf` makes it. */
-function cliNameOf(entity: string): string {
-  const kebab = entity.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
-  return kebab.endsWith("s") ? kebab : `${kebab}s`;
+function cliNameOf(entity: string, plural?: string): string {
+  const kebab = (plural ?? entity).replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+  return plural !== undefined || kebab.endsWith("s") ? kebab : `${kebab}s`;
 }
 
 const entities = findBatchOperations(spec);
@@ -71,7 +71,7 @@ const patterns = entities.map((e) => ({
         .map(literal)
         .join("[^/\"'`\\s]+"),
     ),
-    new RegExp(`(["'\`])${literal(cliNameOf(e.entity))}\\1`),
+    new RegExp(`(["'\`])${literal(cliNameOf(e.entity, e.plural))}\\1`),
   ],
 }));
 
@@ -94,7 +94,7 @@ describe("the entities are listed only in the spec", () => {
     ["operationIds", entities.map((e) => `"${e.operationId}"`)],
     ["paths", entities.map((e) => `"${e.path}"`)],
     ["routes", entities.map((e) => `"${e.path.replace(/\{([^}]+)\}/g, ":$1")}"`)],
-    ["CLI names", entities.map((e) => `'${cliNameOf(e.entity)}'`)],
+    ["CLI names", entities.map((e) => `'${cliNameOf(e.entity, e.plural)}'`)],
   ])("sees a list of the entities' %s", (_, list) => {
     expect(entitiesNamedIn(`const list = [${list.join(", ")}];`)).toEqual(
       entities.map((e) => e.entity),
