@@ -431,3 +431,18 @@ describe("reviewed edges", () => {
     }
   });
 });
+
+describe("raw calls", () => {
+  it("are named by the spec's path template, never by the values in the URL", async () => {
+    const c = client({ token: server.issueToken(USER.username, { database: "oteldb" }) });
+    await c.raw.PUT("/provider-credentialing/{providerCredKey}/services-batch", {
+      params: { path: { providerCredKey: 5021 }, header: { "vbasoftware-database": "oteldb" } },
+      body: [{ providerCred_Key: 5021, credService_Key: 1, percentage: 10 }],
+    });
+    const names = spans().map((s) => s.name);
+    expect(names).toContain("PUT /provider-credentialing/{providerCredKey}/services-batch");
+    expect(names.join(" ")).not.toContain("5021");
+    const points = metric(await collected(), "http.client.request.duration")?.dataPoints ?? [];
+    expect(JSON.stringify(points.map((p) => p.attributes))).not.toContain("5021");
+  });
+});

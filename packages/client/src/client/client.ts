@@ -125,6 +125,8 @@ function rawFetch(
         what: `${request.method} ${new URL(request.url).pathname}`,
         headers: merged,
         body: request.body ? await request.text() : undefined,
+        // Spans and metrics name the spec's path template, never the values in a concrete path.
+        template: templateOf(config.baseUrl, request.url),
       },
       { signal },
     );
@@ -135,6 +137,23 @@ function rawFetch(
       headers: answer.headers,
     });
   };
+}
+
+/** The spec path templates of the batch operations, as patterns over a URL's path. */
+const TEMPLATES = Object.values(entities).map((def) => ({
+  template: def.path,
+  pattern: new RegExp(
+    `^${def.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{[^}]+\\?\}/g, "[^/]+")}$`,
+  ),
+}));
+
+/** The spec's template of a raw call's URL (`/provider-credentialing/{providerCredKey}/...`), or its path's first segment when it matches none. */
+function templateOf(baseUrl: string, url: string): string {
+  const base = new URL(baseUrl).pathname.replace(/\/+$/, "");
+  const path = new URL(url).pathname;
+  const rel = path.startsWith(base) ? path.slice(base.length) || "/" : path;
+  const known = TEMPLATES.find((t) => t.pattern.test(rel));
+  return known ? known.template : `/${rel.split("/")[1] ?? ""}`;
 }
 
 /** With no token given but a username and password in the environment, the client logs in. */

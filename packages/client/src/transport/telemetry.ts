@@ -134,6 +134,7 @@ export class Telemetry {
         "http.request.method": request.method,
         "url.template": request.template,
         "server.address": request.host,
+        "server.port": request.port,
       };
       if (status !== undefined) attributes["http.response.status_code"] = status;
       if (error !== undefined) attributes["error.type"] = error;
