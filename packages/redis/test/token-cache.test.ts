@@ -153,12 +153,14 @@ describe("createRedisTokenCache", () => {
     const [a, b] = [cache(), cache()];
     let aDone = 0;
     let bIn = 0;
-    const first = a.withLock(key, 150, async () => {
-      await sleep(500);
+    // A TTL of 600 ms, extended every 200 ms, held for three TTLs: on a machine busy with the
+    // whole suite an extension may come late, but not a whole TTL late.
+    const first = a.withLock(key, 600, async () => {
+      await sleep(1_800);
       aDone = performance.now();
     });
     await sleep(20);
-    await b.withLock(key, 150, async () => {
+    await b.withLock(key, 600, async () => {
       bIn = performance.now();
     });
     await first;
