@@ -1,5 +1,7 @@
 // Reading an answer's body whole under a size cap: a declared length over the cap is refused
-// unread, a streamed body is cut off as soon as it passes the cap.
+// unread, a streamed body is cut off as soon as it passes the cap. A compressed answer's
+// Content-Length is its packed size while fetch hands over the unpacked bytes, so it is always
+// counted as it streams (a gzip bomb stops at the cap).
 import { ResponseParseError } from "../base/errors.ts";
 
 /** Reads a body whole, refusing more than `max` bytes (the rest is not read). */
@@ -8,7 +10,10 @@ export async function readCapped(
   max: number,
   what: string,
 ): Promise<Uint8Array> {
-  const declared = Number(response.headers.get("content-length"));
+  const encoding = response.headers.get("content-encoding")?.trim().toLowerCase();
+  // The declared length is the length read only for an answer that is not compressed.
+  const plain = !encoding || encoding === "identity";
+  const declared = plain ? Number(response.headers.get("content-length")) : Number.NaN;
   const tooLarge = () =>
     new ResponseParseError(
       `${what}: the HTTP ${response.status} answer is larger than ${max} bytes (maxResponseBytes); it was not read`,
@@ -20,7 +25,7 @@ export async function readCapped(
   }
   if (response.body === null) return new Uint8Array(0);
   // A declared length within the cap: read it in one go (undici stops at the declared length).
-  if (response.headers.has("content-length") && declared >= 0) {
+  if (plain && response.headers.has("content-length") && declared >= 0) {
     return new Uint8Array(await response.arrayBuffer());
   }
   const reader = response.body.getReader();
