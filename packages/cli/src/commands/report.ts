@@ -13,21 +13,14 @@ import { loadReportData, type ReportData } from "../report-html/data.ts";
 import { REPORT_FILE, writeHtmlReport } from "../report-html/index.ts";
 import { terminalText } from "../safe-text.ts";
 import type { SessionResult } from "../session/session.ts";
+import type { RunTotals } from "../session/summary.ts";
 import { shellQuote } from "../shell-quote.ts";
 import { UsageError } from "./args.ts";
 
 /** The fields of summary.json the report reads. */
 interface ReportedSummary {
   entity: string;
-  totals: {
-    rows: number;
-    created: number;
-    updated: number;
-    failed: number;
-    invalid: number;
-    pending: number;
-    resent: number;
-  };
+  totals: RunTotals;
   requests: number;
   retries: number;
   rateLimited: number;

@@ -19,6 +19,7 @@ import {
   readJournalHistory,
   type SessionHistory,
 } from "../run-dir/journal.ts";
+import type { RunTotals } from "../session/summary.ts";
 import { shellQuote } from "../shell-quote.ts";
 import { CLI_VERSION } from "../version.ts";
 import { type Failures, readFailures } from "./failures.ts";
@@ -79,15 +80,7 @@ export interface ReportData {
     delimiter: string | undefined;
   };
   target: { baseUrl: string; removed: string | undefined; database: string; pathParams: string };
-  totals: {
-    rows: number;
-    created: number;
-    updated: number;
-    failed: number;
-    invalid: number;
-    pending: number;
-    resent: number;
-  };
+  totals: RunTotals;
   requests: number;
   retries: number;
   rateLimited: number;

@@ -43,8 +43,19 @@ function statusOf(ending: Ending, tally: Tally): RunStatus {
   return "complete";
 }
 
+/** The run's totals, as summary.json (and the report reading it) carries them. */
+export interface RunTotals {
+  rows: number;
+  created: number;
+  updated: number;
+  failed: number;
+  invalid: number;
+  pending: number;
+  resent: number;
+}
+
 /** The run's totals: the journal's earlier sessions plus this one. */
-function totalsOf(journal: JournalState | undefined, tally: Tally) {
+function totalsOf(journal: JournalState | undefined, tally: Tally): RunTotals {
   const before = journal?.counts ?? { c: 0, u: 0, f: 0, i: 0 };
   const c = tally.counters;
   return {

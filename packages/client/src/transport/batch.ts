@@ -238,12 +238,11 @@ function interpret<K>(
   const { operation } = target;
   const { status, mayHaveBeenApplied } = answer;
   const text = decoder.decode(answer.body);
+  // Server text may echo what it was sent: every piece of it is scrubbed of the client's secrets
+  // and the records' string values, in an error answer and a 2xx alike.
+  const clean = cleaner(ctx, records);
   if (status < 200 || status > 299) {
-    // Server text may echo what it was sent: scrub the records' string values too.
-    const values = recordStrings(records);
-    const error = apiErrorFromAnswer(answer, text, operation, target.url, (s) =>
-      redact(ctx.scrub(s), values),
-    );
+    const error = apiErrorFromAnswer(answer, text, operation, target.url, clean);
     return { ok: false, error, mayHaveBeenApplied };
   }
   let body: unknown;
@@ -259,9 +258,6 @@ function interpret<K>(
     | { data?: unknown; debug?: { activityID?: unknown; activityId?: unknown } }
     | undefined;
   const activityIdRaw = envelope?.debug?.activityID ?? envelope?.debug?.activityId;
-  // Server text is scrubbed like an error answer's: no credential and no record value in an
-  // activity id or a per-record message, whatever the server echoes.
-  const clean = cleaner(ctx, records);
   const activityId =
     typeof activityIdRaw === "string" && activityIdRaw !== ""
       ? clean(activityIdRaw.slice(0, 200))
