@@ -2,6 +2,8 @@
 // variables the client itself reads. This is the ONE place the CLI resolves them.
 import { passwordLogin, type TokenCache, type TokenProvider } from "@vbapi-sdk/client";
 import { log } from "./log-format.ts";
+import { networkFetch } from "./net/proxy.ts";
+import { reachability } from "./net/reach.ts";
 import { telemetryOptions } from "./telemetry/run.ts";
 import { FileTokenCache } from "./token-cache.ts";
 
@@ -17,13 +19,18 @@ export const CREDENTIAL_HELP = `Credentials (environment only, never flags):
                     the CLI logs in once (POST /user-authentication) and keeps the ID token
                     in ~/.cache/vbapi (0600) until shortly before it expires; with --redis,
                     in Redis, shared by every process using the same API key
-  VBAPI_REDIS_URL   same as --redis <url> (may hold a password: keep it out of flags)`;
+  VBAPI_REDIS_URL   same as --redis <url> (may hold a password: keep it out of flags)
+Network: HTTPS_PROXY, HTTP_PROXY, NO_PROXY (either case) are honoured; NODE_EXTRA_CA_CERTS
+  adds a company CA (PEM). When VBA cannot be reached, the run stops at once: exit 2, resumable`;
 
 const LOGIN = ["VBAPI_USERNAME", "VBAPI_PASSWORD", "VBAPI_CLIENT_ID", "VBAPI_CLIENT_CODE"] as const;
 
-/** The login's requests, each a log line for JSON logs (the terminal shows as before). */
+/**
+ * The login's requests: through the proxy the environment names (HTTPS_PROXY...), watched for
+ * a VBA that cannot be reached, each a log line for JSON logs (the terminal shows as before).
+ */
 const loggedLoginFetch: typeof fetch = async (input, init) => {
-  const response = await fetch(input, init);
+  const response = await reachability.watch(networkFetch())(input, init);
   if (response.ok) log("info", "logged in (POST /user-authentication)", { text: false });
   else log("warn", `the login was answered HTTP ${response.status}`, { text: false });
   return response;

@@ -11,6 +11,7 @@ export const EXIT = {
 export const EXIT_HELP = `Exit codes:
   0    every row succeeded
   1    some rows failed or were invalid (see failed.csv)
-  2    usage, input or configuration error (nothing sent, or the input broke off)
+  2    usage, input or configuration error (nothing sent, or the input broke off), or VBA
+       could not be reached (host, proxy, certificate); resumable
   3    stopped: the server refused the credentials (401/403); resumable
   130  interrupted (Ctrl-C, SIGTERM); resumable`;

@@ -6,6 +6,7 @@ import { CREDENTIAL_HELP } from "../auth.ts";
 import { Display } from "../display.ts";
 import { EXIT_HELP } from "../exit.ts";
 import { hashFile } from "../input/streams.ts";
+import { checkProxyEnv } from "../net/proxy.ts";
 import { type RunConfig, readRunConfig } from "../run-dir/config.ts";
 import { acquireLock, releaseLock } from "../run-dir/lock.ts";
 import { RunFiles } from "../run-dir/run-files.ts";
@@ -14,6 +15,7 @@ import { traced } from "../telemetry/run.ts";
 import { displayMode, entityArg, positiveInt, rateLimitArg, UsageError } from "./args.ts";
 import { report } from "./report.ts";
 import { openSharing } from "./sharing.ts";
+import { baseUrlOf } from "./upsert.ts";
 
 /** Throws unless the run's input can be read again and is the file the run started with. */
 async function checkSameInput(config: RunConfig): Promise<void> {
@@ -53,8 +55,11 @@ export async function resume(runDir: string, flags: Record<string, unknown>): Pr
       ...config.client,
       ...(flags.rateLimit !== undefined ? { rateLimit: flags.rateLimit as number | "off" } : {}),
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency as number } : {}),
+      // A run that could not reach a mistyped host is resumed against the right one.
+      ...(flags.baseUrl !== undefined ? { baseUrl: baseUrlOf(flags.baseUrl as string) } : {}),
     },
   };
+  checkProxyEnv();
   const sharing = await openSharing(
     {
       baseUrl: session.client.baseUrl,
@@ -100,6 +105,10 @@ export function addResumeCommand(program: Command): void {
     .argument("<run-dir>", "the run folder the interrupted run printed")
     .option("--rate-limit <n|off>", "override the run's rate limit", rateLimitArg)
     .option("--concurrency <n>", "override the run's concurrency", positiveInt("--concurrency"))
+    .option(
+      "--base-url <url>",
+      "override the run's API base URL (after a run stopped because it could not reach a mistyped one)",
+    )
     .option(
       "--redis <url>",
       "share the rate budget and login token through Redis (env VBAPI_REDIS_URL)",

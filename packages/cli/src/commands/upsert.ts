@@ -11,6 +11,7 @@ import { Display } from "../display.ts";
 import { EXIT_HELP } from "../exit.ts";
 import { openInput } from "../input/open.ts";
 import { hashFile, isRegularFile } from "../input/streams.ts";
+import { checkProxyEnv } from "../net/proxy.ts";
 import type { RunConfig } from "../run-dir/config.ts";
 import { acquireLock, releaseLock } from "../run-dir/lock.ts";
 import { RunFiles } from "../run-dir/run-files.ts";
@@ -24,7 +25,8 @@ import { openSharing } from "./sharing.ts";
 
 type UpsertFlags = ReadFlags & Record<string, unknown>;
 
-function baseUrlOf(flag: string | undefined): string {
+/** The API base URL: `flag`, else VBAPI_BASE_URL, else VBA's; a UsageError when unusable. */
+export function baseUrlOf(flag: string | undefined): string {
   const value = flag ?? process.env.VBAPI_BASE_URL ?? defaults.baseUrl;
   let url: URL;
   try {
@@ -75,6 +77,7 @@ export async function upsert(
       "set --database <name> or VBAPI_DATABASE (the vbasoftware-database header)",
     );
   const baseUrl = baseUrlOf(flags.baseUrl as string | undefined);
+  checkProxyEnv(); // a proxy variable that is no URL: exit 2 before the run folder is made
   const sharing = await openSharing(
     { baseUrl, database, rateLimit: flags.rateLimit as number | "off" | undefined },
     flags.redis as string | undefined,

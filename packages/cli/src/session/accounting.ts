@@ -8,8 +8,14 @@ import type { Counters } from "../display.ts";
 export type Settled =
   | { final: "succeeded"; outcome: "created" | "updated" }
   | { final: "failed"; message: string }
-  /** Not final: never sent, stopped by 401/403, or cut off by the abort. Resume sends it. */
+  /**
+   * Not final: never sent, stopped by 401/403 or by VBA unreachable, or cut off by the abort.
+   * Resume sends it.
+   */
   | { final: false };
+
+/** How the SDK's bulk engine says it stopped a run because the server could not be reached. */
+const UNREACHABLE_STOP = "the server could not be reached";
 
 export class Tally {
   /** The live counts the display shows. */
@@ -25,6 +31,8 @@ export class Tally {
   authStopped = false;
   /** What VBA said when it refused them (the SDK's message: no secrets). */
   authMessage: string | undefined;
+  /** The SDK stopped the run because VBA could not be reached (after its retries). */
+  unreachable = false;
 
   constructor(bytesTotal: number | undefined) {
     this.counters = {
@@ -72,7 +80,11 @@ export class Tally {
       this.authStopped = true;
       this.authMessage ??= item.message.split("; not sent")[0];
     }
-    if (item.outcome === "not_attempted" || auth || (aborted && item.status === 0)) {
+    // The SDK stopped the run, VBA unreachable: its rows (even one an earlier attempt may have
+    // reached) are left to resume, which sends them again (the endpoints upsert by key).
+    const unreachable = item.message.includes(UNREACHABLE_STOP);
+    if (unreachable) this.unreachable = true;
+    if (item.outcome === "not_attempted" || auth || unreachable || (aborted && item.status === 0)) {
       this.pending++;
       return { final: false };
     }

@@ -1,5 +1,5 @@
-// The SDK client of a session: the run's target and rate limit, a fetch that counts every
-// request and 429, and the SDK's warnings and errors shown as log lines.
+// The SDK client of a session: the run's target and rate limit, a fetch that honours the proxy
+// variables and counts every request and 429, and the SDK's warnings and errors shown as log lines.
 import {
   createVbapiClient,
   defaults,
@@ -11,6 +11,8 @@ import {
 import type { Credentials } from "../auth.ts";
 import type { Display } from "../display.ts";
 import { log } from "../log-format.ts";
+import { networkFetch } from "../net/proxy.ts";
+import { reachability } from "../net/reach.ts";
 import type { RunConfig } from "../run-dir/config.ts";
 import type { SettledRequest } from "../run-dir/journal.ts";
 import { telemetryOptions } from "../telemetry/run.ts";
@@ -38,9 +40,11 @@ export function sessionClient(options: {
   onSettled?: (request: SettledRequest) => void;
 }): VbapiClient {
   const { config, tally, display } = options;
+  // Through the proxy the environment names, watched for a VBA that cannot be reached.
+  const network = reachability.watch(networkFetch());
   const countingFetch: typeof fetch = async (input, init) => {
     tally.requestSent();
-    const response = await fetch(input, init);
+    const response = await network(input, init);
     tally.answered(response.status);
     return response;
   };

@@ -20,6 +20,8 @@ import type { Display } from "../display.ts";
 import { openInput } from "../input/open.ts";
 import type { OpenedInput } from "../input/types.ts";
 import { setLogContext } from "../log-format.ts";
+import { unreachableMessage } from "../net/describe.ts";
+import { reachability } from "../net/reach.ts";
 import type { RunConfig } from "../run-dir/config.ts";
 import type { JournalState } from "../run-dir/journal.ts";
 import type { RunFiles } from "../run-dir/run-files.ts";
@@ -87,6 +89,14 @@ async function drive(
       return { report: error.report, inputError: undefined, callbackError: error.cause };
     throw error;
   }
+}
+
+/** Why the SDK found VBA unreachable mid-run: the last failure, else the target alone. */
+function unreachableNow(config: RunConfig): string {
+  const failure = reachability.failure;
+  return failure
+    ? unreachableMessage(failure.url, failure.error)
+    : `cannot reach VBA at ${config.client.baseUrl}`;
 }
 
 export async function runSession(options: SessionOptions): Promise<SessionResult> {
@@ -201,6 +211,15 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     refresh();
   };
 
+  // VBA cannot be reached before it ever answered (a mistyped host, a proxy, a certificate):
+  // stop at once, every row left for resume, rather than retry for a minute and blame rows.
+  let unreachable: string | undefined;
+  const stopWatching = reachability.beforeFirstAnswer((failure) => {
+    if (unreachable !== undefined) return;
+    unreachable = unreachableMessage(failure.url, failure.error);
+    stop("unreachable");
+    abort.abort();
+  });
   const stopListening = listenForSignals((signal) => {
     if (!feed.stopped) {
       stop(signal);
@@ -238,6 +257,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       pathParams: config.pathParams,
     });
   } finally {
+    stopWatching();
     stopListening();
     clearInterval(ticker);
     input.close();
@@ -263,7 +283,12 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       session: files.sessionNumber,
       startedAt,
     },
-    { problem: writeError ?? callbackError, stopRequested: feed.stopped, inputError },
+    {
+      problem: writeError ?? callbackError,
+      stopRequested: feed.stopped,
+      inputError,
+      unreachable: unreachable ?? (tally.unreachable ? unreachableNow(config) : undefined),
+    },
   );
   files.writeSummary(end.summary);
   return { ...end, summary: { ...end.summary, firstFailures: tally.firstFailures } };

@@ -12,7 +12,13 @@ import { runTraceId } from "../telemetry/run.ts";
 import { CLI_VERSION } from "../version.ts";
 import type { Tally } from "./accounting.ts";
 
-export type RunStatus = "complete" | "interrupted" | "stopped-auth" | "input-error" | "error";
+export type RunStatus =
+  | "complete"
+  | "interrupted"
+  | "stopped-auth"
+  | "unreachable"
+  | "input-error"
+  | "error";
 
 /** What stopped the session early, if anything. */
 export interface Ending {
@@ -22,6 +28,8 @@ export interface Ending {
   stopRequested: boolean;
   /** The input broke off (the rows before it were sent). */
   inputError: unknown;
+  /** VBA could not be reached (before its first answer, or after the retries): why, in words. */
+  unreachable?: string | undefined;
 }
 
 export interface SummaryContext {
@@ -37,6 +45,7 @@ export interface SummaryContext {
 
 function statusOf(ending: Ending, tally: Tally): RunStatus {
   if (ending.problem !== undefined) return "error";
+  if (ending.unreachable !== undefined) return "unreachable";
   if (ending.stopRequested) return "interrupted";
   if (tally.authStopped) return "stopped-auth";
   if (ending.inputError !== undefined) return "input-error";
@@ -78,14 +87,17 @@ function totalsOf(journal: JournalState | undefined, tally: Tally): RunTotals {
 }
 
 function exitCodeOf(status: RunStatus, totals: ReturnType<typeof totalsOf>): number {
-  if (status === "error" || status === "input-error") return EXIT.usage;
+  if (status === "error" || status === "input-error" || status === "unreachable") {
+    return EXIT.usage;
+  }
   if (status === "interrupted") return EXIT.interrupted;
   if (status === "stopped-auth") return EXIT.auth;
   return totals.failed + totals.invalid > 0 || totals.pending > 0 ? EXIT.rowsFailed : EXIT.ok;
 }
 
 function errorMessageOf(ending: Ending): string | undefined {
-  const { problem, inputError } = ending;
+  const { problem, inputError, unreachable } = ending;
+  if (unreachable !== undefined) return unreachable;
   if (problem !== undefined)
     return `writing the run folder failed: ${(problem as NodeJS.ErrnoException).code ?? (problem as Error).message}`;
   if (inputError !== undefined)

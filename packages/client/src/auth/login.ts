@@ -17,6 +17,7 @@ import {
   ResponseParseError,
   VbapiError,
 } from "../base/errors.ts";
+import { errorCode, failureWords } from "../base/failure.ts";
 import { isHeaderSafe } from "../base/headers.ts";
 import { redact } from "../base/redact.ts";
 import {
@@ -53,6 +54,12 @@ export interface PasswordLoginOptions extends TelemetryOptions {
   baseUrl?: string;
   userAgent?: string;
   fetch?: typeof globalThis.fetch;
+  /**
+   * An undici Dispatcher for the login's requests (passed to `fetch` as `init.dispatcher`),
+   * e.g. `new EnvHttpProxyAgent()` to honour HTTPS_PROXY / HTTP_PROXY / NO_PROXY. Typed
+   * `unknown` so the SDK does not depend on undici.
+   */
+  dispatcher?: unknown;
   /** Where the token is kept between calls (and processes). Default: in memory. */
   cache?: TokenCache;
   /**
@@ -124,6 +131,10 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
   const baseUrl = (base as URL).href.replace(/\/+$/, "");
   const fetchFn = options.fetch ?? globalThis.fetch;
   if (typeof fetchFn !== "function") fail("fetch must be a function");
+  const dispatcher = options.dispatcher;
+  if (dispatcher !== undefined && (typeof dispatcher !== "object" || dispatcher === null)) {
+    fail("dispatcher must be an undici Dispatcher (an object), e.g. new EnvHttpProxyAgent()");
+  }
   const cache = options.cache ?? memoryTokenCache();
   if (typeof cache?.get !== "function" || typeof cache.set !== "function") {
     fail("cache must have get() and set() methods");
@@ -202,7 +213,8 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
           },
           redirect: "manual",
           signal: AbortSignal.timeout(timeoutMs),
-        });
+          ...(dispatcher !== undefined && { dispatcher }),
+        } as RequestInit);
         // Bounded like every answer: a login answer over the cap is refused unread.
         body = await readCapped(response, DEFAULT_MAX_RESPONSE_BYTES, "POST /user-authentication");
       } catch (error) {
@@ -216,9 +228,16 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
           continue;
         }
         telemetry?.countLogin("failed");
+        const timedOut = error instanceof Error && error.name === "TimeoutError";
+        const why = timedOut ? `no answer within ${timeoutMs} ms` : failureWords(error);
+        const attempts = `${attempt + 1} attempt${attempt ? "s" : ""}`;
         throw new ConnectionError(
-          `POST /user-authentication: the login failed to connect (${error instanceof Error ? error.name : "unknown error"})`,
-          { mayHaveBeenApplied: false, cause: error },
+          `POST /user-authentication: cannot reach ${loginUrl.host}: ${why} after ${attempts}`,
+          {
+            mayHaveBeenApplied: false,
+            code: timedOut ? undefined : errorCode(error),
+            cause: error,
+          },
         );
       }
       const arrivedAt = Date.now();

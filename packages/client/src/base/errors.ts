@@ -260,12 +260,20 @@ export class RequestSetupError extends NoResponseError {
 
 /**
  * The token provider threw, returned something that is not a usable token, or did not settle
- * within the attempt's timeout: nothing was sent. Retried like a connection error. The
- * provider's own error is kept as `cause` (never serialized); the message does not repeat it.
+ * within the attempt's timeout: nothing was sent. Retried like a connection error, unless the
+ * provider already retried it (`retried`). The provider's own error is kept as `cause` (never
+ * serialized); the message repeats it only when it is the SDK's own (safe) message.
  */
 export class TokenProviderError extends NoResponseError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
+  /**
+   * The provider retried the failure itself (passwordLogin retries its connections): the
+   * client does not retry it again, so retries never multiply.
+   */
+  readonly retried: boolean;
+
+  constructor(message: string, options: { cause?: unknown; retried?: boolean } = {}) {
     super(message, { mayHaveBeenApplied: false, cause: options.cause });
+    this.retried = options.retried ?? false;
   }
 }
 

@@ -2,8 +2,8 @@
 // request makes of it: a 207's items
 // (created, updated, failed, re-sent after a retryable status or no report at all), or a whole
 // request's failure (bisected on 400/413, re-queued once when retryable, stopping the run when
-// fatal, "not attempted" when it never left the machine). The run's state is the engine's
-// (engine.ts); these functions only decide.
+// fatal or when it never left the machine after its retries: then "not attempted"). The run's
+// state is the engine's (engine.ts); these functions only decide.
 
 import { clip } from "../base/redact.ts";
 import { shouldRetryRecord } from "../base/retry.ts";
@@ -195,13 +195,19 @@ function failChunk<R, K>(
     run.recordResends += chunk.length;
     return;
   }
-  if (failure.fatal && run.stopReason === undefined) {
-    run.stopReason = `not sent: the run stopped after ${failure.status ? `HTTP ${failure.status}` : "an error"} (${clip(failure.message)})`;
+  // Never left the machine after the client's own retries (the host cannot be resolved or
+  // reached, the login cannot connect): those retries were this failure's budget, so the
+  // records are not re-sent one by one; the run stops and they stay not attempted.
+  const neverSent = failure.status === 0 && !failure.mayHaveBeenApplied;
+  const unreachable = neverSent && failure.retryable && !failure.aborted;
+  if ((failure.fatal || unreachable) && run.stopReason === undefined) {
+    run.stopReason = unreachable
+      ? `not sent: the run stopped, the server could not be reached (${clip(failure.message)})`
+      : `not sent: the run stopped after ${failure.status ? `HTTP ${failure.status}` : "an error"} (${clip(failure.message)})`;
   }
   for (const pending of chunk) {
     if (failure.activityId) run.ledger.answeredBy(pending.index, failure.activityId);
-    const neverSent = failure.status === 0 && !failure.mayHaveBeenApplied;
-    if (neverSent && (failure.aborted || failure.fatal)) {
+    if (neverSent && (failure.aborted || failure.fatal || unreachable)) {
       // Never left the machine: as if never sent; the final sweep reports it.
       run.ledger.unattempt(pending.index);
       run.retryQueue.push(pending);

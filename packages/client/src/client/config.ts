@@ -53,6 +53,12 @@ export interface VbapiClientOptions extends TelemetryOptions {
   maxResponseBytes?: number;
   /** A custom fetch (tests, proxies, instrumentation). */
   fetch?: typeof globalThis.fetch;
+  /**
+   * An undici Dispatcher for every request (passed to `fetch` as `init.dispatcher`), e.g.
+   * `new EnvHttpProxyAgent()` to honour HTTPS_PROXY / HTTP_PROXY / NO_PROXY. Typed `unknown`
+   * so the SDK does not depend on undici. A `passwordLogin` token takes its own.
+   */
+  dispatcher?: unknown;
   /** Default: console. */
   logger?: Logger;
   /** Default "warn". */
@@ -163,8 +169,16 @@ export function resolveConfig(options: VbapiClientOptions): ResolvedConfig {
       if (typeof limiter?.[method] !== "function") fail(`limiter must have a ${method}() method`);
     }
   }
-  const fetchFn = options.fetch ?? globalThis.fetch;
-  if (typeof fetchFn !== "function") fail("fetch must be a function");
+  const givenFetch = options.fetch ?? globalThis.fetch;
+  if (typeof givenFetch !== "function") fail("fetch must be a function");
+  const dispatcher = options.dispatcher;
+  if (dispatcher !== undefined && (typeof dispatcher !== "object" || dispatcher === null)) {
+    fail("dispatcher must be an undici Dispatcher (an object), e.g. new EnvHttpProxyAgent()");
+  }
+  const fetchFn: typeof globalThis.fetch =
+    dispatcher === undefined
+      ? givenFetch
+      : (input, init) => givenFetch(input, { ...init, dispatcher } as RequestInit);
   const logLevel = options.logLevel ?? DEFAULT_LOG_LEVEL;
   if (!LOG_LEVELS.includes(logLevel)) fail(`logLevel must be one of ${LOG_LEVELS.join(", ")}`);
   const logger = options.logger ?? console;

@@ -1,7 +1,7 @@
 // The bearer token of a client: a fixed string, or a provider function whose result is cached
 // until a 401 says it is stale. A provider that throws, hangs or returns something unusable never
 // sends a request; it becomes a TokenProviderError.
-import { ApiError, TokenProviderError } from "../base/errors.ts";
+import { ApiError, NoResponseError, TokenProviderError, VbapiError } from "../base/errors.ts";
 import { isHeaderSafe } from "../base/headers.ts";
 
 /** The bearer JWT (VBA's idToken), or a function returning it. */
@@ -68,9 +68,13 @@ export class TokenSource {
           (error: unknown) => {
             // A login that VBA answered with an error (401, 403...) is VBA's word: passed on.
             if (error instanceof ApiError) throw error;
+            // The SDK's own errors say what failed without secrets: their words are repeated.
+            // A connection failure of the SDK's login was retried there already.
             throw new TokenProviderError(
-              `the token provider failed (${error instanceof Error ? error.name : typeof error}); see the error's cause`,
-              { cause: error },
+              error instanceof VbapiError
+                ? `the token provider failed: ${error.message}`
+                : `the token provider failed (${error instanceof Error ? error.name : typeof error})`,
+              { cause: error, retried: error instanceof NoResponseError },
             );
           },
         );

@@ -12,7 +12,7 @@ import {
   TimeoutError,
   TokenProviderError,
 } from "../base/errors.ts";
-import { errorCode, failureKind } from "../base/failure.ts";
+import { errorCode, failureKind, failureWords } from "../base/failure.ts";
 import type { Logger } from "../base/logger.ts";
 import {
   type BackoffOptions,
@@ -131,6 +131,15 @@ function attemptInfo(request: PreparedRequest): AttemptInfo {
   };
 }
 
+/** The host (and port) of a URL, for messages. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "the server";
+  }
+}
+
 export class Transport {
   constructor(private readonly config: TransportConfig) {}
 
@@ -219,7 +228,8 @@ export class Transport {
                 `the token provider did not answer within ${timeoutMs} ms (timeoutMs)`,
                 { cause: error },
               );
-        if (retries < maxRetries) {
+        // A provider that retried the failure itself (the login) is not retried again here.
+        if (retries < maxRetries && !failure.retried) {
           await retryAfterFailure("token", failure.message);
           continue;
         }
@@ -259,13 +269,14 @@ export class Transport {
           tel?.endAttempt(span, info, startedAt, undefined, type);
         }
         if (error instanceof ResponseParseError) throw error;
+        const kind = failureKind(error, attempt.timedOut());
         if (signal?.aborted) {
+          // A request that never left the machine (its host unreachable) was not applied.
           throw new AbortError(`${what} was aborted`, {
-            mayHaveBeenApplied: true,
+            mayHaveBeenApplied: mayHaveBeenApplied || kind !== "not-sent",
             cause: signal.reason,
           });
         }
-        const kind = failureKind(error, attempt.timedOut());
         const code = kind === "timeout" ? undefined : errorCode(error);
         if (kind === "setup") {
           throw new RequestSetupError(
@@ -277,7 +288,7 @@ export class Transport {
         const note =
           kind === "timeout"
             ? `timed out after ${timeoutMs} ms`
-            : `connection failed (${code ?? "unknown error"})`;
+            : `cannot reach ${hostOf(request.url)}: ${failureWords(error)}`;
         if (retries < maxRetries) {
           await retryAfterFailure(kind === "timeout" ? "timeout" : "connection", note);
           continue;

@@ -1,0 +1,49 @@
+// Has VBA answered yet? Every request the CLI sends to VBA (the login and the batch calls) goes
+// through `watch`, which notes the first HTTP answer and each failure to reach the server. Until
+// the first answer, such a failure is almost surely the setup (a mistyped host, a proxy, a CA):
+// listeners stop the run at once instead of letting retries run for a minute.
+import { describeNetworkError, isUnreachable } from "./describe.ts";
+
+export interface Unreachable {
+  /** The URL the request went to (for the message: its host and proxy). */
+  url: string;
+  /** The rejected fetch's error (its cause holds the code). */
+  error: unknown;
+}
+
+export class Reachability {
+  /** Any HTTP answer at all has come from VBA (any status). */
+  answered = false;
+  /** The last failure to reach VBA since its last answer, if any. */
+  failure: Unreachable | undefined;
+  private readonly listeners = new Set<(failure: Unreachable) => void>();
+
+  /** `fetchFn`, noting answers and failures to reach the server. */
+  watch(fetchFn: typeof fetch): typeof fetch {
+    return async (input, init) => {
+      try {
+        const response = await fetchFn(input, init);
+        this.answered = true;
+        this.failure = undefined;
+        return response;
+      } catch (error) {
+        // An abort of ours is not the network's doing.
+        if (!init?.signal?.aborted && isUnreachable(describeNetworkError(error))) {
+          const url = input instanceof Request ? input.url : String(input);
+          this.failure = { url, error };
+          if (!this.answered) for (const listener of [...this.listeners]) listener(this.failure);
+        }
+        throw error;
+      }
+    };
+  }
+
+  /** Calls `listener` on a failure to reach VBA before its first answer; returns the unsubscribe. */
+  beforeFirstAnswer(listener: (failure: Unreachable) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** The process's (a `vbapi` process runs one command against one VBA). */
+export const reachability = new Reachability();
