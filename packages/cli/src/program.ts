@@ -5,6 +5,7 @@ import { ConfigurationError } from "@vbapi-sdk/client";
 import { Command, CommanderError, Option } from "commander";
 import { CREDENTIAL_HELP } from "./auth.ts";
 import { ENTITY_NAMES, UsageError } from "./commands/args.ts";
+import { addDoctorCommand } from "./commands/doctor.ts";
 import { addEntitiesCommand } from "./commands/entities.ts";
 import { addReportCommand } from "./commands/report.ts";
 import { addResumeCommand } from "./commands/resume.ts";
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   addTemplateCommand(program);
   addResumeCommand(program);
   addReportCommand(program);
+  addDoctorCommand(program);
   return program;
 }
 

@@ -33,6 +33,8 @@ Options:
                           repeatable. Any --user turns on login mode: the batch routes then
                           accept only ID tokens from the login (no --token). No field may
                           contain ":" (use the programmatic users option for that).
+  --database <name>       a database that exists, repeatable: batch requests and logins naming
+                          another in vbasoftware-database get 401 (default: any database)
   --token-lifetime-ms <n> lifetime of issued ID tokens (default 86400000, 24 h)
   --clock-offset-ms <n>   run the server's clock n ms ahead (negative: behind) of this
                           machine's: its tokens' iat/exp, their expiry and its Date header
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
         "api-key": { type: "string", multiple: true },
         token: { type: "string", multiple: true },
         user: { type: "string", multiple: true },
+        database: { type: "string", multiple: true },
         "token-lifetime-ms": { type: "string" },
         "clock-offset-ms": { type: "string" },
         "no-token-iat": { type: "boolean" },
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
   if (v["api-key"]) options.apiKeys = v["api-key"];
   if (v.token) options.tokens = v.token;
   if (v.user) options.users = v.user.map(parseUser);
+  if (v.database) options.databases = v.database;
   const lifetime = parseNumber("token-lifetime-ms", v["token-lifetime-ms"], 1);
   if (lifetime !== undefined) options.tokenLifetimeMs = lifetime;
   const offset = parseNumber("clock-offset-ms", v["clock-offset-ms"], -(2 ** 40));
@@ -227,7 +231,7 @@ async function main(): Promise<void> {
             `  login limit:    ${loginLimit ? `${loginLimit.requestsPerSecond}/s, burst ${loginLimit.burst}` : "off"}`,
           ]
         : []),
-      "  also required:  User-Agent, vbasoftware-database",
+      `  also required:  User-Agent, vbasoftware-database${options.databases ? ` (one of: ${options.databases.join(", ")})` : ""}`,
       `  rate limit:     ${limit ? `${limit.requestsPerSecond}/s, burst ${limit.burst}` : "off"}`,
       `  latency:        ${latency ? `${latency.fixedMs} ms + up to ${latency.jitterMs} ms` : "none"}`,
       c.adminToken === null

@@ -43,6 +43,7 @@ export class Gatekeeper {
     apiKeys: readonly string[],
     private readonly checkToken: TokenCheck,
     private readonly state: ServerState,
+    private readonly databases?: ReadonlySet<string>,
   ) {
     this.apiKeys = new Map(apiKeys.map((key) => [key, apiKeyId(key)]));
     this.apiKeyHeaders = apiKeyHeadersOf(security);
@@ -62,6 +63,8 @@ export class Gatekeeper {
       const detail = await this.checkToken(auth.slice(7).trim());
       if (detail !== null) return refusal(401, detail, path);
     }
+    const unknown = this.unknownDatabase(headers, path);
+    if (unknown) return unknown;
     return this.limit(this.state.rateLimiter, caller.keyId, path, () => {
       this.state.stats.rateLimited++;
       if (caller.counters) caller.counters.rateLimited++;
@@ -84,6 +87,18 @@ export class Gatekeeper {
       keyId ||= id;
     }
     return { keyId, counters: this.state.stats.byApiKey[keyId] };
+  }
+
+  /**
+   * The 401 for a `vbasoftware-database` naming a database not in the `databases` option; null
+   * when it names one, when the option is not set, or when the header is missing (its own 400).
+   * The answer does not repeat the name (it is the caller's text).
+   */
+  unknownDatabase(headers: IncomingHttpHeaders, path: string): Refusal | null {
+    const database = headers["vbasoftware-database"];
+    if (!this.databases || typeof database !== "string" || database === "") return null;
+    if (this.databases.has(database)) return null;
+    return refusal(401, "The database named in vbasoftware-database does not exist.", path);
   }
 
   /** Takes a token from the key's bucket of `limiter`; a 429 with Retry-After when it is empty. */

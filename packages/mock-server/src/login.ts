@@ -100,6 +100,8 @@ export class LoginHandler {
       stats.logins.failed++;
       return { problem: problem(401, detail, path) };
     };
+    const unknown = this.gate.unknownDatabase(req.headers, path);
+    if (unknown) return refuse(unknown.problem.detail);
     const given = basicCredentials(req.headers.authorization);
     if (!given) {
       return refuse(

@@ -67,6 +67,12 @@ export interface MockServerOptions {
    * unexpired ID tokens this server issued (no static `tokens`, no `validateToken`).
    */
   users?: readonly MockUser[];
+  /**
+   * The databases that exist. When given, a batch request or a login whose
+   * `vbasoftware-database` names another one is refused 401 (the mock's choice of answer: VBA
+   * does not publish it). Default: every database exists.
+   */
+  databases?: readonly string[];
   /** Lifetime of the ID tokens the login issues. Default 24 hours. */
   tokenLifetimeMs?: number;
   /**
@@ -120,6 +126,7 @@ export interface ResolvedOptions {
   apiKeys: string[];
   tokens: string[];
   users: MockUser[];
+  databases: ReadonlySet<string> | undefined;
   tokenLifetimeMs: number;
   clockOffsetMs: number;
   tokenIssuedAt: boolean;
@@ -176,6 +183,14 @@ function checkUsers(users: readonly MockUser[]): MockUser[] {
   });
 }
 
+function checkDatabases(databases: readonly string[] | undefined): Set<string> | undefined {
+  if (databases === undefined) return undefined;
+  if (!Array.isArray(databases) || databases.some((d) => typeof d !== "string" || d === "")) {
+    throw new TypeError("databases must be an array of non-empty strings");
+  }
+  return new Set(databases);
+}
+
 /** Applies defaults and checks every option; throws a TypeError/RangeError naming the option. */
 export function resolveOptions(options: MockServerOptions): ResolvedOptions {
   const users = checkUsers(options.users ?? []);
@@ -212,6 +227,7 @@ export function resolveOptions(options: MockServerOptions): ResolvedOptions {
     apiKeys: toList(options.apiKeys, DEFAULT_API_KEY),
     tokens,
     users,
+    databases: checkDatabases(options.databases),
     tokenLifetimeMs,
     clockOffsetMs,
     tokenIssuedAt,

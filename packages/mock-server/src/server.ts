@@ -121,7 +121,13 @@ function createDispatcher(
   });
   const loginMode = options.users.length > 0;
   const tokenCheck = loginMode ? issuedTokenCheck(issuer) : staticTokenCheck(options.validateToken);
-  const gate = new Gatekeeper(model.security, options.apiKeys, tokenCheck, state);
+  const gate = new Gatekeeper(
+    model.security,
+    options.apiKeys,
+    tokenCheck,
+    state,
+    options.databases,
+  );
   const batch = new BatchHandler(state, out, options);
   const loginRoute = model.login;
   const login =

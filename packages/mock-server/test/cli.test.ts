@@ -1,16 +1,32 @@
 // The vbapi-mock bin: --help, start-up banner, serving, clean shutdown on SIGTERM/SIGINT.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = fileURLToPath(new URL("../dist/cli.mjs", import.meta.url));
-const src = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const src = fileURLToPath(new URL("../src", import.meta.url));
 
-// The source through tsx always; the built bin too when it has been built (turbo builds first).
-const variants: Array<[string, string[]]> = [["src/cli.ts", ["--import", "tsx", src]]];
-if (existsSync(dist)) variants.push(["dist/cli.mjs", [dist]]);
+/** The newest modification time of the files under `dir`, in ms. */
+function newest(dir: string): number {
+  return Math.max(
+    ...readdirSync(dir, { recursive: true, encoding: "utf8" }).map(
+      (name) => statSync(join(dir, name)).mtimeMs,
+    ),
+  );
+}
+
+// The bin users run: the built one (turbo builds it before the tests), or the source through tsx
+// when there is no build or the source changed since (a run of this file alone after an edit).
+// One of the two, not both: the same code twice doubled the file's time (each start of tsx
+// compiles the server, about a second on a loaded 2-core machine).
+const built = statSync(dist, { throwIfNoEntry: false });
+const variants: Array<[string, string[]]> =
+  built && built.mtimeMs >= newest(src)
+    ? [["dist/cli.mjs", [dist]]]
+    : [["src/cli.ts", ["--import", "tsx", join(src, "cli.ts")]]];
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -161,6 +177,28 @@ describe.each(variants)("vbapi-mock (%s)", (_name, base) => {
       putTolerance(url, { ...common, authorization: `Bearer ${bearer}` });
     expect((await put(token)).status).toBe(207);
     expect((await put("test-token")).status).toBe(401);
+    await stopsCleanly(child, "SIGTERM");
+  });
+
+  it("refuses a database not named by --database (401), and lists them in the banner", async () => {
+    const { child, banner, url } = await serve([
+      "--rate-limit",
+      "off",
+      "--database",
+      "d",
+      "--database",
+      "e",
+    ]);
+    expect(banner).toContain("vbasoftware-database (one of: d, e)");
+    const auth = {
+      "x-api-key": "test-api-key",
+      authorization: "Bearer test-token",
+      "user-agent": "t",
+    };
+    expect((await putTolerance(url, auth)).status).toBe(207);
+    const other = await putTolerance(url, { ...auth, "vbasoftware-database": "nope" });
+    expect(other.status).toBe(401);
+    expect(((await other.json()) as { detail: string }).detail).toContain("database");
     await stopsCleanly(child, "SIGTERM");
   });
 

@@ -1,0 +1,117 @@
+// The login: one `POST /user-authentication` with the login variables, or, with VBAPI_TOKEN,
+// a look at the token given. A refusal is explained from VBA's own answer.
+import { tokenMode } from "./config.ts";
+import { detailOf, pointsAt, request } from "./http.ts";
+import type { Answer, Check, DoctorContext } from "./types.ts";
+
+/** A JWT's `exp` and `iat` in epoch ms (absent when unreadable). */
+export function jwtTimes(token: string): { exp?: number; iat?: number } {
+  const payload = token.split(".")[1];
+  if (!payload || payload.length > 64 * 1024) return {};
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+    const time = (v: unknown) =>
+      typeof v === "number" && Number.isFinite(v) && v > 0 ? v * 1000 : undefined;
+    return { exp: time(claims?.exp), iat: time(claims?.iat) };
+  } catch {
+    return {};
+  }
+}
+
+function hours(ms: number): string {
+  return ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.round(ms / 1000)} s`;
+}
+
+/** The token's lifetime in words, from its claims. */
+function lifetime(token: string): string {
+  const { exp, iat } = jwtTimes(token);
+  if (exp !== undefined && iat !== undefined) return `lifetime ${hours(exp - iat)} (exp - iat)`;
+  if (exp !== undefined) return `expires ${new Date(exp).toISOString()} (no iat)`;
+  return "not a JWT with exp: its lifetime cannot be read (VBA judges it)";
+}
+
+function refused(answer: Answer): Check {
+  const detail = detailOf(answer);
+  const points = pointsAt(detail);
+  const said = detail ? `: "${detail}"` : " (no detail in the answer)";
+  const at = points.length > 0 ? `; VBA's answer points at ${points.join(", ")}` : "";
+  const fix =
+    answer.status === 403
+      ? "403: a missing User-Agent, a missing permission or a blocked IP address; ask VBA support with the time of this check"
+      : points.length > 0
+        ? `check ${points.join(" and ")}`
+        : "check VBAPI_API_KEY and the login variables; the answer does not say which is wrong";
+  return {
+    id: "login",
+    verdict: "fail",
+    saw: `refused (${answer.status})${said}${at}`,
+    fix,
+    ms: answer.ms,
+  };
+}
+
+export async function loginCheck(ctx: DoctorContext): Promise<Check> {
+  const env = ctx.env;
+  if (tokenMode(env) === "token") {
+    const token = env.VBAPI_TOKEN as string;
+    ctx.token = token;
+    const { exp } = jwtTimes(token);
+    if (exp !== undefined && exp < Date.now()) {
+      return {
+        id: "login",
+        verdict: "fail",
+        saw: `VBAPI_TOKEN is given and expired at ${new Date(exp).toISOString()}`,
+        fix: "get a new token, or unset VBAPI_TOKEN and set the login variables so the CLI logs in itself",
+      };
+    }
+    return {
+      id: "login",
+      verdict: "pass",
+      saw: `no login: VBAPI_TOKEN is given; ${lifetime(token)}`,
+    };
+  }
+  const basic = Buffer.from(`${env.VBAPI_USERNAME}:${env.VBAPI_PASSWORD}`).toString("base64");
+  const answer = await request(ctx, "POST", "/user-authentication", {
+    "x-api-key": env.VBAPI_API_KEY ?? "",
+    authorization: `Basic ${basic}`,
+    "vbasoftware-client-id": env.VBAPI_CLIENT_ID ?? "",
+    "vbasoftware-client-code": env.VBAPI_CLIENT_CODE ?? "",
+    "vbasoftware-database": ctx.database ?? "",
+    accept: "application/json",
+  });
+  if ("error" in answer) {
+    return {
+      id: "login",
+      verdict: "fail",
+      saw: `POST /user-authentication got no answer: ${answer.error}`,
+      fix: "try again; if it persists, the login endpoint is down or blocked",
+      ms: answer.ms,
+    };
+  }
+  if (answer.status === 401 || answer.status === 403) {
+    ctx.loginRefusal = detailOf(answer) ?? "";
+    return refused(answer);
+  }
+  const token = (answer.json as { data?: { authenticationResult?: { idToken?: unknown } } })?.data
+    ?.authenticationResult?.idToken;
+  if (answer.status !== 200 || typeof token !== "string" || token === "") {
+    const detail = detailOf(answer);
+    return {
+      id: "login",
+      verdict: "fail",
+      saw: `POST /user-authentication answered ${answer.status}${detail ? `: "${detail}"` : ""}${answer.status === 200 ? " without data.authenticationResult.idToken" : ""}`,
+      fix:
+        answer.status === 429
+          ? "logins are rate limited: wait a minute and run the doctor again"
+          : "check --base-url; this does not look like VBA's login",
+      ms: answer.ms,
+    };
+  }
+  ctx.token = token;
+  return {
+    id: "login",
+    verdict: "pass",
+    saw: `logged in; ID token ${lifetime(token)}`,
+    ms: answer.ms,
+  };
+}
