@@ -24,24 +24,27 @@ export function keyOf<K = Record<string, unknown>>(
 }
 
 /** One key value's part of an identity: 5 and "5" (and " 5 ") are the same key. */
-function part(value: unknown): string {
+export function keyPart(value: unknown): string {
   if (typeof value === "number") return String(value);
   if (typeof value === "string") return value.trim();
   return JSON.stringify(value ?? null) ?? "null";
 }
 
-/** The identity of a key tuple, as the values appear in `keyFields` order. */
+/**
+ * The identity of a key tuple, as the values appear in `keyFields` order: one value's
+ * {@link keyPart}, or each value's part followed by a NUL.
+ */
 export function keyIdOfValues(values: readonly unknown[]): string {
-  if (values.length === 1) return part(values[0]);
+  if (values.length === 1) return keyPart(values[0]);
   let id = "";
-  for (const value of values) id += `${part(value)}\u0000`;
+  for (const value of values) id += `${keyPart(value)}\u0000`;
   return id;
 }
 
 /** The identity of a record's key (see {@link keyIdOfValues}). */
 export function keyIdOf(key: Record<string, unknown>, keyFields: readonly string[]): string {
-  if (keyFields.length === 1) return part(key[keyFields[0] as string]);
+  if (keyFields.length === 1) return keyPart(key[keyFields[0] as string]);
   let id = "";
-  for (const field of keyFields) id += `${part(key[field])}\u0000`;
+  for (const field of keyFields) id += `${keyPart(key[field])}\u0000`;
   return id;
 }

@@ -8,32 +8,54 @@ export interface AttemptSignal {
   clear(): void;
 }
 
+/**
+ * One object per attempt: its controller (fetch needs a signal to be abortable), at most one
+ * timer, and a listener on the caller's signal only when there is one.
+ */
+class Attempt implements AttemptSignal {
+  private readonly controller = new AbortController();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private fired = false;
+  private readonly onAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly caller: AbortSignal | undefined,
+    timeoutMs: number,
+  ) {
+    if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
+      this.timer = setTimeout(() => {
+        this.fired = true;
+        this.controller.abort(new DOMException("The attempt timed out", "TimeoutError"));
+      }, timeoutMs);
+    }
+    if (caller === undefined) return;
+    if (caller.aborted) this.controller.abort(caller.reason);
+    else {
+      this.onAbort = () => this.controller.abort(caller.reason);
+      caller.addEventListener("abort", this.onAbort, { once: true });
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  timedOut(): boolean {
+    return this.fired;
+  }
+
+  clear(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.onAbort) this.caller?.removeEventListener("abort", this.onAbort);
+  }
+}
+
 export function attemptSignal(
   callerSignal: AbortSignal | undefined,
   timeoutMs: number,
 ): AttemptSignal {
-  const controller = new AbortController();
-  let timedOut = false;
-  const onAbort = () => controller.abort(callerSignal?.reason);
-  const timer =
-    Number.isFinite(timeoutMs) && timeoutMs > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          controller.abort(new DOMException("The attempt timed out", "TimeoutError"));
-        }, timeoutMs)
-      : undefined;
-  if (callerSignal) {
-    if (callerSignal.aborted) controller.abort(callerSignal.reason);
-    else callerSignal.addEventListener("abort", onAbort, { once: true });
-  }
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    clear() {
-      if (timer !== undefined) clearTimeout(timer);
-      callerSignal?.removeEventListener("abort", onAbort);
-    },
-  };
+  return new Attempt(callerSignal, timeoutMs);
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */

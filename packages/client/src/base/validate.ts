@@ -182,12 +182,23 @@ export function prepareRecords<K>(
   // which finds and names each one.
   // A toJSON (of a record, its class, or the array) may send other values than were validated:
   // such batches take the per-record path, which checks what each record serializes to.
-  let allValid = typeof (records as { toJSON?: unknown }).toJSON !== "function";
-  for (let i = 0; i < records.length && allValid; i++) {
-    const record = records[i];
-    allValid =
-      typeof (record as { toJSON?: unknown } | null)?.toJSON !== "function" &&
-      recordIssues(entity, record, pathParams, validate).length === 0;
+  const plain = def.pathParams.length === 0;
+  const validator = recordValidators[entity];
+  let allValid = true;
+  try {
+    allValid = typeof (records as { toJSON?: unknown }).toJSON !== "function";
+    for (let i = 0; i < records.length && allValid; i++) {
+      const record = records[i];
+      // A toJSON getter that throws is found below (the record cannot be serialized).
+      allValid =
+        typeof (record as { toJSON?: unknown } | null)?.toJSON !== "function" &&
+        (!validate ||
+          (plain
+            ? validator(record, i, null)
+            : recordIssues(entity, record, pathParams, true).length === 0));
+    }
+  } catch {
+    allValid = false;
   }
   if (allValid) {
     try {

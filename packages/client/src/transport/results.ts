@@ -7,7 +7,7 @@
 // whose key names no record of the request (or one already matched) is ignored and counted in
 // `unmatchedEntries`; a record no entry reported on fails with status 0.
 
-import { keyIdOf, keyIdOfValues, keyOf } from "../base/keys.ts";
+import { keyIdOf, keyIdOfValues, keyOf, keyPart } from "../base/keys.ts";
 import { clip } from "../base/redact.ts";
 import type { BatchItem, BatchResult, Outcome } from "../base/types.ts";
 
@@ -45,7 +45,8 @@ function entryKeyId(entry: unknown, fields: readonly string[]): string | undefin
   if (typeof entry !== "object" || entry === null) return undefined;
   const id = (entry as MultiCodeEntry).id;
   if (!Array.isArray(id) || id.length === 0) return undefined;
-  const values: unknown[] = [];
+  // Built as keyIdOfValues builds it, without an array of the values.
+  let out = "";
   for (const field of fields) {
     // The last pair with the field's name counts.
     let p = id.length - 1;
@@ -59,9 +60,11 @@ function entryKeyId(entry: unknown, fields: readonly string[]): string | undefin
         ? keyIdOfValues(id.map((pair) => (pair as { value?: unknown } | null)?.value))
         : undefined;
     }
-    values.push(id[p]?.value);
+    const part = keyPart(id[p]?.value);
+    if (fields.length === 1) return part;
+    out += `${part}\u0000`;
   }
-  return keyIdOfValues(values);
+  return out;
 }
 
 export interface MatchOptions<K> {
@@ -87,6 +90,9 @@ function itemOf<K>(index: number, key: K, entry: MultiCodeEntry | undefined): Ba
   return { index, key, status, outcome: outcomeOf(status), message };
 }
 
+/** Key names normalized, per key-field list (the entity table's lists live as long as the process). */
+const FIELDS = new WeakMap<readonly string[], readonly string[]>();
+
 /** Matches a 207's entries to the records of the request (see the file comment). */
 export function matchItems<K = Record<string, unknown>>(
   records: readonly unknown[],
@@ -95,53 +101,78 @@ export function matchItems<K = Record<string, unknown>>(
   options: MatchOptions<K> = {},
 ): Matched<K> {
   const entries = Array.isArray(data) ? data : [];
-  const fields = keyFields.map(normName);
-  const keys = options.keys ?? records.map((record) => keyOf<K>(record, keyFields));
-  const recordIds = keys.map((key) => keyIdOf(key as Record<string, unknown>, keyFields));
-  const entryIds = entries.map((entry) => entryKeyId(entry, fields));
-  const assigned: (MultiCodeEntry | undefined)[] = new Array(records.length);
+  let fields = FIELDS.get(keyFields);
+  if (fields === undefined) {
+    fields = keyFields.map(normName);
+    FIELDS.set(keyFields, fields);
+  }
+  const n = records.length;
+  const given = options.keys;
+  const indices = options.indices;
+  const keyAt = (i: number) => (given ? (given[i] as K) : keyOf<K>(records[i], keyFields));
+  const items: BatchItem<K>[] = new Array(n);
+  // Fast path, no array but the items: entry j carries record j's key.
+  let inOrder = 0;
+  const m = Math.min(entries.length, n);
+  for (; inOrder < m; inOrder++) {
+    const entryId = entryKeyId(entries[inOrder], fields);
+    if (entryId === undefined) break;
+    const key = keyAt(inOrder);
+    if (entryId !== keyIdOf(key as Record<string, unknown>, keyFields)) break;
+    items[inOrder] = itemOf(indices?.[inOrder] ?? inOrder, key, entries[inOrder] as MultiCodeEntry);
+  }
   let unmatchedEntries = 0;
-
-  if (entryIds.every((id) => id === undefined)) {
-    // No entry says which record it is about: position is all there is, and only when the
-    // counts agree; otherwise nothing can be attributed.
-    if (entries.length === records.length) {
-      entries.forEach((entry, j) => {
-        if (typeof entry === "object" && entry !== null) assigned[j] = entry as MultiCodeEntry;
-        else unmatchedEntries++;
-      });
-    } else {
-      unmatchedEntries = entries.length;
-    }
-  } else {
-    // Fast path: entry j carries record j's key.
-    let inOrder = 0;
-    const n = Math.min(entries.length, records.length);
-    while (inOrder < n && entryIds[inOrder] === recordIds[inOrder]) {
-      assigned[inOrder] = entries[inOrder] as MultiCodeEntry;
-      inOrder++;
-    }
-    if (inOrder < entries.length) {
-      // The rest by key; duplicates of a key are matched in order.
-      const byKey = new Map<string, number[]>();
-      for (let i = inOrder; i < records.length; i++) {
-        const id = recordIds[i] as string;
-        const queue = byKey.get(id);
-        if (queue) queue.push(i);
-        else byKey.set(id, [i]);
-      }
-      for (let j = inOrder; j < entries.length; j++) {
-        const id = entryIds[j];
-        const i = id === undefined ? undefined : byKey.get(id)?.shift();
-        if (i === undefined) unmatchedEntries++;
-        else assigned[i] = entries[j] as MultiCodeEntry;
-      }
+  if (inOrder < entries.length || inOrder < n) {
+    // The rest: by key, or by position when no entry carries a key.
+    const rest = matchRest(records, entries, inOrder, fields, keyFields, keyAt);
+    unmatchedEntries = rest.unmatchedEntries;
+    for (let i = inOrder; i < n; i++) {
+      items[i] = itemOf(indices?.[i] ?? i, rest.keys[i - inOrder] as K, rest.assigned[i - inOrder]);
     }
   }
-  const items = records.map((_, i) =>
-    itemOf<K>(options.indices?.[i] ?? i, keys[i] as K, assigned[i]),
-  );
   return { items, unmatchedEntries };
+}
+
+/** Entries and records from `from` on, after the in-order prefix (relative indices). */
+function matchRest<K>(
+  records: readonly unknown[],
+  entries: readonly unknown[],
+  from: number,
+  fields: readonly string[],
+  keyFields: readonly string[],
+  keyAt: (i: number) => K,
+): { keys: K[]; assigned: (MultiCodeEntry | undefined)[]; unmatchedEntries: number } {
+  const keys: K[] = [];
+  for (let i = from; i < records.length; i++) keys.push(keyAt(i));
+  const assigned: (MultiCodeEntry | undefined)[] = new Array(keys.length);
+  const entryIds = entries.map((entry, j) => (j < from ? "" : entryKeyId(entry, fields)));
+  let unmatchedEntries = 0;
+  if (from === 0 && entryIds.every((id) => id === undefined)) {
+    // No entry says which record it is about: position is all there is, and only when the
+    // counts agree; otherwise nothing can be attributed.
+    if (entries.length !== records.length)
+      return { keys, assigned, unmatchedEntries: entries.length };
+    entries.forEach((entry, j) => {
+      if (typeof entry === "object" && entry !== null) assigned[j] = entry as MultiCodeEntry;
+      else unmatchedEntries++;
+    });
+    return { keys, assigned, unmatchedEntries };
+  }
+  // By key; duplicates of a key are matched in order.
+  const byKey = new Map<string, number[]>();
+  keys.forEach((key, i) => {
+    const id = keyIdOf(key as Record<string, unknown>, keyFields);
+    const queue = byKey.get(id);
+    if (queue) queue.push(i);
+    else byKey.set(id, [i]);
+  });
+  for (let j = from; j < entries.length; j++) {
+    const id = entryIds[j];
+    const i = id === undefined ? undefined : byKey.get(id)?.shift();
+    if (i === undefined) unmatchedEntries++;
+    else assigned[i] = entries[j] as MultiCodeEntry;
+  }
+  return { keys, assigned, unmatchedEntries };
 }
 
 /** Counts and wraps items (already in input order) as a BatchResult. */
