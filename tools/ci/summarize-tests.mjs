@@ -1,5 +1,6 @@
-// Sums the vitest JSON reports of every package and prints where the time went (per package,
-// then the slowest test files) and one closing line, "tests: N passed, N failed", exiting
+// Sums the vitest JSON reports of every package and prints where the time went (per package:
+// from its first file's start to its last file's end, and its files' times added up; then the
+// slowest test files) and one closing line, "tests: N passed, N failed", exiting
 // non-zero when any test failed or none ran.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,8 +22,11 @@ for (const dir of ["lib", "packages", "tools"]) {
     const start = Math.min(...results.map((t) => t.startTime ?? r.startTime));
     const end = Math.max(...results.map((t) => t.endTime ?? 0));
     const seconds = results.length ? ((end - start) / 1000).toFixed(1) : "0.0";
+    // The files' own times added up: more than the span when files ran side by side.
+    const fileSeconds = results.reduce((n, t) => n + (t.endTime - t.startTime), 0) / 1000;
     console.log(
-      `${dir}/${name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${seconds} s`,
+      `${dir}/${name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${seconds} s ` +
+        `(files: ${fileSeconds.toFixed(1)} s)`,
     );
     for (const t of results) {
       files.push({
