@@ -103,6 +103,11 @@ function expectStopped(
   expect(summary.totals.pending).toBe(summary.totals.rows);
   expect(summary.totals.rows).toBeGreaterThan(0);
   expect(summary.totals.rows).toBeLessThanOrEqual(rows);
+  // The HTML report (written at the end of every run) says why and what to do.
+  const html = readFileSync(join(s.out, "report.html"), "utf8");
+  expect(html).toContain(
+    "VBA could not be reached; the rows not done yet are sent by vbapi resume.",
+  );
   const failed = join(s.out, "failed.csv");
   if (existsSync(failed)) expect(readFileSync(failed, "utf8").trim().split("\n")).toHaveLength(1);
   const all = everything(result, s.dir);

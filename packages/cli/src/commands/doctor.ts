@@ -8,6 +8,7 @@ import { renderJson, renderText, scrub, secretsOf } from "../doctor/render.ts";
 import { runDoctor } from "../doctor/run.ts";
 import { networkFetch, proxyFor } from "../net/proxy.ts";
 import { positiveInt, UsageError } from "./args.ts";
+import { baseUrlOf } from "./upsert.ts";
 
 interface DoctorFlags {
   baseUrl?: string;
@@ -15,24 +16,6 @@ interface DoctorFlags {
   json?: boolean;
   probe: boolean;
   timeoutMs: number;
-}
-
-/** The base URL as `upsert` resolves it (flag, VBAPI_BASE_URL, the SDK's default). */
-function baseUrlOf(flag: string | undefined): string {
-  const value = flag ?? process.env.VBAPI_BASE_URL ?? defaults.baseUrl;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new UsageError("--base-url / VBAPI_BASE_URL is not a URL");
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:")
-    throw new UsageError("--base-url must be http(s)");
-  if (url.username || url.password)
-    throw new UsageError(
-      "--base-url must not carry credentials: set VBAPI_API_KEY and VBAPI_TOKEN",
-    );
-  return value.replace(/\/+$/, "");
 }
 
 export async function doctor(flags: DoctorFlags): Promise<number> {

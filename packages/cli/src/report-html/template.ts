@@ -13,7 +13,7 @@ const GROUPS_SHOWN = 25;
 const EXIT_MEANING: Record<number, string> = {
   0: "every row succeeded",
   1: "some rows failed or were invalid",
-  2: "usage, input or configuration error",
+  2: "usage, input or configuration error, or VBA could not be reached",
   3: "stopped: the server refused the credentials",
   130: "interrupted",
 };
@@ -42,6 +42,12 @@ function headline(d: ReportData): { label: string; tone: Tone; text: string } {
         label: "stopped",
         tone: "bad",
         text: "The server refused the credentials (401/403).",
+      };
+    case "unreachable":
+      return {
+        label: "unreachable",
+        tone: "bad",
+        text: "VBA could not be reached; the rows not done yet are sent by vbapi resume.",
       };
     case "input-error":
       return {
