@@ -4,7 +4,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findBatchOperations, isObject, type JsonObject } from "@vbapi-sdk/tool-spec-model";
-import openapiTS, { astToString } from "openapi-typescript";
 import { emitEntities } from "./entities.ts";
 import { checkNames } from "./names.ts";
 import { emitBulk, emitDomain } from "./one-liners.ts";
@@ -86,6 +85,8 @@ export function generateDomain(spec: JsonObject, name: string): Map<string, stri
 export async function generateFromSpec(spec: JsonObject): Promise<Map<string, string>> {
   const entities = batchOperations(spec);
   // openapi-typescript mutates nothing we rely on, but give it its own copy anyway.
+  // Loaded here, not at the top: the domain packages' generate never needs it (a second of CPU).
+  const { default: openapiTS, astToString } = await import("openapi-typescript");
   const ast = await openapiTS(structuredClone(spec) as never, { silent: true });
   const files = new Map<string, string>();
   files.set("schema.ts", `${HEADER}${astToString(ast)}`);
