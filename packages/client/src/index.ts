@@ -31,6 +31,11 @@ export {
   type ValidationIssue,
   VbapiError,
 } from "./base/errors.ts";
+export {
+  describeNetworkFailure,
+  type NetworkFailure,
+  type NetworkFailureKind,
+} from "./base/failure.ts";
 export type { Logger, LogLevel } from "./base/logger.ts";
 export type { BackoffOptions } from "./base/retry.ts";
 export type * from "./base/types.ts";

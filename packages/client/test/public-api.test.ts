@@ -35,6 +35,7 @@ const HAND_WRITTEN = [
   "bulkUpserter",
   "createVbapiClient",
   "defaults",
+  "describeNetworkFailure",
   "entities",
   "entityNames",
   "memoryTokenCache",

@@ -17,7 +17,7 @@ import {
   ResponseParseError,
   VbapiError,
 } from "../base/errors.ts";
-import { errorCode, failureWords } from "../base/failure.ts";
+import { describeNetworkFailure, errorCode } from "../base/failure.ts";
 import { isHeaderSafe } from "../base/headers.ts";
 import { redact } from "../base/redact.ts";
 import {
@@ -229,7 +229,9 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
         }
         telemetry?.countLogin("failed");
         const timedOut = error instanceof Error && error.name === "TimeoutError";
-        const why = timedOut ? `no answer within ${timeoutMs} ms` : failureWords(error);
+        const why = timedOut
+          ? `no answer within ${timeoutMs} ms`
+          : describeNetworkFailure(error).words;
         const attempts = `${attempt + 1} attempt${attempt ? "s" : ""}`;
         throw new ConnectionError(
           `POST /user-authentication: cannot reach ${loginUrl.host}: ${why} after ${attempts}`,

@@ -12,20 +12,6 @@ const NOT_SENT_CODES = new Set([
   "EHOSTUNREACH",
   "UND_ERR_CONNECT_TIMEOUT",
 ]);
-/** TLS failures: the handshake did not complete, so no request byte was sent. */
-const TLS_CODES = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "CERT_UNTRUSTED",
-  "CERT_REVOKED",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-  "ERR_SSL_WRONG_VERSION_NUMBER",
-]);
 /** A proxy that answered its CONNECT with something else than 200: the request never left. */
 const PROXY_REFUSAL = /Proxy response \((\d{3})\) !== 200|Proxy Authentication Required \((407)\)/;
 /** Causes that mean the request could not be built at all: not sent, and resending cannot help. */
@@ -53,8 +39,10 @@ export type FailureKind = "timeout" | "setup" | "not-sent" | "connection";
 export function failureKind(error: unknown, timedOut: boolean): FailureKind {
   if (timedOut) return "timeout";
   const code = errorCode(error);
-  if (code !== undefined && (NOT_SENT_CODES.has(code) || TLS_CODES.has(code))) return "not-sent";
-  if (proxyRefusal(error) !== undefined) return "not-sent";
+  if (code !== undefined && (NOT_SENT_CODES.has(code) || KNOWN[code]?.[0] === "tls")) {
+    return "not-sent";
+  }
+  if (proxyRefusal(chain(error)) !== undefined) return "not-sent";
   if (code !== undefined && SETUP_CODES.has(code)) return "setup";
   const cause = (error as { cause?: unknown } | null)?.cause;
   const message = `${(error as Error | null)?.message ?? ""} ${(cause as Error | undefined)?.message ?? ""}`;
@@ -65,46 +53,108 @@ export function failureKind(error: unknown, timedOut: boolean): FailureKind {
   return "connection";
 }
 
-/** The messages of `error` and its causes (at most 5 deep), for patterns no code names. */
-function messages(error: unknown): string {
-  let text = "";
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const message = (e as { message?: unknown }).message;
-    if (typeof message === "string") text += ` ${message}`;
-    e = (e as { cause?: unknown }).cause;
+/** What kind of network failure: the one thing a person checks next. */
+export type NetworkFailureKind =
+  | "resolve"
+  | "refused"
+  | "timeout"
+  | "unreachable"
+  | "tls"
+  | "proxy"
+  | "other";
+
+/** A failure to reach a server, in words (from codes and statuses, never from server text). */
+export interface NetworkFailure {
+  kind: NetworkFailureKind;
+  /** The low-level code (ENOTFOUND, ECONNREFUSED, CERT_HAS_EXPIRED...), when there is one. */
+  code?: string;
+  /** What failed, in words, ending with the code or status in parentheses. */
+  words: string;
+}
+
+/** Codes in words. A TLS code here means the handshake failed: no request byte was sent. */
+const KNOWN: Record<string, [NetworkFailureKind, string]> = {
+  ENOTFOUND: ["resolve", "the host name cannot be resolved"],
+  EAI_AGAIN: ["resolve", "the host name cannot be resolved: the DNS lookup failed"],
+  EAI_FAIL: ["resolve", "the host name cannot be resolved"],
+  EAI_NONAME: ["resolve", "the host name cannot be resolved"],
+  ECONNREFUSED: ["refused", "the connection was refused"],
+  EHOSTUNREACH: ["unreachable", "the host is unreachable"],
+  ENETUNREACH: ["unreachable", "the network is unreachable"],
+  ETIMEDOUT: ["timeout", "the connection timed out"],
+  UND_ERR_CONNECT_TIMEOUT: ["timeout", "the connection timed out"],
+  ECONNRESET: ["other", "the connection was reset"],
+  UND_ERR_SOCKET: ["other", "the connection was closed by the other side"],
+  CERT_HAS_EXPIRED: ["tls", "the certificate has expired"],
+  CERT_NOT_YET_VALID: ["tls", "the certificate is not valid yet"],
+  ERR_TLS_CERT_ALTNAME_INVALID: ["tls", "the certificate does not name this host"],
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: ["tls", "the certificate is not trusted"],
+  UNABLE_TO_GET_ISSUER_CERT: ["tls", "the certificate is not trusted"],
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: ["tls", "the certificate is not trusted"],
+  SELF_SIGNED_CERT_IN_CHAIN: ["tls", "the certificate is not trusted (self-signed in the chain)"],
+  DEPTH_ZERO_SELF_SIGNED_CERT: ["tls", "the certificate is not trusted (self-signed)"],
+  CERT_UNTRUSTED: ["tls", "the certificate is not trusted"],
+  CERT_REVOKED: ["tls", "the certificate has been revoked"],
+  ERR_SSL_WRONG_VERSION_NUMBER: ["tls", "TLS could not be negotiated (is it an http:// server?)"],
+};
+
+const PROXY_STATUS_TEXT: Record<number, string> = {
+  401: "Unauthorized",
+  403: "Forbidden",
+  407: "Proxy Authentication Required",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+/** The error and its causes (and an AggregateError's first), at most 6 deep. */
+function chain(error: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let e: unknown = error; e && out.length < 6; ) {
+    out.push(e);
+    const inner = (e as { errors?: unknown[] }).errors;
+    e = Array.isArray(inner) && inner.length > 0 ? inner[0] : (e as { cause?: unknown }).cause;
   }
-  return text;
+  return out;
 }
 
 /** The status a proxy refused the request with (undici's tunnel error), or undefined. */
-export function proxyRefusal(error: unknown): number | undefined {
-  const match = PROXY_REFUSAL.exec(messages(error));
-  return match ? Number(match[1] ?? match[2]) : undefined;
+function proxyRefusal(links: unknown[]): number | undefined {
+  for (const e of links) {
+    const message = (e as { message?: unknown }).message;
+    const match = typeof message === "string" ? PROXY_REFUSAL.exec(message) : null;
+    if (match) return Number(match[1] ?? match[2]);
+  }
+  return undefined;
 }
 
-/** A failure to reach the server in words, from its low-level code (never server text). */
-export function failureWords(error: unknown): string {
-  const proxyStatus = proxyRefusal(error);
-  if (proxyStatus !== undefined) return `the proxy refused the connection (HTTP ${proxyStatus})`;
-  const code = errorCode(error);
-  const words = code === undefined ? undefined : WORDS[code];
-  if (words) return `${words} (${code})`;
-  if (code !== undefined && TLS_CODES.has(code)) return `the certificate is not trusted (${code})`;
-  return `connection failed (${code ?? "unknown error"})`;
+/**
+ * What a rejected fetch (or an SDK error whose cause is one) says about the network: the kind,
+ * the code, and the words a person can act on. The one table of these words, for the SDK's
+ * messages and the CLI's.
+ */
+export function describeNetworkFailure(error: unknown): NetworkFailure {
+  const links = chain(error);
+  const status = proxyRefusal(links);
+  if (status !== undefined) {
+    const text = PROXY_STATUS_TEXT[status];
+    return {
+      kind: "proxy",
+      words: `the proxy refused the connection (HTTP ${status}${text ? ` ${text}` : ""})`,
+    };
+  }
+  for (const e of links) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== "string" || code === "") continue;
+    const known = KNOWN[code];
+    if (known) return { kind: known[0], code, words: `${known[1]} (${code})` };
+    if (/CERT|TLS|SSL/.test(code)) {
+      return { kind: "tls", code, words: `the certificate is not trusted (${code})` };
+    }
+    return { kind: "other", code, words: `the connection failed (${code})` };
+  }
+  if (links.some((e) => e instanceof Error && e.name === "TimeoutError")) {
+    return { kind: "timeout", words: "no answer in time" };
+  }
+  return { kind: "other", words: "the connection failed" };
 }
-
-const WORDS: Record<string, string> = {
-  ENOTFOUND: "the host name cannot be resolved",
-  EAI_AGAIN: "the host name cannot be resolved: the DNS lookup failed",
-  EAI_FAIL: "the host name cannot be resolved",
-  EAI_NONAME: "the host name cannot be resolved",
-  ECONNREFUSED: "the connection was refused",
-  ECONNRESET: "the connection was reset",
-  EHOSTUNREACH: "the host is unreachable",
-  ENETUNREACH: "the network is unreachable",
-  ETIMEDOUT: "the connection timed out",
-  UND_ERR_CONNECT_TIMEOUT: "the connection timed out",
-  UND_ERR_SOCKET: "the connection was closed by the other side",
-  CERT_HAS_EXPIRED: "the certificate has expired",
-  ERR_TLS_CERT_ALTNAME_INVALID: "the certificate does not name this host",
-};

@@ -21,12 +21,10 @@ import { BulkLedger, type RunStats } from "./ledger.ts";
 import {
   type BulkDriver,
   type BulkOptions,
-  DEFAULT_LINGER_MS,
-  DEFAULT_MAX_RECORD_RETRIES,
-  DEFAULT_RECORD_RETRY_DELAY_MS,
   type DriverStats,
   MAX_RECORD_RETRY_DELAY_MS,
   positiveInt,
+  retrySettings,
 } from "./options.ts";
 import { DEFAULT_PROGRESS_INTERVAL_MS, ProgressThrottle } from "./progress.ts";
 import {
@@ -60,9 +58,7 @@ class BulkRun<R, K> implements RunState<R, K> {
   readonly flow: Concurrency;
   /** Chunks formed by splitting a batch the server rejected as a whole, sent as they are. */
   readonly halves: Pending<R, K>[][] = [];
-  private readonly maxRecordRetries: number;
-  private readonly retryDelayMs: number;
-  private readonly lingerMs: number;
+  private readonly settings: ReturnType<typeof retrySettings>;
   private readonly signal: AbortSignal | undefined;
   private readonly link: SignalLink;
   private readonly intake: Intake<R>;
@@ -105,13 +101,7 @@ class BulkRun<R, K> implements RunState<R, K> {
       () => driver.rate?.(),
       () => driver.burst?.(),
     );
-    this.maxRecordRetries = positiveInt(
-      "maxRecordRetries",
-      options.maxRecordRetries ?? DEFAULT_MAX_RECORD_RETRIES,
-      0,
-    );
-    this.retryDelayMs = Math.max(0, options.recordRetryDelayMs ?? DEFAULT_RECORD_RETRY_DELAY_MS);
-    this.lingerMs = Math.max(0, options.lingerMs ?? DEFAULT_LINGER_MS);
+    this.settings = retrySettings(options);
     // The run follows the caller's signal through one link (one listener, removed at the end).
     this.link = linkSignal(options.signal);
     this.signal = this.link.signal;
@@ -136,14 +126,10 @@ class BulkRun<R, K> implements RunState<R, K> {
       failed: this.ledger.failed,
       inFlight: this.inFlightRecords,
       requests: this.stats.requests,
-      retries: this.retriesSoFar(),
+      retries: this.stats.requestRetries + this.recordResends,
       elapsedMs: performance.now() - this.started,
       total: this.intake.knownLength ?? (this.inputDone ? this.ledger.registered : undefined),
     };
-  }
-
-  private retriesSoFar(): number {
-    return this.stats.requestRetries + this.recordResends;
   }
 
   get stopped(): boolean {
@@ -187,7 +173,7 @@ class BulkRun<R, K> implements RunState<R, K> {
   private runStats(): RunStats {
     return {
       requests: this.stats.requests,
-      retries: this.retriesSoFar(),
+      retries: this.stats.requestRetries + this.recordResends,
       rateLimited: this.stats.rateLimited,
       activityIds: this.activityIds,
       elapsedMs: performance.now() - this.started,
@@ -222,20 +208,30 @@ class BulkRun<R, K> implements RunState<R, K> {
 
   /**
    * The next record, registered; invalid records are failed right here. `undefined` when the
-   * input is exhausted, the run stopped, or (async inputs) `deadline` passed first.
+   * input is exhausted, the run stopped, or `deadline` passed first. Async inputs only: a sync
+   * one (an array) is read by {@link pullSync}, without a promise per record.
    */
   private async pull(deadline: number | undefined): Promise<Pending<R, K> | undefined> {
-    const nextSync = this.intake.nextSync;
     while (!this.inputDone && !this.stopped) {
-      let next: IteratorResult<R, unknown> | typeof LATER;
+      const next = await this.intake.next(deadline).catch((error: unknown) => {
+        this.inputError = error ?? new Error("the input threw a nullish value");
+      });
+      this.readTimedOut = next === LATER;
+      const pending = next === undefined || next === LATER ? undefined : this.admit(next);
+      if (pending !== SKIPPED) return pending;
+    }
+    return undefined;
+  }
+
+  private pullSync(nextSync: () => IteratorResult<R, unknown>): Pending<R, K> | undefined {
+    while (!this.inputDone && !this.stopped) {
+      let next: IteratorResult<R, unknown>;
       try {
-        next = nextSync !== undefined ? nextSync() : await this.intake.next(deadline);
+        next = nextSync();
       } catch (error) {
         this.inputError = error ?? new Error("the input threw a nullish value");
         return undefined;
       }
-      this.readTimedOut = next === LATER;
-      if (next === LATER) return undefined;
       const pending = this.admit(next);
       if (pending !== SKIPPED) return pending;
     }
@@ -270,12 +266,12 @@ class BulkRun<R, K> implements RunState<R, K> {
 
   /** When a read of a slow input should give up waiting (see `lingerMs`). */
   private readDeadline(builderSize: number, chunkStarted: number): number | undefined {
-    let deadline = builderSize > 0 ? chunkStarted + this.lingerMs : undefined;
+    let deadline = builderSize > 0 ? chunkStarted + this.settings.lingerMs : undefined;
     const ready = this.retryQueue.nextReadyAt();
     if (ready !== undefined && (deadline === undefined || ready < deadline)) deadline = ready;
     // While requests are in flight, look up now and then for records they hand back.
     if (this.inFlightChunks > 0) {
-      const soon = performance.now() + Math.max(this.lingerMs, 10);
+      const soon = performance.now() + Math.max(this.settings.lingerMs, 10);
       if (deadline === undefined || soon < deadline) deadline = soon;
     }
     return deadline;
@@ -298,8 +294,12 @@ class BulkRun<R, K> implements RunState<R, K> {
     while (!builder.full && !this.stopped) {
       const capacity = this.limits.chunkSize * this.flow.limit;
       if (this.carry === undefined && this.unfinishedRecords(builder.size) >= capacity) break;
+      const nextSync = this.intake.nextSync;
       const pending =
-        this.carry ?? (await this.pull(this.readDeadline(builder.size, chunkStarted)));
+        this.carry ??
+        (nextSync !== undefined
+          ? this.pullSync(nextSync)
+          : await this.pull(this.readDeadline(builder.size, chunkStarted)));
       if (pending === undefined) break;
       this.carry = pending;
       if (this.unfinishedKeys.has(pending.keyId) || !builder.fits(pending.bytes)) break;
@@ -338,14 +338,17 @@ class BulkRun<R, K> implements RunState<R, K> {
 
   requeue(pending: Pending<R, K>): void {
     const resends = this.ledger.attemptsOf(pending.index);
-    const delay = Math.min(MAX_RECORD_RETRY_DELAY_MS, this.retryDelayMs * 2 ** (resends - 1));
+    const delay = Math.min(
+      MAX_RECORD_RETRY_DELAY_MS,
+      this.settings.retryDelayMs * 2 ** (resends - 1),
+    );
     this.recordResends++;
     this.retryQueue.push(pending, delay > 0 ? performance.now() + delay : 0);
   }
 
   canRetry(pending: Pending<R, K>): boolean {
     const retries = this.ledger.attemptsOf(pending.index) - pending.bisects;
-    return retries <= this.maxRecordRetries && !this.stopped;
+    return retries <= this.settings.maxRecordRetries && !this.stopped;
   }
 
   /** Halves the chunk size for the rest of the run (after a 413 or a timeout). */

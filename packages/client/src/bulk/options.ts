@@ -155,3 +155,20 @@ export const DEFAULT_RECORD_RETRY_DELAY_MS = 250;
 export const DEFAULT_LINGER_MS = 100;
 /** Cap on a record's re-send delay. */
 export const MAX_RECORD_RETRY_DELAY_MS = 30_000;
+
+/** The engine's record-retry and linger settings from `upsertAll`'s options, checked. */
+export function retrySettings(options: {
+  maxRecordRetries?: number | undefined;
+  recordRetryDelayMs?: number | undefined;
+  lingerMs?: number | undefined;
+}): { maxRecordRetries: number; retryDelayMs: number; lingerMs: number } {
+  return {
+    maxRecordRetries: positiveInt(
+      "maxRecordRetries",
+      options.maxRecordRetries ?? DEFAULT_MAX_RECORD_RETRIES,
+      0,
+    ),
+    retryDelayMs: Math.max(0, options.recordRetryDelayMs ?? DEFAULT_RECORD_RETRY_DELAY_MS),
+    lingerMs: Math.max(0, options.lingerMs ?? DEFAULT_LINGER_MS),
+  };
+}

@@ -12,7 +12,7 @@ import {
   TimeoutError,
   TokenProviderError,
 } from "../base/errors.ts";
-import { errorCode, failureKind, failureWords } from "../base/failure.ts";
+import { describeNetworkFailure, errorCode, failureKind } from "../base/failure.ts";
 import type { Logger } from "../base/logger.ts";
 import {
   type BackoffOptions,
@@ -288,7 +288,7 @@ export class Transport {
         const note =
           kind === "timeout"
             ? `timed out after ${timeoutMs} ms`
-            : `cannot reach ${hostOf(request.url)}: ${failureWords(error)}`;
+            : `cannot reach ${hostOf(request.url)}: ${describeNetworkFailure(error).words}`;
         if (retries < maxRetries) {
           await retryAfterFailure(kind === "timeout" ? "timeout" : "connection", note);
           continue;
