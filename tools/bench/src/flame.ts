@@ -174,6 +174,8 @@ export function toSvg(tree: Frame, title: string, width = 1200): string {
   }).join("");
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="11">` +
+    // The picture's name first (screen readers; Biome's a11y rule).
+    `<title>${escapeXml(title)}</title>` +
     `<rect width="100%" height="100%" fill="#ffffff"/>` +
     `<text x="10" y="20" font-size="14">${escapeXml(title)} (${s.total} samples)</text>${legend}` +
     `${body.join("\n")}</svg>\n`
