@@ -108,11 +108,4 @@ export async function refusingProxy(): Promise<{
   };
 }
 
-/** A loopback port nothing listens on (bound, then closed). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { closedPort } from "./telemetry-setup.ts";

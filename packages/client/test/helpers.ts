@@ -1,5 +1,6 @@
 // Test helpers: a scripted fetch that records every call (faults are injected here, never by
 // mocking the client itself).
+import { createServer } from "node:net";
 import { createVbapiClient, type VbapiClientOptions } from "../src/index.ts";
 
 export interface Call {
@@ -108,3 +109,12 @@ export const tolerance = (key: number, extra: Record<string, unknown> = {}) => (
   tolerance1: 1.5,
   ...extra,
 });
+
+/** A loopback port nothing listens on (bound, then closed): a refused connection. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

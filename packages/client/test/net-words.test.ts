@@ -1,17 +1,8 @@
 // describeNetworkFailure: the one table of network failures in words (the SDK's messages, the
 // CLI's and the doctor's), read from real failures of fetch on loopback and real DNS.
-import { createServer } from "node:net";
 import { expect, it } from "vitest";
 import { ConnectionError, createVbapiClient, describeNetworkFailure } from "../src/index.ts";
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort } from "./helpers.ts";
 
 it("a refused port and an unresolvable host, as fetch rejects them", async () => {
   const port = await closedPort();

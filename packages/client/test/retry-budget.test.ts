@@ -2,12 +2,12 @@
 // login that cannot connect is retried by whoever meets it first, never again by the layers
 // above (the token source, the bulk engine's per-record re-sends). Real fetches: `.invalid`
 // resolves nowhere (RFC 6761), a closed loopback port refuses; a counting fetch sees each try.
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { passwordLogin } from "../src/auth/login.ts";
 import { ConnectionError, TokenProviderError } from "../src/base/errors.ts";
 import { upsertAllTolerances } from "../src/bulk/index.ts";
 import { createVbapiClient } from "../src/client/client.ts";
+import { closedPort } from "./helpers.ts";
 
 const MISTYPED = "http://no-such-host.invalid/vbasoftware";
 
@@ -18,15 +18,6 @@ function countingFetch() {
     return fetch(input, init);
   };
   return { fetch: fetchFn, urls };
-}
-
-/** A loopback port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const tolerances = (n: number) =>
