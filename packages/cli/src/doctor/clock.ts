@@ -13,25 +13,40 @@ function duration(ms: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
+/** Codes of a certificate no trusted CA signed: behind a proxy, most likely TLS interception. */
+const UNTRUSTED = /SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY|CERT_UNTRUSTED/;
+
+const INTERCEPTED_FIX =
+  "ask your network team for the intercepting CA certificate and set NODE_EXTRA_CA_CERTS=/path/to/ca.pem";
+
+/** What to do when GET / got no answer (and the certificate was not an interceptor's). */
+function httpFix(ctx: DoctorContext, answer: { error: string; kind: string }): string {
+  if (answer.kind === "tls")
+    return "check the host name and port in --base-url; if a company proxy inspects TLS, set NODE_EXTRA_CA_CERTS to its CA certificate (PEM)";
+  if (answer.kind === "proxy")
+    return answer.error.includes("407")
+      ? "give the proxy's credentials in the proxy variable (http://user:password@host:port)"
+      : "ask your network team whether the proxy lets this machine reach VBA's host, or put the host in NO_PROXY";
+  return ctx.proxy
+    ? "check HTTPS_PROXY / HTTP_PROXY and NO_PROXY; the proxy or VBA may be down"
+    : "check --base-url / VBAPI_BASE_URL; the server may be down";
+}
+
 /** The `http` check and the `clock` check it makes possible. */
 export async function httpAndClockChecks(ctx: DoctorContext): Promise<Check[]> {
   const sentAt = Date.now();
   const answer = await request(ctx, "GET", "/", {});
   const arrivedAt = Date.now();
   if ("error" in answer) {
-    const proxyRefused = answer.kind === "proxy";
+    // Through a proxy the tls check is not run: an untrusted certificate shows up here.
+    const intercepted = answer.kind === "tls" && UNTRUSTED.test(answer.code ?? "");
+    const by = ctx.proxy ? "the proxy or a firewall" : "a proxy or firewall";
     return [
       {
         id: "http",
         verdict: "fail",
-        saw: `GET ${ctx.baseUrl}/ got no answer${ctx.proxy ? ` through proxy ${ctx.proxy.url}` : ""}: ${answer.error}`,
-        fix: proxyRefused
-          ? answer.error.includes("407")
-            ? "give the proxy's credentials in the proxy variable (http://user:password@host:port)"
-            : "ask your network team whether the proxy lets this machine reach VBA's host, or put the host in NO_PROXY"
-          : ctx.proxy
-            ? "check HTTPS_PROXY / HTTP_PROXY and NO_PROXY; the proxy or VBA may be down"
-            : "check --base-url / VBAPI_BASE_URL; the server may be down",
+        saw: `GET ${ctx.baseUrl}/ got no answer${ctx.proxy ? ` through proxy ${ctx.proxy.url}` : ""}: ${answer.error}${intercepted ? `: this looks like TLS interception by ${by} on your network` : ""}`,
+        fix: intercepted ? INTERCEPTED_FIX : httpFix(ctx, answer),
         ms: answer.ms,
       },
     ];

@@ -1,7 +1,10 @@
 // The doctor's HTTP requests: bounded in time (the --timeout-ms) and in size (the first 64 KiB
 // of an answer are read, the rest dropped), with the answer recorded for the ASSUMED facts.
+// The one place server text enters the doctor: every secret it knows is blanked here, before
+// the text is cut to length or escaped.
 import { describeNetworkError, type NetworkFailureKind } from "../net/describe.ts";
 import { terminalText } from "../safe-text.ts";
+import { scrubServerText, secretsOf } from "./secrets.ts";
 import type { Answer, DoctorContext } from "./types.ts";
 
 /** The most of an answer the doctor reads: error answers are small; a huge one is cut. */
@@ -30,10 +33,19 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** The secrets known now: the environment's and the token the login received. */
+export function knownSecrets(ctx: DoctorContext): string[] {
+  return secretsOf(ctx.env, [ctx.token]);
+}
+
 /** Why a request or a connection failed, in words (the CLI's one wording of network errors). */
-export function errorWords(error: unknown): { words: string; kind: NetworkFailureKind } {
+export function errorWords(error: unknown): {
+  words: string;
+  kind: NetworkFailureKind;
+  code?: string;
+} {
   const failure = describeNetworkError(error);
-  return { words: terminalText(failure.words), kind: failure.kind };
+  return { words: terminalText(failure.words), kind: failure.kind, code: failure.code };
 }
 
 /** One request; the answer (also added to ctx.answers) or why there was none. */
@@ -43,7 +55,7 @@ export async function request(
   path: string,
   headers: Record<string, string>,
   body?: string,
-): Promise<Answer | { error: string; kind: NetworkFailureKind; ms: number }> {
+): Promise<Answer | { error: string; kind: NetworkFailureKind; code?: string; ms: number }> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   try {
@@ -55,32 +67,40 @@ export async function request(
       signal: AbortSignal.timeout(ctx.timeoutMs),
     });
     const text = await readCapped(response);
+    const secrets = knownSecrets(ctx);
+    const header = (name: string) => {
+      const value = response.headers.get(name);
+      return value === null ? null : scrubServerText(value, secrets);
+    };
     const answer: Answer = {
       what: `${method} ${path}`,
       status: response.status,
-      contentType: response.headers.get("content-type") ?? "",
+      contentType: header("content-type") ?? "",
       json: parseJson(text),
-      date: response.headers.get("date"),
-      retryAfter: response.headers.get("retry-after"),
+      date: header("date"),
+      retryAfter: header("retry-after"),
       ms: ms(),
     };
     ctx.answers.push(answer);
     return answer;
   } catch (error) {
-    const { words, kind } = errorWords(error);
-    return { error: words, kind, ms: ms() };
+    const { words, kind, code } = errorWords(error);
+    return { error: words, kind, code, ms: ms() };
   }
 }
 
-/** The problem's `detail` (or `error.detail`, or `title`) of an answer, safe for a terminal. */
-export function detailOf(answer: Answer): string | undefined {
+/**
+ * The problem's `detail` (or `error.detail`, or `title`) of an answer, safe for a terminal:
+ * every known secret blanked first, then escaped, then cut at 200 characters.
+ */
+export function detailOf(ctx: DoctorContext, answer: Answer): string | undefined {
   const body = answer.json as Record<string, unknown> | undefined;
   const error = body?.error as Record<string, unknown> | undefined;
   const text = [body?.detail, error?.detail, body?.title, error?.title].find(
     (v) => typeof v === "string" && v !== "",
   );
   if (typeof text !== "string") return undefined;
-  const safe = terminalText(text);
+  const safe = terminalText(scrubServerText(text, knownSecrets(ctx)));
   return safe.length > 200 ? `${safe.slice(0, 200)}…` : safe;
 }
 

@@ -30,8 +30,8 @@ function lifetime(token: string): string {
   return "not a JWT with exp: its lifetime cannot be read (VBA judges it)";
 }
 
-function refused(answer: Answer): Check {
-  const detail = detailOf(answer);
+function refused(ctx: DoctorContext, answer: Answer): Check {
+  const detail = detailOf(ctx, answer);
   const points = pointsAt(detail);
   const said = detail ? `: "${detail}"` : " (no detail in the answer)";
   const at = points.length > 0 ? `; VBA's answer points at ${points.join(", ")}` : "";
@@ -89,13 +89,13 @@ export async function loginCheck(ctx: DoctorContext): Promise<Check> {
     };
   }
   if (answer.status === 401 || answer.status === 403) {
-    ctx.loginRefusal = detailOf(answer) ?? "";
-    return refused(answer);
+    ctx.loginRefusal = detailOf(ctx, answer) ?? "";
+    return refused(ctx, answer);
   }
   const token = (answer.json as { data?: { authenticationResult?: { idToken?: unknown } } })?.data
     ?.authenticationResult?.idToken;
   if (answer.status !== 200 || typeof token !== "string" || token === "") {
-    const detail = detailOf(answer);
+    const detail = detailOf(ctx, answer);
     return {
       id: "login",
       verdict: "fail",

@@ -44,7 +44,7 @@ async function probeOne(ctx: DoctorContext, entity: EntityName): Promise<Check> 
       ms: answer.ms,
     };
   }
-  const detail = detailOf(answer);
+  const detail = detailOf(ctx, answer);
   const said = detail ? `: "${detail}"` : "";
   const { status, ms } = answer;
   const points = pointsAt(detail);

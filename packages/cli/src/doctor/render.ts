@@ -1,9 +1,14 @@
 // The doctor's report: a checklist for a person, or one JSON document for tools. Everything
 // printed passes through terminalText (server text, host names, certificate issuers) and then
-// through `scrub`, which blanks any secret of the environment that might have slipped in.
+// through `scrub`, which blanks, in every escaped form, any secret that slipped past the scrub
+// of server text in http.ts: the environment's, and the token the doctor's login received.
 import { safeJson, terminalText } from "../safe-text.ts";
 import type { FactReport } from "./assumed.ts";
+import { scrub } from "./secrets.ts";
 import type { Check } from "./types.ts";
+
+/** The command's last scrub of the output uses these (with the environment's secrets). */
+export { scrub, secretsOf } from "./secrets.ts";
 
 export interface DoctorReport {
   ok: boolean;
@@ -19,25 +24,11 @@ const MARK: Record<Check["verdict"], string> = {
   skip: "[skip]",
 };
 
-/** The values that must never be printed: the API key, token, password, Redis URL, and proxy URLs' user:password. */
-export function secretsOf(env: NodeJS.ProcessEnv): string[] {
-  const values = ["VBAPI_API_KEY", "VBAPI_TOKEN", "VBAPI_PASSWORD", "VBAPI_REDIS_URL"].map(
-    (n) => env[n],
-  );
-  for (const name of ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"]) {
-    const match = env[name]?.match(/\/\/([^/@]*)@/);
-    if (match?.[1]) values.push(match[1], ...match[1].split(":"));
-  }
-  // A very short value would blank ordinary words: 4 characters at least.
-  return [
-    ...new Set(values.filter((v): v is string => typeof v === "string" && v.length >= 4)),
-  ].sort((a, b) => b.length - a.length);
-}
+/** The secrets a report's run knew: the environment's and the login's ID token. */
+const runSecrets = new WeakMap<DoctorReport, readonly string[]>();
 
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join("***");
-  return out;
+export function rememberSecrets(report: DoctorReport, secrets: readonly string[]): void {
+  runSecrets.set(report, secrets);
 }
 
 export function renderText(report: DoctorReport): string {
@@ -57,9 +48,9 @@ export function renderText(report: DoctorReport): string {
       ? "Everything a load needs passed."
       : "Something a load needs failed: see the [FAIL] lines above.",
   );
-  return `${lines.join("\n")}\n`;
+  return scrub(`${lines.join("\n")}\n`, runSecrets.get(report) ?? []);
 }
 
 export function renderJson(report: DoctorReport): string {
-  return `${safeJson(report, 2)}\n`;
+  return scrub(`${safeJson(report, 2)}\n`, runSecrets.get(report) ?? []);
 }

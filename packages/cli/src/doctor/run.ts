@@ -5,10 +5,11 @@ import { CLI_VERSION } from "../version.ts";
 import { judgeFacts } from "./assumed.ts";
 import { httpAndClockChecks } from "./clock.ts";
 import { configCheck } from "./config.ts";
+import { knownSecrets } from "./http.ts";
 import { loginCheck } from "./login.ts";
 import { probeChecks } from "./probe.ts";
 import { reachChecks } from "./reach.ts";
-import type { DoctorReport } from "./render.ts";
+import { type DoctorReport, rememberSecrets } from "./render.ts";
 import type { Check, DoctorContext } from "./types.ts";
 
 export interface DoctorOptions {
@@ -53,10 +54,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       else checks.push(...(await probeChecks(ctx)));
     }
   }
-  return {
+  const report: DoctorReport = {
     ok: !failed(checks),
     baseUrl: options.baseUrl,
     checks,
     assumed: judgeFacts(ctx.answers),
   };
+  rememberSecrets(report, knownSecrets(ctx));
+  return report;
 }
