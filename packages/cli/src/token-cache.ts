@@ -4,9 +4,9 @@
 // provider stores VBA's idToken here so a second `vbapi` run does not log in again.
 // The key is hashed for the file name; the file holds only { token, expiresAt, lifetimeMs }:
 // the expiry and lifetime the login measured (not a re-read of the JWT's exp).
-import { createHash, randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
-import { homedir } from "node:os";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { promises as fs, readFileSync, rmSync } from "node:fs";
+import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 
 export interface CachedToken {
@@ -103,35 +103,126 @@ export class FileTokenCache {
 
   /**
    * Runs `fn` holding a lock on `key` across processes (a lock file created exclusively), so
-   * two `vbapi` runs starting together log in once. A lock older than `ttlMs` is taken over
-   * (its holder died).
+   * two `vbapi` runs starting together log in once. The lock file names its holder (host, PID):
+   * one left by a process of this host that no longer exists (kill -9) is taken over at once;
+   * one from another host (a shared folder) is taken over when older than `ttlMs`. The lock is
+   * released when `fn` ends for any reason, and when this process exits meanwhile.
    */
   async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
     await this.ensureDir();
     const lock = this.file(key, ".lock");
+    const mine = JSON.stringify({ host: hostname(), pid: process.pid, id: randomUUID() });
     const deadline = Date.now() + Math.max(ttlMs, 0) * 2 + 1000;
+    // The lock file appears with its content (a hard link to a written temp file): a holder
+    // killed at any point never leaves an empty lock that no one can judge.
+    const temp = `${lock}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    await fs.writeFile(temp, mine, { mode: 0o600, flag: "wx" });
     for (;;) {
       try {
-        const handle = await fs.open(lock, "wx", 0o600);
-        await handle.writeFile(String(process.pid));
-        await handle.close();
+        await createLock(lock, temp, mine);
+        held.set(lock, mine);
+        releaseOnExit();
+        await fs.rm(temp, { force: true });
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+          await fs.rm(temp, { force: true });
+          throw error;
+        }
+        const seen = await fs.readFile(lock, "utf8").catch(() => undefined);
         const stat = await fs.stat(lock).catch(() => undefined);
-        if (stat !== undefined && Date.now() - stat.mtimeMs > ttlMs) {
-          await fs.rm(lock, { force: true });
+        if (seen !== undefined && stat !== undefined && isStale(lock, seen, stat.mtimeMs, ttlMs)) {
+          // Only the lock judged stale is removed, not one another process just took over.
+          if ((await fs.readFile(lock, "utf8").catch(() => undefined)) === seen) {
+            await fs.rm(lock, { force: true });
+          }
           continue;
         }
-        if (Date.now() > deadline)
+        if (Date.now() > deadline) {
+          await fs.rm(temp, { force: true });
           throw new Error("FileTokenCache: timed out waiting for the lock");
+        }
         await sleep(25);
       }
     }
     try {
       return await fn();
     } finally {
-      await fs.rm(lock, { force: true });
+      // A lock taken over meanwhile (held past its ttl) is the new holder's: left alone.
+      if ((await fs.readFile(lock, "utf8").catch(() => undefined)) === mine) {
+        await fs.rm(lock, { force: true });
+      }
+      if (held.get(lock) === mine) held.delete(lock);
     }
   }
+}
+
+/**
+ * Creates `lock` holding `content`, or fails with EEXIST: a hard link to the written `temp`
+ * (its time refreshed, so a long wait does not make the new lock look old); where the file
+ * system has no hard links, an exclusive create then a write.
+ */
+async function createLock(lock: string, temp: string, content: string): Promise<void> {
+  const now = new Date();
+  await fs.utimes(temp, now, now);
+  try {
+    await fs.link(temp, lock);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS" && code !== "EOPNOTSUPP") {
+      throw error;
+    }
+    const handle = await fs.open(lock, "wx", 0o600);
+    try {
+      await handle.writeFile(content);
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** The lock files this process holds (path to content), removed if it exits holding them. */
+const held = new Map<string, string>();
+let exitHook = false;
+
+/** On process.exit (a fail-fast stop, Ctrl-C) while a login holds a lock: remove the lock. */
+function releaseOnExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on("exit", () => {
+    for (const [lock, mine] of held) {
+      try {
+        if (readFileSync(lock, "utf8") === mine) rmSync(lock, { force: true });
+      } catch {} // already gone
+    }
+  });
+}
+
+/** Whether process `pid` exists on this host (EPERM: it exists, owned by another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A lock is stale when its holder, on this host, no longer exists (or is this process, which
+ * does not hold it: a PID reused after a restart, as in a container), or when it is older than
+ * `ttlMs` (a holder on another host, or a lock file in an older format).
+ */
+function isStale(lock: string, content: string, mtimeMs: number, ttlMs: number): boolean {
+  if (Date.now() - mtimeMs > ttlMs) return true;
+  let holder: { host?: unknown; pid?: unknown } = {};
+  try {
+    holder = JSON.parse(content) ?? {};
+  } catch {}
+  const { host, pid } = holder;
+  if (host !== hostname() || typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0) {
+    return false;
+  }
+  if (pid === process.pid) return !held.has(lock);
+  return !alive(pid);
 }

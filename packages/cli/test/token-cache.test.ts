@@ -1,5 +1,7 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { passwordLogin } from "@vbapi-sdk/client";
 import { startMockServer } from "@vbapi-sdk/mock-server";
 import { describe, expect, it } from "vitest";
@@ -108,4 +110,84 @@ describe("FileTokenCache", () => {
     ).rejects.toThrow("boom");
     expect(await b.withLock("k", 1_000, async () => "free")).toBe("free");
   });
+
+  it("a lock held by a live process is respected; killed (kill -9), it is taken over at once", async () => {
+    const dir = join(tempDir(), "tokens");
+    const holder = await holdLock(dir, "k");
+    const cache = new FileTokenCache({ dir });
+    let inAt = 0;
+    const waiting = cache.withLock("k", 60_000, async () => {
+      inAt = performance.now();
+      return "mine";
+    });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(inAt).toBe(0); // the holder is alive: no way in
+    const killedAt = performance.now();
+    holder.kill("SIGKILL");
+    expect(await waiting).toBe("mine");
+    expect(inAt - killedAt).toBeLessThan(1_000); // not after the 60 s ttl
+    expect(readdirSync(dir).filter((f) => f.endsWith(".lock"))).toEqual([]);
+  }, 15_000);
+
+  it("a process that exits (process.exit) while holding the lock removes its lock file", async () => {
+    const dir = join(tempDir(), "tokens");
+    const holder = await holdLock(dir, "k", "setTimeout(() => process.exit(2), 20);");
+    const code = await new Promise((r) => holder.on("exit", r));
+    expect(code).toBe(2);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".lock"))).toEqual([]);
+  });
+
+  it("a holder whose lock was taken over (past its ttl) leaves the new holder's lock alone", async () => {
+    const dir = join(tempDir(), "tokens");
+    const [a, b, c] = [1, 2, 3].map(() => new FileTokenCache({ dir })) as [
+      FileTokenCache,
+      FileTokenCache,
+      FileTokenCache,
+    ];
+    let releaseB = () => {};
+    let bIn = false;
+    const bDone = new Promise<void>((resolve) => {
+      releaseB = resolve;
+    });
+    let bRun: Promise<unknown> = Promise.resolve();
+    await a.withLock("k", 60_000, async () => {
+      const lock = readdirSync(dir).find((f) => f.endsWith(".lock")) as string;
+      const old = new Date(Date.now() - 120_000);
+      utimesSync(join(dir, lock), old, old);
+      bRun = b.withLock("k", 60_000, async () => {
+        bIn = true;
+        await bDone;
+      });
+      while (!bIn) await new Promise((r) => setTimeout(r, 5));
+    });
+    let cIn = false;
+    const cRun = c.withLock("k", 60_000, async () => {
+      cIn = true;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(cIn).toBe(false); // a's release did not remove b's lock
+    releaseB();
+    await Promise.all([bRun, cRun]);
+    expect(cIn).toBe(true);
+  });
 });
+
+const DIST = fileURLToPath(new URL("../dist/index.mjs", import.meta.url));
+
+/** A separate `node` process that takes the lock on `key` (the built FileTokenCache) and holds it. */
+async function holdLock(dir: string, key: string, then = ""): Promise<ChildProcess> {
+  const code = `const { FileTokenCache } = await import(process.env.DIST);
+await new FileTokenCache({ dir: process.env.DIR }).withLock(${JSON.stringify(key)}, 60000, () => {
+  console.log("locked"); ${then}
+  return new Promise(() => setInterval(() => {}, 1000));
+});`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+    env: { ...process.env, DIST, DIR: dir },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
+    child.on("exit", (c) => reject(new Error(`the lock holder exited (${c})`)));
+  });
+  return child;
+}

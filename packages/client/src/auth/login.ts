@@ -11,6 +11,7 @@ import {
   SDK_VERSION,
 } from "../base/defaults.ts";
 import {
+  AbortError,
   apiErrorFromAnswer,
   ConfigurationError,
   ConnectionError,
@@ -74,6 +75,12 @@ export interface PasswordLoginOptions extends TelemetryOptions {
   maxRetries?: number;
   /** Cap on one wait after a 429 (Retry-After, or 1 s doubling). Default 60 000. */
   maxRetryAfterMs?: number;
+  /**
+   * Stops this provider's logins: once aborted, a login in flight (its request or its backoff
+   * wait) ends at once with an AbortError (the reason as its `cause`), makes no further attempt
+   * and releases the cache's lock; later calls reject the same way without a request.
+   */
+  signal?: AbortSignal;
 }
 
 /** A token provider that logs in: pass it as `createVbapiClient({ token })`. */
@@ -135,6 +142,14 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
   if (dispatcher !== undefined && (typeof dispatcher !== "object" || dispatcher === null)) {
     fail("dispatcher must be an undici Dispatcher (an object), e.g. new EnvHttpProxyAgent()");
   }
+  const signal = options.signal;
+  const signalLike = signal as { aborted?: unknown; addEventListener?: unknown } | undefined;
+  if (
+    signal !== undefined &&
+    (typeof signalLike?.aborted !== "boolean" || typeof signalLike.addEventListener !== "function")
+  ) {
+    fail("signal must be an AbortSignal");
+  }
   const cache = options.cache ?? memoryTokenCache();
   if (typeof cache?.get !== "function" || typeof cache.set !== "function") {
     fail("cache must have get() and set() methods");
@@ -188,8 +203,17 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
   let failure: { error: unknown; until: number; streak: number } | undefined;
   const failing = () => failure !== undefined && performance.now() < failure.until;
 
+  const aborted = () =>
+    new AbortError("POST /user-authentication was aborted", {
+      mayHaveBeenApplied: false,
+      cause: signal?.reason,
+    });
+  /** Waits `ms`, or throws an AbortError as soon as the signal aborts. */
+  const wait = (ms: number) => sleep(ms, signal).catch(() => Promise.reject(aborted()));
+
   async function requestToken(): Promise<Held> {
     for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw aborted();
       let response: Response;
       let body: Uint8Array;
       // The token's lifetime is counted from here: it cannot have been issued any earlier.
@@ -212,19 +236,22 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
             accept: "application/json",
           },
           redirect: "manual",
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: signal
+            ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal])
+            : AbortSignal.timeout(timeoutMs),
           ...(dispatcher !== undefined && { dispatcher }),
         } as RequestInit);
         // Bounded like every answer: a login answer over the cap is refused unread.
         body = await readCapped(response, DEFAULT_MAX_RESPONSE_BYTES, "POST /user-authentication");
       } catch (error) {
         endSpan(undefined, error instanceof Error ? error.name : "unknown");
+        if (signal?.aborted) throw aborted();
         if (error instanceof ResponseParseError) {
           telemetry?.countLogin("failed");
           throw error;
         }
         if (attempt < maxRetries) {
-          await sleep(retryDelay(attempt, undefined, backoff));
+          await wait(retryDelay(attempt, undefined, backoff));
           continue;
         }
         telemetry?.countLogin("failed");
@@ -247,7 +274,7 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
       if (shouldRetryStatus(response.status) && attempt < maxRetries) {
         // Logging in too often is itself rate limited (429), and VBA may be briefly down (408,
         // 5xx): wait as told (Retry-After) or back off, then try again.
-        await sleep(
+        await wait(
           retryDelay(attempt, parseRetryAfter(response.headers.get("retry-after")), backoff),
         );
         continue;
@@ -284,6 +311,7 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
 
   /** Logs in once (per process; per cache when it can lock), unless the cache already holds a fresh token. */
   function renew(): Promise<Held> {
+    if (signal?.aborted) return Promise.reject(aborted());
     if (failing()) return Promise.reject(failure?.error);
     inFlight ??= (async () => {
       // A caller that waited on the cache while another renewal finished finds its token here.
