@@ -95,6 +95,10 @@ function expectStopped(
   // Rows read before the stop are pending (not failed); the rest are read by resume.
   expect(result.stderr).toMatch(/, 0 failed, 0 invalid, \d+ not done yet/);
   expect(result.stderr).toContain(`resume with: vbapi resume ${s.out}`);
+  // resume keeps the run's URL: the advice says how to change it (review finding 9).
+  expect(result.stderr).toContain(
+    `vbapi resume ${s.out} keeps this run's URL (VBAPI_BASE_URL does not change it: add --base-url URL if it was wrong)`,
+  );
   const summary = readJson<{ status: string; exitCode: number; totals: Record<string, number> }>(
     join(s.out, "summary.json"),
   );

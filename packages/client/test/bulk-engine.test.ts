@@ -98,7 +98,7 @@ class Fake implements BulkDriver<Rec, { id: number }> {
         case "whole":
           throw new FakeError({ ...base, status: fault.status, message: `HTTP ${fault.status}` });
         case "reset-before":
-          throw new FakeError({ ...base, message: "connection reset" });
+          throw new FakeError({ ...base, unreachable: true, message: "connection reset" });
         case "reset-after":
           for (const r of records) {
             this.apply(r);
@@ -261,6 +261,7 @@ describe("bulk engine (in-memory fake)", () => {
             if (!unreachable) expect(item.outcome).not.toBe("not_attempted");
             if (item.outcome === "not_attempted" && !item.message.startsWith("invalid")) {
               expect(item.message).toContain("the server could not be reached");
+              expect(item.stopped).toBe("unreachable");
             }
           }
           expect(report.requests).toBe(fake.sends);

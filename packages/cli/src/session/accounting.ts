@@ -14,9 +14,6 @@ export type Settled =
    */
   | { final: false };
 
-/** How the SDK's bulk engine says it stopped a run because the server could not be reached. */
-const UNREACHABLE_STOP = "the server could not be reached";
-
 export class Tally {
   /** The live counts the display shows. */
   readonly counters: Counters;
@@ -80,9 +77,10 @@ export class Tally {
       this.authStopped = true;
       this.authMessage ??= item.message.split("; not sent")[0];
     }
-    // The SDK stopped the run, VBA unreachable: its rows (even one an earlier attempt may have
-    // reached) are left to resume, which sends them again (the endpoints upsert by key).
-    const unreachable = item.message.includes(UNREACHABLE_STOP);
+    // The SDK stopped the run, VBA unreachable (its structured `stopped`, never the words: those
+    // may be VBA's): its rows (even one an earlier attempt may have reached) are left to resume,
+    // which sends them again (the endpoints upsert by key).
+    const unreachable = item.stopped === "unreachable";
     if (unreachable) this.unreachable = true;
     if (item.outcome === "not_attempted" || auth || unreachable || (aborted && item.status === 0)) {
       this.pending++;

@@ -263,6 +263,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     input.close();
   }
   const { report, callbackError } = ended;
+  if (report?.stopped?.reason === "unreachable") tally.unreachable = true;
   const inputError = ended.inputError ?? feed.readError;
   // Rows handed to the engine that it never reported (cannot happen; kept resumable if it did).
   tally.pending += feed.unreported;

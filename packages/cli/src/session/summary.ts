@@ -126,7 +126,11 @@ export function summarize(
     ([n]) => n !== context.session,
   );
   const sum = (f: (s: SessionStats) => number) => earlier.reduce((n, [, s]) => n + f(s), 0);
-  const errorMessage = errorMessageOf(ending);
+  // resume keeps the run folder's URL: only --base-url changes it (VBAPI_BASE_URL does not).
+  const errorMessage =
+    status === "unreachable" && resumeCommand
+      ? `${errorMessageOf(ending)}; ${resumeCommand} keeps this run's URL (VBAPI_BASE_URL does not change it: add --base-url URL if it was wrong)`
+      : errorMessageOf(ending);
   const traceId = runTraceId(); // only when the run's traces are exported
   const summary = {
     status,

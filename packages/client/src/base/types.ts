@@ -46,6 +46,12 @@ export interface BulkItem<K = Record<string, unknown>> {
   mayHaveBeenApplied: boolean;
   /** VBA's `debug.activityID` of the last answer about this record (quote it to VBA). */
   activityId: string | undefined;
+  /**
+   * Set when the run's stop (see {@link BulkReport.stopped}) left this record unfinished: not
+   * sent (again) because the run stopped. A record an earlier attempt may have reached is then
+   * `failed` with `mayHaveBeenApplied`; sending it again later is safe (the endpoints upsert).
+   */
+  stopped?: BulkStop["reason"] | undefined;
 }
 
 export interface BulkReport<K = Record<string, unknown>> {
@@ -64,6 +70,25 @@ export interface BulkReport<K = Record<string, unknown>> {
   rateLimited: number;
   activityIds: string[];
   elapsedMs: number;
+  /**
+   * Why the run stopped before sending every record; absent when it did not stop (or only the
+   * caller's signal aborted it). `reason` says what kind of stop it was, to act on without
+   * reading words; `message` says it in words (the same words as the unsent records' message):
+   * - `"unreachable"`: a request never left the machine (the host cannot be resolved or reached,
+   *   TLS failed, the SDK's own login cannot connect) after the client's retries: at once before
+   *   the run's first answer, else once the records' own re-send was spent. The records not sent
+   *   are `not_attempted`: run them again once the server can be reached.
+   * - `"refused"`: the server refused the credentials (401 or 403).
+   * - `"error"`: anything else that stops a run (a token provider that kept failing, a request
+   *   that cannot be built, the input or `onRecord` failing).
+   */
+  stopped?: BulkStop | undefined;
+}
+
+/** Why a bulk run stopped early: see {@link BulkReport.stopped}. */
+export interface BulkStop {
+  reason: "unreachable" | "refused" | "error";
+  message: string;
 }
 
 export interface BulkProgress {

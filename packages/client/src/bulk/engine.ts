@@ -13,7 +13,7 @@
 
 import { linkSignal, type SignalLink } from "../base/abort-link.ts";
 import { BulkCallbackError, BulkInputError } from "../base/errors.ts";
-import type { BulkProgress, BulkReport } from "../base/types.ts";
+import type { BulkProgress, BulkReport, BulkStop } from "../base/types.ts";
 import { ChunkBuilder, type ChunkLimits, normalizeLimits } from "./chunker.ts";
 import { Concurrency } from "./concurrency.ts";
 import { Intake, LATER } from "./intake.ts";
@@ -34,6 +34,7 @@ import {
   type RunState,
   requestOf,
   sendFailedUnexpectedly,
+  stopOf,
 } from "./records.ts";
 import { RetryQueue } from "./retry-queue.ts";
 import type { BulkInput } from "./source.ts";
@@ -78,7 +79,8 @@ class BulkRun<R, K> implements RunState<R, K> {
   private nextIndex = 0;
   private inputDone = false;
   private inputError: unknown;
-  stopReason: string | undefined;
+  stop: BulkStop | undefined;
+  answered = false;
   inFlightChunks = 0;
   private inFlightRecords = 0;
   private readonly inFlight = new Set<Promise<void>>();
@@ -135,7 +137,7 @@ class BulkRun<R, K> implements RunState<R, K> {
   get stopped(): boolean {
     return (
       this.signal?.aborted === true ||
-      this.stopReason !== undefined ||
+      this.stop !== undefined ||
       this.inputError !== undefined ||
       this.ledger.callbackError !== undefined
     );
@@ -152,7 +154,7 @@ class BulkRun<R, K> implements RunState<R, K> {
       this.link.release();
     }
     this.progress.flush();
-    const report = this.ledger.build(this.runStats());
+    const report = this.ledger.build(this.runStats(), this.stopOf());
     if (this.ledger.callbackError !== undefined) {
       throw new BulkCallbackError(
         "upsertAll: the onRecord callback threw; the run was stopped (see report)",
@@ -168,6 +170,10 @@ class BulkRun<R, K> implements RunState<R, K> {
       );
     }
     return report;
+  }
+
+  private stopOf(): BulkStop | undefined {
+    return stopOf(this.stop, this.signal?.aborted, this.inputError, this.ledger.callbackError);
   }
 
   private runStats(): RunStats {
@@ -336,12 +342,10 @@ class BulkRun<R, K> implements RunState<R, K> {
     this.unfinishedKeys.delete(pending.keyId);
   }
 
-  requeue(pending: Pending<R, K>): void {
-    const resends = this.ledger.attemptsOf(pending.index);
-    const delay = Math.min(
-      MAX_RECORD_RETRY_DELAY_MS,
-      this.settings.retryDelayMs * 2 ** (resends - 1),
-    );
+  requeue(pending: Pending<R, K>, atLeastMs = 0): void {
+    const resends = Math.max(1, this.ledger.attemptsOf(pending.index));
+    const backoff = this.settings.retryDelayMs * 2 ** (resends - 1);
+    const delay = Math.max(atLeastMs, Math.min(MAX_RECORD_RETRY_DELAY_MS, backoff));
     this.recordResends++;
     this.retryQueue.push(pending, delay > 0 ? performance.now() + delay : 0);
   }
@@ -358,14 +362,8 @@ class BulkRun<R, K> implements RunState<R, K> {
 
   /** Accounts for everything not sent when the run ends early, and closes the input. */
   private async finish(): Promise<void> {
-    const reason = this.signal?.aborted
-      ? "not sent: the run was aborted"
-      : (this.stopReason ??
-        (this.inputError !== undefined
-          ? "not sent: reading the input failed"
-          : this.ledger.callbackError !== undefined
-            ? "not sent: the onRecord callback failed"
-            : undefined));
+    const stop = this.signal?.aborted ? undefined : this.stopOf();
+    const reason = this.signal?.aborted ? "not sent: the run was aborted" : stop?.message;
     const leftovers = [
       ...this.retryQueue.drain(),
       ...this.halves.splice(0).flat(),
@@ -374,7 +372,7 @@ class BulkRun<R, K> implements RunState<R, K> {
     this.carry = undefined;
     leftovers.sort((a, b) => a.index - b.index);
     for (const pending of leftovers) {
-      this.ledger.skip(pending.index, reason ?? "not sent");
+      this.ledger.skip(pending.index, reason ?? "not sent", stop?.reason);
       this.finalize(pending);
     }
     if (reason === undefined || this.inputDone) return;
@@ -395,6 +393,6 @@ class BulkRun<R, K> implements RunState<R, K> {
   private skipUnsent(record: R, reason: string): void {
     const index = this.nextIndex++;
     this.ledger.register(index, this.driver.keyOf(record));
-    this.ledger.skip(index, reason);
+    this.ledger.skip(index, reason, this.stopOf()?.reason);
   }
 }

@@ -4,7 +4,7 @@
  * contents, so a report of a large load stays small.
  */
 import { BulkAccountingError } from "../base/errors.ts";
-import type { BulkItem, BulkReport } from "../base/types.ts";
+import type { BulkItem, BulkReport, BulkStop } from "../base/types.ts";
 
 /** Phrase every message of a record that may have been applied contains. */
 export const MAY_HAVE_BEEN_APPLIED = "may have been applied";
@@ -171,8 +171,9 @@ export class BulkLedger<K> {
   }
 
   /** The record was never sent. A record already sent is failed instead (it was attempted). */
-  skip(index: number, message: string): void {
+  skip(index: number, message: string, stopped?: BulkStop["reason"]): void {
     const item = this.openItem(index);
+    if (stopped) item.stopped = stopped;
     if (item.attempts > 0) {
       this.fail(index, item.status, `${item.message || "not retried"}; ${message}`);
       return;
@@ -185,7 +186,7 @@ export class BulkLedger<K> {
   }
 
   /** Builds the report; throws {@link BulkAccountingError} unless every record is final. */
-  build(stats: RunStats): BulkReport<K> {
+  build(stats: RunStats, stopped?: BulkStop): BulkReport<K> {
     if (this.finalized !== this.count) {
       throw new BulkAccountingError(
         `${this.count - this.finalized} record(s) have no final outcome`,
@@ -199,6 +200,7 @@ export class BulkLedger<K> {
       rateLimited: stats.rateLimited,
       activityIds: stats.activityIds,
       elapsedMs: stats.elapsedMs,
+      ...(stopped ? { stopped } : {}),
     };
   }
 }

@@ -24,6 +24,12 @@ export interface RequestFailure {
   fatal: boolean;
   /** The run's own abort signal ended the request. */
   aborted: boolean;
+  /**
+   * Never sent because the server (or the SDK's own login) could not be reached: the host
+   * cannot be resolved, the connection is refused, TLS fails. Before the run's first answer
+   * it stops the run at once (`BulkReport.stopped.reason` "unreachable").
+   */
+  unreachable?: boolean;
   /** The request timed out (the chunk size and the concurrency shrink after one). */
   timedOut?: boolean;
   /** VBA's activity id, when the failed answer carried one. */

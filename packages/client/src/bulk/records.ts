@@ -2,12 +2,16 @@
 // request makes of it: a 207's items
 // (created, updated, failed, re-sent after a retryable status or no report at all), or a whole
 // request's failure (bisected on 400/413, re-queued once when retryable, stopping the run when
-// fatal or when it never left the machine after its retries: then "not attempted"). The run's
-// state is the engine's (engine.ts); these functions only decide.
+// fatal). A request that never left the machine after the client's retries leaves its records
+// "not attempted": the server cannot be reached before the run's first answer stops the run at
+// once; after it, the records are re-sent once, after waiting as long as the client's retries
+// took (a restart, a blip), and the run stops only when that fails the same way
+// (`BulkReport.stopped`). The run's state is the engine's (engine.ts); these
+// functions only decide.
 
 import { clip } from "../base/redact.ts";
-import { shouldRetryRecord } from "../base/retry.ts";
-import type { BatchResult } from "../base/types.ts";
+import { isFatalStatus, shouldRetryRecord } from "../base/retry.ts";
+import type { BatchResult, BulkStop } from "../base/types.ts";
 import { utf8Length } from "./chunker.ts";
 import type { Concurrency } from "./concurrency.ts";
 import type { BulkLedger } from "./ledger.ts";
@@ -83,9 +87,12 @@ export function answered<R, K>(
   elapsedMs: number,
 ): void {
   // A round trip that reached the server sizes the concurrency (Little's law).
-  if (outcome.ok || outcome.failure.status !== 0) run.flow.observe(elapsedMs);
+  if (outcome.ok || outcome.failure.status !== 0) {
+    run.flow.observe(elapsedMs);
+    run.answered = true;
+  }
   if (outcome.ok) settleChunk(run, chunk, outcome.result, outcome.mayHaveBeenApplied);
-  else failChunk(run, chunk, outcome.failure);
+  else failChunk(run, chunk, outcome.failure, elapsedMs);
 }
 
 /** A driver must not reject; if one does (a bug), its records are still accounted for. */
@@ -116,10 +123,14 @@ export interface RunState<R, K> {
   /** Records waiting to be re-sent (or, never sent, to be reported at the end). */
   readonly retryQueue: RetryQueue<Pending<R, K>>;
   readonly stopped: boolean;
-  stopReason: string | undefined;
+  /** Why the run stopped itself (the records not sent are reported with its message). */
+  stop: BulkStop | undefined;
+  /** A request of this run received an HTTP answer (any status). */
+  answered: boolean;
   recordResends: number;
   canRetry(pending: Pending<R, K>): boolean;
-  requeue(pending: Pending<R, K>): void;
+  /** Queues a re-send after the record's backoff, or `atLeastMs` when longer. */
+  requeue(pending: Pending<R, K>, atLeastMs?: number): void;
   finalize(pending: Pending<R, K>): void;
   /** Halves the chunk size for the rest of the run (after a 413 or a timeout). */
   shrinkChunks(): void;
@@ -179,6 +190,7 @@ function failChunk<R, K>(
   run: RunState<R, K>,
   chunk: Pending<R, K>[],
   failure: RequestFailure,
+  elapsedMs = 0,
 ): void {
   if (failure.activityId) run.activityIds.push(failure.activityId);
   if (failure.timedOut || failure.status === 429) run.flow.backOff(run.inFlightChunks);
@@ -195,21 +207,27 @@ function failChunk<R, K>(
     run.recordResends += chunk.length;
     return;
   }
-  // Never left the machine after the client's own retries (the host cannot be resolved or
-  // reached, the login cannot connect): those retries were this failure's budget, so the
-  // records are not re-sent one by one; the run stops and they stay not attempted.
+  // Never left the machine (status 0, no attempt may have been applied): its records are taken
+  // back as not attempted. When it was retried by the client already and the server cannot be
+  // reached (`unreachable`), the run stops before its first answer; after it, the records get
+  // one re-send, after waiting as long as those retries took (a restart, a blip), and the run
+  // stops when that fails the same way.
   const neverSent = failure.status === 0 && !failure.mayHaveBeenApplied;
-  const unreachable = neverSent && failure.retryable && !failure.aborted;
-  if ((failure.fatal || unreachable) && run.stopReason === undefined) {
-    run.stopReason = unreachable
-      ? `not sent: the run stopped, the server could not be reached (${clip(failure.message)})`
-      : `not sent: the run stopped after ${failure.status ? `HTTP ${failure.status}` : "an error"} (${clip(failure.message)})`;
-  }
+  const unsent = neverSent && failure.retryable && !failure.fatal && !failure.aborted;
+  const stopsNow = unsent && failure.unreachable === true && !run.answered;
+  if ((failure.fatal || stopsNow) && run.stop === undefined) stopRun(run, failure);
   for (const pending of chunk) {
     if (failure.activityId) run.ledger.answeredBy(pending.index, failure.activityId);
-    if (neverSent && (failure.aborted || failure.fatal || unreachable)) {
-      // Never left the machine: as if never sent; the final sweep reports it.
+    if (neverSent && (failure.aborted || failure.fatal || unsent)) {
       run.ledger.unattempt(pending.index);
+      if (unsent && !stopsNow && !pending.requeuedWhole && run.canRetry(pending)) {
+        pending.requeuedWhole = true;
+        run.ledger.note(pending.index, 0, clip(failure.message));
+        run.requeue(pending, elapsedMs);
+        continue;
+      }
+      if (!run.stopped) stopRun(run, failure);
+      // As if never sent: the final sweep reports it.
       run.retryQueue.push(pending);
       continue;
     }
@@ -226,4 +244,31 @@ function failChunk<R, K>(
     }
     run.finalize(pending);
   }
+}
+
+/** Stops the run for `failure`; the records not sent are reported with the stop's message. */
+function stopRun<R, K>(run: RunState<R, K>, failure: RequestFailure): void {
+  const unreachable = failure.unreachable === true;
+  const after = failure.status ? `HTTP ${failure.status}` : "an error";
+  run.stop = {
+    reason: unreachable ? "unreachable" : isFatalStatus(failure.status) ? "refused" : "error",
+    message: `not sent: the run stopped${unreachable ? ", the server could not be reached" : ` after ${after}`} (${clip(failure.message)})`,
+  };
+}
+
+/** Why a run stopped itself, if it did (a caller's abort is not a stop of its own). */
+export function stopOf(
+  stop: BulkStop | undefined,
+  aborted: boolean | undefined,
+  inputError: unknown,
+  callbackError: unknown,
+): BulkStop | undefined {
+  if (stop || aborted) return stop;
+  const what =
+    inputError !== undefined
+      ? "reading the input"
+      : callbackError !== undefined
+        ? "the onRecord callback"
+        : undefined;
+  return what && { reason: "error", message: `not sent: ${what} failed` };
 }

@@ -84,8 +84,11 @@ function requestFailure(
     return { ...base, message, fatal: true };
   }
   if (error instanceof TimeoutError) return { ...base, message, retryable: true, timedOut: true };
-  if (error instanceof TokenProviderError || error instanceof NoResponseError) {
-    return { ...base, message, retryable: true };
+  if (error instanceof NoResponseError) {
+    // Never sent when the server (or the SDK's own login: `retried`) cannot be reached; a token
+    // provider's own failure (a vault) is not the server's.
+    const server = !(error instanceof TokenProviderError) || error.retried;
+    return { ...base, message, retryable: true, unreachable: server && !mayHaveBeenApplied };
   }
   if (error instanceof ResponseParseError) {
     // A 2xx answer that could not be read: the server processed the batch.
