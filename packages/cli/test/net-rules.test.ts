@@ -5,14 +5,15 @@ import { EnvHttpProxyAgent, request } from "undici";
 import { describe, expect, it } from "vitest";
 import { describeNetworkError, unreachableMessage } from "../src/net/describe.ts";
 import { networkFetch, proxyFor, redactUrl } from "../src/net/proxy.ts";
+import { Reachability, type Unreachable } from "../src/net/reach.ts";
 
 const P = "http://proxy.corp:3128";
 
 describe("proxyFor", () => {
-  it("no proxy variable: direct, and networkFetch is the global fetch itself", () => {
+  it("no proxy variable: direct, one shared fetch whatever NO_PROXY says", () => {
     expect(proxyFor("https://vbapi.vbasoftware.com/x", {})).toBeUndefined();
-    expect(networkFetch({ NO_PROXY: "*" })).toBe(globalThis.fetch);
-    expect(networkFetch({})).toBe(globalThis.fetch);
+    expect(networkFetch({ NO_PROXY: "*" })).toBe(networkFetch({}));
+    expect(networkFetch({ HTTPS_PROXY: P })).not.toBe(networkFetch({}));
   });
 
   it("HTTPS_PROXY for https:, else HTTP_PROXY; HTTP_PROXY only for http:", () => {
@@ -141,5 +142,46 @@ describe("describeNetworkError", () => {
     });
     expect(describeNetworkError(null).kind).toBe("other");
     expect(describeNetworkError("text").kind).toBe("other");
+  });
+});
+
+describe("Reachability: which aborted requests mean VBA cannot be reached", () => {
+  /** A fetch that never answers: it rejects with the signal's reason when aborted, as fetch does. */
+  const silent: typeof fetch = (_input, init) =>
+    new Promise((_resolve, reject) => {
+      const signal = init?.signal;
+      signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+
+  async function attempt(env: NodeJS.ProcessEnv, reason: unknown) {
+    const reach = new Reachability(env);
+    const seen: Unreachable[] = [];
+    reach.beforeFirstAnswer((failure) => seen.push(failure));
+    const controller = new AbortController();
+    const sent = reach.watch(silent)("https://vba.example.com/x", { signal: controller.signal });
+    controller.abort(reason);
+    await expect(sent).rejects.toBe(controller.signal.reason);
+    return { seen, failure: reach.failure };
+  }
+  const timeout = () => new DOMException("The attempt timed out", "TimeoutError");
+  const proxy = { HTTPS_PROXY: "http://me:S3CRET@127.0.0.1:9/" };
+
+  it("the SDK's attempt timeout through a proxy, before any answer: unreachable", async () => {
+    const { seen, failure } = await attempt(proxy, timeout());
+    expect(seen).toHaveLength(1);
+    expect(failure?.url).toBe("https://vba.example.com/x");
+    expect(unreachableMessage(failure?.url ?? "", failure?.error, proxy)).toBe(
+      "cannot reach VBA at vba.example.com through the proxy http://127.0.0.1:9/: the proxy: no answer in time; check HTTPS_PROXY / HTTP_PROXY and NO_PROXY",
+    );
+  });
+
+  it("Ctrl-C or the session's own stop, or a timeout going direct (a slow VBA): not counted", async () => {
+    const aborted = () => new DOMException("This operation was aborted", "AbortError");
+    expect((await attempt(proxy, aborted())).seen).toHaveLength(0);
+    expect((await attempt(proxy, undefined)).seen).toHaveLength(0);
+    expect((await attempt({}, timeout())).seen).toHaveLength(0);
+    expect(
+      (await attempt({ HTTPS_PROXY: "http://p:1", NO_PROXY: "vba.example.com" }, timeout())).seen,
+    ).toHaveLength(0);
   });
 });

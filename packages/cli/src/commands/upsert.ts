@@ -2,6 +2,7 @@
 // folder.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { defaults } from "@vbapi-sdk/client";
 import type { Command } from "commander";
@@ -41,8 +42,21 @@ export function baseUrlOf(flag: string | undefined): string {
       "--base-url must not carry credentials: set VBAPI_API_KEY and VBAPI_TOKEN",
     );
   }
+  // fetch refuses the Fetch standard's "bad ports" (1, 25, 6000...) before any connection.
+  if (url.port !== "" && BAD_PORTS.has(url.port)) {
+    throw new UsageError(
+      `--base-url / VBAPI_BASE_URL ${url.origin}: fetch refuses port ${url.port} (a "bad port" in the Fetch standard); use the port VBA listens on`,
+    );
+  }
   return value.replace(/\/+$/, "");
 }
+
+/** The ports fetch refuses, as undici (Node's fetch) lists them. */
+const BAD_PORTS: ReadonlySet<string> = (
+  createRequire(import.meta.url)("undici/lib/web/fetch/constants.js") as {
+    badPortsSet: ReadonlySet<string>;
+  }
+).badPortsSet;
 
 function defaultRunDir(entity: CliEntity): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);

@@ -52,8 +52,10 @@ export function unreachableMessage(
     ? "check HTTPS_PROXY / HTTP_PROXY and NO_PROXY"
     : failure.kind === "resolve"
       ? "check VBAPI_BASE_URL / --base-url"
-      : failure.kind === "tls"
-        ? "if a company proxy inspects TLS, set NODE_EXTRA_CA_CERTS to its CA certificate (PEM)"
-        : "check VBAPI_BASE_URL / --base-url, and whether this network needs a proxy (HTTPS_PROXY)";
+      : failure.kind === "tls" && failure.code === "ECONNRESET"
+        ? "a firewall may block this host: check whether this network needs a proxy (HTTPS_PROXY)"
+        : failure.kind === "tls"
+          ? "if a company proxy inspects TLS, set NODE_EXTRA_CA_CERTS to its CA certificate (PEM)"
+          : "check VBAPI_BASE_URL / --base-url, and whether this network needs a proxy (HTTPS_PROXY)";
   return `cannot reach VBA at ${where}: ${words}; ${check}`;
 }

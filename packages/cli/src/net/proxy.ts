@@ -1,7 +1,15 @@
 // The CLI's way onto the network: Node's global `fetch` ignores HTTPS_PROXY / HTTP_PROXY /
 // NO_PROXY, which every other tool on the machine honours. With a proxy variable set, requests
-// go through undici's own EnvHttpProxyAgent (no hand-written tunnel); without, plain `fetch`.
-import { EnvHttpProxyAgent, fetch as undiciFetch } from "undici";
+// go through undici's own EnvHttpProxyAgent (no hand-written tunnel); without, through an
+// undici Agent whose connector says when a TLS handshake was reset (nothing was sent).
+import {
+  Agent,
+  buildConnector,
+  type Dispatcher,
+  EnvHttpProxyAgent,
+  Pool,
+  fetch as undiciFetch,
+} from "undici";
 import { UsageError } from "../commands/args.ts";
 
 type Env = NodeJS.ProcessEnv;
@@ -102,21 +110,74 @@ export function checkProxyEnv(env: Env = process.env): void {
   checkProxy(env, ["https_proxy", "HTTPS_PROXY"]);
 }
 
+/** How long a proxy may take to answer CONNECT (undici's default is 300 s; squid waits 60 s). */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * The pool undici sends CONNECT through, bounded by CONNECT_TIMEOUT_MS. Its failures are
+ * rewrapped as "Proxy tunnel failed" (the SDK's words know it: not sent, kind proxy): undici
+ * reports a proxy closing the socket on CONNECT as UND_ERR_SOCKET, which its client takes for a
+ * recoverable socket error and retries CONNECT forever, until the request's timeout.
+ */
+function tunnelPool(origin: string | URL, options: Pool.Options): Dispatcher {
+  const pool = new Pool(origin, { ...options, headersTimeout: CONNECT_TIMEOUT_MS });
+  const connect = pool.connect.bind(pool) as (
+    options: Dispatcher.ConnectOptions,
+  ) => Promise<Dispatcher.ConnectData>;
+  return Object.assign(pool, {
+    connect: (options: Dispatcher.ConnectOptions) =>
+      connect(options).catch((error: unknown) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        // A proxy that cannot be reached at all keeps its own code (refused, not resolved...).
+        if (code === "UND_ERR_HEADERS_TIMEOUT") {
+          throw new Error("Proxy tunnel failed: no answer to CONNECT", { cause: error });
+        }
+        if (code === "UND_ERR_SOCKET" || code === "ECONNRESET") {
+          throw new Error("Proxy tunnel failed: the proxy closed the connection", { cause: error });
+        }
+        throw error;
+      }),
+  });
+}
+
+/** Node's own words for a TLS handshake cut off, which the SDK reads as "never sent". */
+const HANDSHAKE_CUT_OFF =
+  "Client network socket disconnected before secure TLS connection was established";
+
+/**
+ * undici's connector, saying a reset during the TLS handshake as Node says a cut-off one (a
+ * firewall blocking the host resets at the ClientHello: "read ECONNRESET"). The connector
+ * calls back before any request byte is written, so the request was never sent.
+ */
+function handshakeAware(connect: buildConnector.connector): buildConnector.connector {
+  return (options, callback) =>
+    connect(options, (...args) => {
+      const [error] = args;
+      const code = (error as { code?: unknown } | null)?.code;
+      if (error && options.protocol === "https:" && code === "ECONNRESET") {
+        const cutOff = Object.assign(new Error(HANDSHAKE_CUT_OFF, { cause: error }), { code });
+        callback(cutOff, null);
+      } else callback(...args);
+    });
+}
+
 const cache = new Map<string, typeof fetch>();
 
 /**
- * A `fetch` that honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case) from `env`, or the
- * global `fetch` itself when no proxy variable is set. One dispatcher per setting, shared.
+ * A `fetch` that honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case) from `env`, direct
+ * when no proxy variable is set. One dispatcher per setting, shared.
  */
 export function networkFetch(env: Env = process.env): typeof fetch {
   const settings = proxySettings(env);
-  if (!settings.httpProxy && !settings.httpsProxy) return fetch;
-  checkProxyEnv(env);
-  const key = JSON.stringify(settings);
+  const direct = !settings.httpProxy && !settings.httpsProxy;
+  if (!direct) checkProxyEnv(env);
+  const key = direct ? "direct" : JSON.stringify(settings);
   const known = cache.get(key);
   if (known) return known;
   // Passed explicitly so that `env`, not process.env, decides.
-  const dispatcher = new EnvHttpProxyAgent(settings);
+  const dispatcher = direct
+    ? new Agent({ connect: handshakeAware(buildConnector({})) })
+    : new EnvHttpProxyAgent({ ...settings, clientFactory: tunnelPool });
   const proxied = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
     undiciFetch(
       input as Parameters<typeof undiciFetch>[0],

@@ -3,6 +3,7 @@
 // the first answer, such a failure is almost surely the setup (a mistyped host, a proxy, a CA):
 // listeners stop the run at once instead of letting retries run for a minute.
 import { describeNetworkError, isUnreachable } from "./describe.ts";
+import { proxyFor } from "./proxy.ts";
 
 export interface Unreachable {
   /** The URL the request went to (for the message: its host and proxy). */
@@ -18,6 +19,9 @@ export class Reachability {
   failure: Unreachable | undefined;
   private readonly listeners = new Set<(failure: Unreachable) => void>();
 
+  /** `env`: the proxy variables (an attempt timeout counts only through a proxy). */
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
   /** `fetchFn`, noting answers and failures to reach the server. */
   watch(fetchFn: typeof fetch): typeof fetch {
     return async (input, init) => {
@@ -27,15 +31,29 @@ export class Reachability {
         this.failure = undefined;
         return response;
       } catch (error) {
-        // An abort of ours is not the network's doing.
-        if (!init?.signal?.aborted && isUnreachable(describeNetworkError(error))) {
-          const url = input instanceof Request ? input.url : String(input);
+        const url = input instanceof Request ? input.url : String(input);
+        if (this.unreachable(url, init?.signal, error)) {
           this.failure = { url, error };
           if (!this.answered) for (const listener of [...this.listeners]) listener(this.failure);
         }
         throw error;
       }
     };
+  }
+
+  /**
+   * A failure to reach VBA: a network failure, or the SDK's attempt timeout (its signal's reason
+   * a TimeoutError) through a proxy, which then never relayed an answer. Any other abort (Ctrl-C,
+   * the session's own stop) is not the network's doing; a timeout going direct may be a slow VBA.
+   */
+  private unreachable(
+    url: string,
+    signal: AbortSignal | null | undefined,
+    error: unknown,
+  ): boolean {
+    if (!signal?.aborted) return isUnreachable(describeNetworkError(error));
+    const reason = (signal.reason as { name?: unknown } | undefined)?.name;
+    return reason === "TimeoutError" && proxyFor(url, this.env) !== undefined;
   }
 
   /** Calls `listener` on a failure to reach VBA before its first answer; returns the unsubscribe. */

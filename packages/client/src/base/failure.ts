@@ -14,6 +14,13 @@ const NOT_SENT_CODES = new Set([
 ]);
 /** A proxy that answered its CONNECT with something else than 200: the request never left. */
 const PROXY_REFUSAL = /Proxy response \((\d{3})\) !== 200|Proxy Authentication Required \((407)\)/;
+/** Node's words for a TLS handshake cut off (ECONNRESET): no request byte was sent yet. */
+const TLS_CUT_OFF = /before secure TLS connection was established/;
+/**
+ * The tunnel phase failed (the CLI's proxy dispatcher wraps undici's error on the CONNECT
+ * request so): the proxy closed or did not answer before any byte went to the server.
+ */
+const PROXY_TUNNEL = /^Proxy tunnel failed\b/;
 /** Causes that mean the request could not be built at all: not sent, and resending cannot help. */
 const SETUP_CODES = new Set(["ERR_INVALID_URL", "UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"]);
 const SETUP_MESSAGES =
@@ -42,7 +49,8 @@ export function failureKind(error: unknown, timedOut: boolean): FailureKind {
   if (code !== undefined && (NOT_SENT_CODES.has(code) || KNOWN[code]?.[0] === "tls")) {
     return "not-sent";
   }
-  if (proxyRefusal(chain(error)) !== undefined) return "not-sent";
+  const links = chain(error);
+  if (proxyRefusal(links) !== undefined || beforeSending(links) !== undefined) return "not-sent";
   if (code !== undefined && SETUP_CODES.has(code)) return "setup";
   const cause = (error as { cause?: unknown } | null)?.cause;
   const message = `${(error as Error | null)?.message ?? ""} ${(cause as Error | undefined)?.message ?? ""}`;
@@ -128,6 +136,27 @@ function proxyRefusal(links: unknown[]): number | undefined {
   return undefined;
 }
 
+/** A message that proves nothing was sent (a cut-off TLS handshake, a failed tunnel), or undefined. */
+function beforeSending(links: unknown[]): NetworkFailure | undefined {
+  for (const [i, e] of links.entries()) {
+    const message = (e as { message?: unknown }).message;
+    if (typeof message !== "string") continue;
+    const code = errorCode(links[i]);
+    const tag = code ? ` (${code})` : "";
+    if (TLS_CUT_OFF.test(message) && code === "ECONNRESET") {
+      return { kind: "tls", code, words: `the TLS handshake was cut off${tag}` };
+    }
+    if (PROXY_TUNNEL.test(message)) {
+      const words =
+        code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT"
+          ? "the proxy did not answer CONNECT in time"
+          : "the proxy closed the connection without answering CONNECT";
+      return { kind: "proxy", ...(code ? { code } : {}), words: `${words}${tag}` };
+    }
+  }
+  return undefined;
+}
+
 /**
  * What a rejected fetch (or an SDK error whose cause is one) says about the network: the kind,
  * the code, and the words a person can act on. The one table of these words, for the SDK's
@@ -143,6 +172,8 @@ export function describeNetworkFailure(error: unknown): NetworkFailure {
       words: `the proxy refused the connection (HTTP ${status}${text ? ` ${text}` : ""})`,
     };
   }
+  const early = beforeSending(links);
+  if (early) return early;
   for (const e of links) {
     const code = (e as { code?: unknown }).code;
     if (typeof code !== "string" || code === "") continue;
