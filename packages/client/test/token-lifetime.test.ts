@@ -61,8 +61,10 @@ describe("short-lived tokens, clocks apart, slow and failing logins (concurrentl
     expect(stats.logins.rateLimited).toBe(0);
     // 0 on a machine of its own (`pnpm bench` checks that: tools/bench/src/tokens.ts). Here the
     // reference server shares a test worker with the whole suite: a request held up longer than
-    // a token's last second gets a 401, renewed once, and fails no record (checked above).
-    expect(stats.byStatus["401"] ?? 0).toBeLessThanOrEqual(20);
+    // a token's last 0.75 s gets a 401, renewed once, and fails no record (checked above). The
+    // whole suite on two cores has measured up to 41 of these 200 requests; a 401 storm (a
+    // token used after the SDK knew it was stale) would be most of them.
+    expect(stats.byStatus["401"] ?? 0).toBeLessThanOrEqual(60);
   });
 
   it.concurrent("a login that takes a third of the token's lifetime: no 401, no failed record", async () => {
