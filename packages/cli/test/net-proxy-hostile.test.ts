@@ -158,6 +158,21 @@ describe("a proxy or firewall that fails before VBA answered stops the run, exit
   );
 });
 
+it("a TLS handshake reset on a host NO_PROXY names (a proxy set for the rest): never sent, exit 2", async () => {
+  const port = await listener((socket) => socket.resetAndDestroy());
+  const s = setup(5);
+  const run = await timed(s.args, {
+    VBAPI_BASE_URL: `https://127.0.0.1:${port}/vbasoftware`,
+    HTTPS_PROXY: "http://127.0.0.1:9",
+    NO_PROXY: "127.0.0.1",
+  });
+  expectStopped(
+    run,
+    s,
+    `cannot reach VBA at 127.0.0.1:${port}: the TLS handshake was cut off (ECONNRESET)`,
+  );
+}, 40_000);
+
 it("a base URL on a port fetch refuses: a usage error naming it, no run folder", async () => {
   const s = setup(5);
   const run = await timed(s.args, { VBAPI_BASE_URL: "http://127.0.0.1:1", HTTPS_PROXY: undefined });

@@ -175,9 +175,12 @@ export function networkFetch(env: Env = process.env): typeof fetch {
   const known = cache.get(key);
   if (known) return known;
   // Passed explicitly so that `env`, not process.env, decides.
+  // The direct connector (also EnvHttpProxyAgent's, for hosts NO_PROXY names; its proxied
+  // agents connect through the tunnel instead) says a reset TLS handshake as never sent.
+  const connect = handshakeAware(buildConnector({}));
   const dispatcher = direct
-    ? new Agent({ connect: handshakeAware(buildConnector({})) })
-    : new EnvHttpProxyAgent({ ...settings, clientFactory: tunnelPool });
+    ? new Agent({ connect })
+    : new EnvHttpProxyAgent({ ...settings, clientFactory: tunnelPool, connect });
   const proxied = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
     undiciFetch(
       input as Parameters<typeof undiciFetch>[0],
