@@ -374,5 +374,5 @@ describe("a VBA that goes away mid-run", () => {
     } finally {
       await server.close();
     }
-  });
+  }, 40_000); // the SDK re-sends after VBA's first answer for about 15 s before it stops
 });

@@ -34,40 +34,93 @@ function clientOf(
 }
 
 describe("a bulk run and an unreachable server", () => {
-  it("a server down for ~2.5 s mid-run: every record is created", async () => {
-    let server = await startMockServer({ rateLimit: false });
-    const port = server.port;
-    const n = 400;
-    let restarted: Promise<void> | undefined;
-    async function* records() {
-      for (const record of tolerances(n)) {
-        if (record.tolerance_Key === 100) {
-          await server.close();
-          restarted = new Promise((resolve) =>
-            setTimeout(async () => {
-              server = await startMockServer({ rateLimit: false, port });
-              resolve();
-            }, 2500),
-          );
+  // 2.5 s: the blip the first fix survived; 3 s and 5 s: a restart (review 2, finding A).
+  it.each([2500, 3000, 5000])(
+    "a server down for %i ms mid-run: every record is created",
+    async (downMs) => {
+      let server = await startMockServer({ rateLimit: false });
+      const port = server.port;
+      const n = 400;
+      let restarted: Promise<void> | undefined;
+      async function* records() {
+        for (const record of tolerances(n)) {
+          if (record.tolerance_Key === 100) {
+            await server.close();
+            restarted = new Promise((resolve) =>
+              setTimeout(async () => {
+                server = await startMockServer({ rateLimit: false, port });
+                resolve();
+              }, downMs),
+            );
+          }
+          yield record;
         }
-        yield record;
       }
-    }
+      try {
+        // The client's default backoff, as in the review's repro (r4).
+        const client = clientOf(server.url, "test-token", DEFAULT_BACKOFF);
+        const report = await upsertAllTolerances(client, records(), {
+          chunkSize: 10,
+          concurrency: 2,
+        });
+        await restarted;
+        expect(report.stopped).toBeUndefined();
+        expect(report.totals).toMatchObject({ total: n, failed: 0, notAttempted: 0 });
+        expect(report.totals.created + report.totals.updated).toBe(n);
+      } finally {
+        await server.close();
+      }
+    },
+    30_000,
+  );
+
+  // Review 2, finding D: one request finds the server unreachable before the first answer (the
+  // run stops); another, in flight, is answered a moment later with a per-record status.
+  it.each([
+    [503, "not_attempted"],
+    [429, "not_attempted"],
+    [422, "failed"],
+  ])("a per-record %i answered just after the stop: %s", async (status, outcome) => {
+    const server = await startMockServer({ rateLimit: false });
+    const keyOf = (r: unknown) => String((r as { tolerance_Key: unknown }).tolerance_Key);
+    server.faults.failRecords({ status, predicate: (r) => keyOf(r) === "1", message: "busy" });
+    const fetchFn: typeof fetch = async (input, init) => {
+      if (String(init?.body ?? "").includes('"tolerance_Key":1,')) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return fetch(input, init);
+      }
+      const cause = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), {
+        code: "ECONNREFUSED",
+      });
+      throw new TypeError("fetch failed", { cause });
+    };
+    const client = createVbapiClient({
+      baseUrl: server.url,
+      apiKey: "test-api-key",
+      token: "test-token",
+      database: "DB",
+      rateLimit: false,
+      maxRetries: 0,
+      logger: quiet,
+      fetch: fetchFn,
+    });
     try {
-      // The client's default backoff, as in the review's repro (r4).
-      const client = clientOf(server.url, "test-token", DEFAULT_BACKOFF);
-      const report = await upsertAllTolerances(client, records(), {
-        chunkSize: 10,
+      const report = await upsertAllTolerances(client, tolerances(4), {
+        chunkSize: 1,
         concurrency: 2,
       });
-      await restarted;
-      expect(report.stopped).toBeUndefined();
-      expect(report.totals).toMatchObject({ total: n, failed: 0, notAttempted: 0 });
-      expect(report.totals.created + report.totals.updated).toBe(n);
+      expect(report.stopped?.reason).toBe("unreachable");
+      const first = report.items[0];
+      expect(first).toMatchObject({ outcome, attempts: 1, mayHaveBeenApplied: false });
+      if (outcome === "failed") expect(first?.status).toBe(status);
+      else expect(first).toMatchObject({ status: 0, message: report.stopped?.message });
+      expect(first?.stopped).toBe(outcome === "failed" ? undefined : "unreachable");
+      expect(report.totals).toMatchObject({ total: 4, failed: outcome === "failed" ? 1 : 0 });
+      expect(report.items.slice(1).every((i) => i.outcome === "not_attempted")).toBe(true);
     } finally {
       await server.close();
     }
-  }, 30_000);
+  });
 
   it("a token provider failing for 2 s: every record is created", async () => {
     const server = await startMockServer({ rateLimit: false });

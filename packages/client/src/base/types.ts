@@ -48,8 +48,10 @@ export interface BulkItem<K = Record<string, unknown>> {
   activityId: string | undefined;
   /**
    * Set when the run's stop (see {@link BulkReport.stopped}) left this record unfinished: not
-   * sent (again) because the run stopped. A record an earlier attempt may have reached is then
-   * `failed` with `mayHaveBeenApplied`; sending it again later is safe (the endpoints upsert).
+   * sent (again) because the run stopped. It is then `not_attempted`, also when it was sent
+   * before and answered with a retryable status (429, 5xx: `attempts` counts those sends); a
+   * record an earlier attempt may have reached is `failed` with `mayHaveBeenApplied`. Sending
+   * it again later is safe (the endpoints upsert).
    */
   stopped?: BulkStop["reason"] | undefined;
 }
@@ -76,8 +78,10 @@ export interface BulkReport<K = Record<string, unknown>> {
    * reading words; `message` says it in words (the same words as the unsent records' message):
    * - `"unreachable"`: a request never left the machine (the host cannot be resolved or reached,
    *   TLS failed, the SDK's own login cannot connect) after the client's retries: at once before
-   *   the run's first answer, else once the records' own re-send was spent. The records not sent
-   *   are `not_attempted`: run them again once the server can be reached.
+   *   the run's first answer, else once the records' re-sends are spent (up to
+   *   `maxRecordRetries`, 7 × `recordRetryDelayMs` × 2^(n−1) apart: with the defaults a restart
+   *   of up to ~10 s is survived and a lasting outage stops the run about 15 s after it starts).
+   *   The records not sent are `not_attempted`: run them again once the server can be reached.
    * - `"refused"`: the server refused the credentials (401 or 403).
    * - `"error"`: anything else that stops a run (a token provider that kept failing, a request
    *   that cannot be built, the input or `onRecord` failing).

@@ -1,11 +1,8 @@
 /**
  * The bulk engine: reads records lazily, prepares them, groups them into chunks, sends the
  * chunks with bounded concurrency through a {@link BulkDriver}, re-sends records whose
- * per-record status is retryable, and accounts for every record exactly once.
- *
- * The engine knows nothing about HTTP or entities; `upsertAll` (upsert-all.ts) wires it to a
- * client. That keeps it testable against an in-memory fake as well as the reference server.
- *
+ * per-record status is retryable, and accounts for every record exactly once. It knows nothing
+ * about HTTP or entities (`upsertAll` wires it to a client), so an in-memory fake can drive it.
  * `BulkRun` is one state machine (what is read, in flight, queued for a re-send, final); the
  * parts that stand alone live beside it: records.ts (a record's way: prepared, sent, answered),
  * intake.ts, ledger.ts, concurrency.ts, chunker.ts, retry-queue.ts, waker.ts.
@@ -59,7 +56,7 @@ class BulkRun<R, K> implements RunState<R, K> {
   readonly flow: Concurrency;
   /** Chunks formed by splitting a batch the server rejected as a whole, sent as they are. */
   readonly halves: Pending<R, K>[][] = [];
-  private readonly settings: ReturnType<typeof retrySettings>;
+  readonly settings: ReturnType<typeof retrySettings>;
   private readonly signal: AbortSignal | undefined;
   private readonly link: SignalLink;
   private readonly intake: Intake<R>;
@@ -342,17 +339,18 @@ class BulkRun<R, K> implements RunState<R, K> {
     this.unfinishedKeys.delete(pending.keyId);
   }
 
-  requeue(pending: Pending<R, K>, atLeastMs = 0): void {
+  requeue(pending: Pending<R, K>, delayMs?: number): void {
     const resends = Math.max(1, this.ledger.attemptsOf(pending.index));
     const backoff = this.settings.retryDelayMs * 2 ** (resends - 1);
-    const delay = Math.max(atLeastMs, Math.min(MAX_RECORD_RETRY_DELAY_MS, backoff));
-    this.recordResends++;
-    this.retryQueue.push(pending, delay > 0 ? performance.now() + delay : 0);
+    const delay = delayMs ?? Math.min(MAX_RECORD_RETRY_DELAY_MS, backoff);
+    // A stopped run sends nothing more: the final sweep reports the record (not attempted).
+    if (!this.stopped) this.recordResends++;
+    this.retryQueue.push(pending, delay > 0 && !this.stopped ? performance.now() + delay : 0);
   }
 
   canRetry(pending: Pending<R, K>): boolean {
     const retries = this.ledger.attemptsOf(pending.index) - pending.bisects;
-    return retries <= this.settings.maxRecordRetries && !this.stopped;
+    return retries <= this.settings.maxRecordRetries;
   }
 
   /** Halves the chunk size for the rest of the run (after a 413 or a timeout). */

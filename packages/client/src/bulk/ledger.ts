@@ -170,11 +170,16 @@ export class BulkLedger<K> {
     this.close(item);
   }
 
-  /** The record was never sent. A record already sent is failed instead (it was attempted). */
+  /**
+   * The record was not sent (again). A record already sent is failed instead, unless the run's
+   * stop held it back and no attempt may have been applied: then it is not attempted.
+   */
   skip(index: number, message: string, stopped?: BulkStop["reason"]): void {
     const item = this.openItem(index);
     if (stopped) item.stopped = stopped;
-    if (item.attempts > 0) {
+    // Sent before and not applied (a retryable status), then held back by the run's stop: not
+    // attempted, to send again. One an attempt may have reached is failed, as after an abort.
+    if (item.attempts > 0 && (item.mayHaveBeenApplied || stopped === undefined)) {
       this.fail(index, item.status, `${item.message || "not retried"}; ${message}`);
       return;
     }

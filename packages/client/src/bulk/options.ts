@@ -108,12 +108,19 @@ export interface BulkOptions<K = Record<string, unknown>> {
   concurrency?: number;
   /**
    * How many times a record may be re-sent after a retryable per-record status (429, 5xx, or
-   * not reported by the server), or after a retryable whole-request failure. Default 3.
+   * not reported by the server), or after a retryable whole-request failure. Default 3. After
+   * the run's first answer, a request that never left the machine (the server restarting, a
+   * failover) re-sends its records up to this many times (at least once), `7 ×
+   * recordRetryDelayMs × 2^(n−1)` after the failed attempt began (1.75, 3.5, 7 s by default),
+   * then the run stops (`report.stopped`, reason `"unreachable"`): about 15 s after a lasting
+   * outage starts with the defaults. Once the run has stopped, a record that would be re-sent
+   * is reported `not_attempted` with `stopped` set instead.
    */
   maxRecordRetries?: number;
   /**
    * Delay before a record is re-sent: `recordRetryDelayMs × 2^(re-send number − 1)`, capped at
-   * 30 s. Default 250 ms. Records that are not ready yet do not hold up other records.
+   * 30 s. Default 250 ms (7 × that after a request that never left: see `maxRecordRetries`).
+   * Records that are not ready yet do not hold up other records.
    */
   recordRetryDelayMs?: number;
   /**
@@ -161,6 +168,13 @@ export const DEFAULT_RECORD_RETRY_DELAY_MS = 250;
 export const DEFAULT_LINGER_MS = 100;
 /** Cap on a record's re-send delay. */
 export const MAX_RECORD_RETRY_DELAY_MS = 30_000;
+/**
+ * A request that never left the machine (after the run's first answer): its records' n-th
+ * re-send goes out `UNSENT_RETRY_FACTOR × recordRetryDelayMs × 2^(n−1)` after the failed
+ * attempt began (1.75 s, 3.5 s, 7 s by default), so a lasting outage stops the run about 15 s
+ * after it starts, and a restart of up to ~10 s is survived.
+ */
+export const UNSENT_RETRY_FACTOR = 7;
 
 /** The engine's record-retry and linger settings from `upsertAll`'s options, checked. */
 export function retrySettings(options: {

@@ -4,10 +4,10 @@
 // request's failure (bisected on 400/413, re-queued once when retryable, stopping the run when
 // fatal). A request that never left the machine after the client's retries leaves its records
 // "not attempted": the server cannot be reached before the run's first answer stops the run at
-// once; after it, the records are re-sent once, after waiting as long as the client's retries
-// took (a restart, a blip), and the run stops only when that fails the same way
-// (`BulkReport.stopped`). The run's state is the engine's (engine.ts); these
-// functions only decide.
+// once; after it, the records are re-sent with growing delays (`UNSENT_RETRY_FACTOR`: a restart,
+// a blip), and the run stops when those are spent (`BulkReport.stopped`). Once the run has
+// stopped, a record that would be re-sent is left to the final sweep (not attempted, with the
+// stop's reason) instead. The run's state is the engine's (engine.ts); these functions decide.
 
 import { clip } from "../base/redact.ts";
 import { isFatalStatus, shouldRetryRecord } from "../base/retry.ts";
@@ -15,7 +15,13 @@ import type { BatchResult, BulkStop } from "../base/types.ts";
 import { utf8Length } from "./chunker.ts";
 import type { Concurrency } from "./concurrency.ts";
 import type { BulkLedger } from "./ledger.ts";
-import type { BulkDriver, RequestFailure, SendOutcome } from "./options.ts";
+import {
+  type BulkDriver,
+  MAX_RECORD_RETRY_DELAY_MS,
+  type RequestFailure,
+  type SendOutcome,
+  UNSENT_RETRY_FACTOR,
+} from "./options.ts";
 import type { RetryQueue } from "./retry-queue.ts";
 
 /** A record of the run, from the moment it is read until it is final. */
@@ -29,6 +35,8 @@ export interface Pending<R, K> {
   keyId: string;
   /** Already re-queued once after a whole-request failure. */
   requeuedWhole: boolean;
+  /** Re-sends after requests that never left the machine (see `UNSENT_RETRY_FACTOR`). */
+  unsent: number;
   /** Sends that were halves of a batch rejected as a whole (they do not count as retries). */
   bisects: number;
 }
@@ -57,6 +65,7 @@ export function prepare<R, K>(
     json: prepared.json,
     keyId: driver.keyIdOf(key),
     requeuedWhole: false,
+    unsent: 0,
     bisects: 0,
   };
 }
@@ -128,9 +137,14 @@ export interface RunState<R, K> {
   /** A request of this run received an HTTP answer (any status). */
   answered: boolean;
   recordResends: number;
+  /** The record's per-record retries (`maxRecordRetries`) are not spent. */
   canRetry(pending: Pending<R, K>): boolean;
-  /** Queues a re-send after the record's backoff, or `atLeastMs` when longer. */
-  requeue(pending: Pending<R, K>, atLeastMs?: number): void;
+  /**
+   * Queues a re-send after the record's backoff, or `delayMs`; once the run has stopped, only
+   * queues it for the final sweep.
+   */
+  requeue(pending: Pending<R, K>, delayMs?: number): void;
+  readonly settings: { readonly maxRecordRetries: number; readonly retryDelayMs: number };
   finalize(pending: Pending<R, K>): void;
   /** Halves the chunk size for the rest of the run (after a 413 or a timeout). */
   shrinkChunks(): void;
@@ -209,9 +223,8 @@ function failChunk<R, K>(
   }
   // Never left the machine (status 0, no attempt may have been applied): its records are taken
   // back as not attempted. When it was retried by the client already and the server cannot be
-  // reached (`unreachable`), the run stops before its first answer; after it, the records get
-  // one re-send, after waiting as long as those retries took (a restart, a blip), and the run
-  // stops when that fails the same way.
+  // reached (`unreachable`), the run stops before its first answer; after it, the records are
+  // re-sent with growing delays (a restart, a blip), and the run stops when those are spent.
   const neverSent = failure.status === 0 && !failure.mayHaveBeenApplied;
   const unsent = neverSent && failure.retryable && !failure.fatal && !failure.aborted;
   const stopsNow = unsent && failure.unreachable === true && !run.answered;
@@ -220,10 +233,8 @@ function failChunk<R, K>(
     if (failure.activityId) run.ledger.answeredBy(pending.index, failure.activityId);
     if (neverSent && (failure.aborted || failure.fatal || unsent)) {
       run.ledger.unattempt(pending.index);
-      if (unsent && !stopsNow && !pending.requeuedWhole && run.canRetry(pending)) {
-        pending.requeuedWhole = true;
+      if (unsent && !stopsNow && run.canRetry(pending) && resendUnsent(run, pending, elapsedMs)) {
         run.ledger.note(pending.index, 0, clip(failure.message));
-        run.requeue(pending, elapsedMs);
         continue;
       }
       if (!run.stopped) stopRun(run, failure);
@@ -244,6 +255,21 @@ function failChunk<R, K>(
     }
     run.finalize(pending);
   }
+}
+
+/**
+ * Queues the re-send of a record whose request never left the machine (see
+ * `UNSENT_RETRY_FACTOR`); false when the run stopped or those re-sends are spent.
+ */
+function resendUnsent<R, K>(run: RunState<R, K>, pending: Pending<R, K>, elapsedMs: number) {
+  const { maxRecordRetries, retryDelayMs } = run.settings;
+  if (run.stopped || pending.unsent >= Math.max(1, maxRecordRetries)) return false;
+  const wait = Math.min(
+    MAX_RECORD_RETRY_DELAY_MS,
+    UNSENT_RETRY_FACTOR * retryDelayMs * 2 ** pending.unsent++,
+  );
+  run.requeue(pending, Math.max(0, wait - elapsedMs));
+  return true;
 }
 
 /** Stops the run for `failure`; the records not sent are reported with the stop's message. */

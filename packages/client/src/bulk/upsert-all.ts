@@ -224,7 +224,10 @@ function clientDriver<E extends EntityName>(
  *   its own key says so.
  * - **Whole-request failures**: after the client's own retries, a retryable failure re-queues
  *   the records once; a 401/403 or a request that cannot be built stops the run (records never
- *   sent are `not_attempted`).
+ *   sent are `not_attempted`). A request that never left the machine stops the run at once
+ *   before its first answer; after it, its records are re-sent with growing delays (see
+ *   `maxRecordRetries`) before the run stops. Once stopped, a record that would be re-sent is
+ *   `not_attempted` with `stopped` set.
  * - **mayHaveBeenApplied**: a record that finally failed although an attempt may have reached
  *   the server. A record that never left the machine is never flagged.
  * - **Abort**: resolves promptly with the report; never-sent records are `not_attempted`.
