@@ -164,3 +164,64 @@ describe("vbapi doctor never prints a secret the server echoes", () => {
     expect(r.stdout).toContain("the proxy said *** and ***");
   });
 });
+
+describe("vbapi doctor never prints a secret encoded, escaped or split (review finding E)", () => {
+  const key = "ak+Zq81/Distinctive=ApiKey";
+  const password = "pw@Kx93 Distinct/ive&";
+  const pwOf = (req: IncomingMessage) =>
+    Buffer.from(basicOf(req), "base64").toString().split(":").slice(1).join(":");
+  const keyOf = (req: IncomingMessage) => String(req.headers["x-api-key"] ?? "");
+  const formEncoded = (s: string) => new URLSearchParams({ s }).toString().slice(2);
+  const escaped = (s: string) =>
+    [...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+  const encodedEnv = () =>
+    loginEnv({ url }, { VBAPI_API_KEY: key, VBAPI_USERNAME: "alice", VBAPI_PASSWORD: password });
+  /** Every form in the output would show at least one of these. */
+  const needles = [
+    ...[key, password].flatMap((s) => [
+      ...forms(s),
+      encodeURIComponent(s),
+      formEncoded(s),
+      escaped(s),
+    ]),
+    "Distinct",
+  ].map((s) => s.slice(0, 8));
+
+  async function expectBlanked(detail: string, title = "Unauthorized") {
+    loginEcho = () => ({ status: 401, body: { title, detail } });
+    for (const args of [[], ["--json"]]) {
+      const r = await doctor(args, encodedEnv());
+      expect(r.code).toBe(1);
+      for (const needle of needles) expect(r.stdout + r.stderr).not.toContain(needle);
+      if (args.length === 0) expect(line(r.stdout, "login")).toContain("***");
+      else expect(r.stdout).toContain("***");
+    }
+  }
+
+  it("percent-encoded in a URL a gateway echoes (encodeURIComponent)", async () => {
+    await expectBlanked(
+      `denied https://gw.example/login?apikey=${encodeURIComponent(key)}&password=${encodeURIComponent(password)}`,
+    );
+  });
+
+  it("form-encoded (+ for a space)", async () => {
+    await expectBlanked(`denied apikey=${formEncoded(key)}&password=${formEncoded(password)}`);
+  });
+
+  it("as literal \\uXXXX escapes", async () => {
+    await expectBlanked(`quoted ${escaped(key)} and ${escaped(password)}`);
+  });
+
+  it("split across the title and the detail, each part 8 characters or more", async () => {
+    await expectBlanked(
+      `rest ${key.slice(12)} | pw ${password.slice(0, 8)} ${password.slice(8)}`,
+      `key ${key.slice(0, 12)}`,
+    );
+  });
+
+  it("ordinary words are kept: only runs that are part of a secret are blanked", async () => {
+    loginEcho = (req) => problem(`Unauthorized request, the key ${keyOf(req)} pw ${pwOf(req)}`);
+    const r = await doctor([], encodedEnv());
+    expect(line(r.stdout, "login")).toContain("Unauthorized request, the key *** pw ***");
+  });
+});

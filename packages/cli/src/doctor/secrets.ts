@@ -54,19 +54,72 @@ export function scrubServerText(text: string, secrets: readonly string[]): strin
   );
 }
 
+/** A run this long of server text found inside a secret is blanked (a secret split in parts). */
+const MIN_RUN = 8;
+
+/** The forms a secret is written in: raw, URL- and form-encoded, escaped for a terminal or JSON. */
+function formsOf(secret: string): string[] {
+  const url = encodeURIComponent(secret);
+  return [
+    secret,
+    url,
+    url.replace(/%20/g, "+"),
+    terminalText(secret),
+    JSON.stringify(secret).slice(1, -1),
+    safeJson(secret).slice(1, -1),
+  ];
+}
+
 /**
- * Rendered output with each secret blanked in every form the doctor writes it: raw, escaped
- * for a terminal, and escaped inside a JSON string.
+ * Rendered output with each secret blanked in every form the doctor or a gateway writes it: raw,
+ * URL- or form-encoded, escaped for a terminal or inside a JSON string; then any run of
+ * {@link MIN_RUN} characters or more that is part of one of those forms (a secret split across
+ * fields, or cut), read through literal `\uXXXX` escapes.
  */
 export function scrub(text: string, secrets: readonly string[]): string {
-  const forms = secrets.flatMap((s) => [
-    s,
-    terminalText(s),
-    JSON.stringify(s).slice(1, -1),
-    safeJson(s).slice(1, -1),
-  ]);
+  const forms = [...new Set(secrets.flatMap(formsOf))].sort((a, b) => b.length - a.length);
   let out = text;
-  for (const form of [...new Set(forms)].sort((a, b) => b.length - a.length))
-    out = out.split(form).join("***");
+  for (const form of forms) out = out.split(form).join("***");
+  return blankRuns(out, runsOf(secrets));
+}
+
+/**
+ * Every MIN_RUN-character piece of every secret's forms. A `user:password` value is left out:
+ * the password's own pieces cover it, and the username alone is not a secret.
+ */
+function runsOf(secrets: readonly string[]): Set<string> {
+  const runs = new Set<string>();
+  for (const secret of secrets) {
+    if (secrets.some((other) => other !== secret && secret.endsWith(`:${other}`))) continue;
+    for (const form of formsOf(secret))
+      for (let i = 0; i + MIN_RUN <= form.length; i++) runs.add(form.slice(i, i + MIN_RUN));
+  }
+  return runs;
+}
+
+/** `text` with each stretch made of pieces in `runs` blanked as `***`; `\uXXXX` read as its character. */
+function blankRuns(text: string, runs: Set<string>): string {
+  if (runs.size === 0) return text;
+  // The text as read, each character with where it is written (an escape is 6 characters).
+  const chars: string[] = [];
+  const starts: number[] = [];
+  const unicodeEscape = /\\u([0-9a-fA-F]{4})/y;
+  for (let i = 0; i < text.length; ) {
+    unicodeEscape.lastIndex = i;
+    const hex = unicodeEscape.exec(text)?.[1];
+    starts.push(i);
+    chars.push(hex ? String.fromCharCode(Number.parseInt(hex, 16)) : (text[i] as string));
+    i += hex ? 6 : 1;
+  }
+  starts.push(text.length);
+  const read = chars.join("");
+  const covered = new Uint8Array(chars.length);
+  for (let i = 0; i + MIN_RUN <= chars.length; i++)
+    if (runs.has(read.slice(i, i + MIN_RUN))) covered.fill(1, i, i + MIN_RUN);
+  let out = "";
+  for (let i = 0; i < chars.length; i++) {
+    if (!covered[i]) out += text.slice(starts[i], starts[i + 1]);
+    else if (i === 0 || !covered[i - 1]) out += "***";
+  }
   return out;
 }

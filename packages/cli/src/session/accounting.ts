@@ -24,12 +24,14 @@ export class Tally {
   resent = 0;
   /** The first ten failures, `row N: reason`, for the end-of-run report. */
   readonly firstFailures: string[] = [];
-  /** The server refused the credentials (401/403): the session is stopped by it. */
+  /** The server refused the credentials (a whole request answered 401/403): the session is stopped. */
   authStopped = false;
   /** What VBA said when it refused them (the SDK's message: no secrets). */
   authMessage: string | undefined;
   /** The SDK stopped the run because VBA could not be reached (after its retries). */
   unreachable = false;
+  /** Whole HTTP answers 401/403 (not a record's status inside a 207). */
+  private refusedAnswers = 0;
 
   constructor(bytesTotal: number | undefined) {
     this.counters = {
@@ -56,6 +58,7 @@ export class Tally {
   /** ...and its answer's status, for the 429s. */
   answered(status: number): void {
     if (status === 429) this.rateLimited++;
+    if (status === 401 || status === 403) this.refusedAnswers++;
   }
 
   invalid(row: number, message: string): void {
@@ -72,7 +75,12 @@ export class Tally {
       if (resent) this.resent++;
       return { final: "succeeded", outcome: item.outcome };
     }
-    const auth = item.status === 401 || item.status === 403;
+    // Refused credentials stop the session only as the SDK says in structure: `item.stopped`
+    // "refused" (a row the stop left unsent), or the rows of the refused request itself (their
+    // status 401/403 after a whole HTTP answer 401/403; the SDK marks them not). A record VBA
+    // refused inside a 207 (a per-record permission) is an ordinary failed row.
+    const refusedRequest = (item.status === 401 || item.status === 403) && this.refusedAnswers > 0;
+    const auth = item.stopped === "refused" || refusedRequest;
     if (auth) {
       this.authStopped = true;
       this.authMessage ??= item.message.split("; not sent")[0];
