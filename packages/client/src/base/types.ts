@@ -51,7 +51,9 @@ export interface BulkItem<K = Record<string, unknown>> {
    * sent (again) because the run stopped. It is then `not_attempted`, also when it was sent
    * before and answered with a retryable status (429, 5xx: `attempts` counts those sends); a
    * record an earlier attempt may have reached is `failed` with `mayHaveBeenApplied`. Sending
-   * it again later is safe (the endpoints upsert).
+   * it again later is safe (the endpoints upsert). The records of the request VBA refused with
+   * 401/403 (which stopped the run) are `failed` with that status and `stopped: "refused"`; a
+   * record refused alone inside a 207 has no `stopped`.
    */
   stopped?: BulkStop["reason"] | undefined;
 }

@@ -160,9 +160,16 @@ export class BulkLedger<K> {
    * Fails a record. `mayHaveBeenApplied` is sticky: once any attempt was ambiguous the record
    * stays flagged, and its message then always says "may have been applied".
    */
-  fail(index: number, status: number, message: string, mayHaveBeenApplied = false): void {
+  fail(
+    index: number,
+    status: number,
+    message: string,
+    mayHaveBeenApplied = false,
+    stopped?: BulkStop["reason"],
+  ): void {
     const item = this.openItem(index);
     item.outcome = "failed";
+    if (stopped) item.stopped = stopped;
     item.status = status;
     item.mayHaveBeenApplied = item.mayHaveBeenApplied || mayHaveBeenApplied;
     item.message = item.mayHaveBeenApplied ? withMayHaveBeenApplied(message) : message;

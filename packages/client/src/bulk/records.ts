@@ -251,7 +251,9 @@ function failChunk<R, K>(
       run.requeue(pending);
       continue;
     } else {
-      run.ledger.fail(pending.index, failure.status, clip(failure.message));
+      // The records of the request refused with 401/403 carry the stop's reason too.
+      const refused = failure.fatal && isFatalStatus(failure.status) ? "refused" : undefined;
+      run.ledger.fail(pending.index, failure.status, clip(failure.message), false, refused);
     }
     run.finalize(pending);
   }
