@@ -132,10 +132,7 @@ export class FileTokenCache {
         const seen = await fs.readFile(lock, "utf8").catch(() => undefined);
         const stat = await fs.stat(lock).catch(() => undefined);
         if (seen !== undefined && stat !== undefined && isStale(lock, seen, stat.mtimeMs, ttlMs)) {
-          // Only the lock judged stale is removed, not one another process just took over.
-          if ((await fs.readFile(lock, "utf8").catch(() => undefined)) === seen) {
-            await fs.rm(lock, { force: true });
-          }
+          await removeStale(lock, seen);
           continue;
         }
         if (Date.now() > deadline) {
@@ -154,6 +151,37 @@ export class FileTokenCache {
       }
       if (held.get(lock) === mine) held.delete(lock);
     }
+  }
+}
+
+/** A takeover guard older than this was left by a process killed while holding it. */
+const GUARD_STALE_MS = 5_000;
+/** A lock that cannot be read (empty, garbage) older than this is stale (no writer takes so long). */
+const UNREADABLE_STALE_MS = 3_000;
+
+/**
+ * Removes `lock` if it still holds `seen` (the content judged stale). Only the holder of a
+ * takeover guard (a file created exclusively) may check and remove, so two processes taking
+ * over the same dead lock never remove a lock the other has just created: the stale content
+ * (unique to its holder) never comes back once removed.
+ */
+async function removeStale(lock: string, seen: string): Promise<void> {
+  const guard = `${lock}.takeover`;
+  try {
+    await fs.writeFile(guard, String(process.pid), { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const stat = await fs.stat(guard).catch(() => undefined);
+    if (stat && Date.now() - stat.mtimeMs > GUARD_STALE_MS) await fs.rm(guard, { force: true });
+    else await sleep(10);
+    return; // the caller looks again
+  }
+  try {
+    if ((await fs.readFile(lock, "utf8").catch(() => undefined)) === seen) {
+      await fs.rm(lock, { force: true });
+    }
+  } finally {
+    await fs.rm(guard, { force: true });
   }
 }
 
@@ -210,19 +238,32 @@ function alive(pid: number): boolean {
 
 /**
  * A lock is stale when its holder, on this host, no longer exists (or is this process, which
- * does not hold it: a PID reused after a restart, as in a container), or when it is older than
- * `ttlMs` (a holder on another host, or a lock file in an older format).
+ * does not hold it: a PID reused after a restart, as in a container), when it cannot be read
+ * (empty, garbage) and is older than a few seconds, or when it is older than `ttlMs` (a holder
+ * on another host). A bare PID (the previous release's format) names a process of this host.
  */
 function isStale(lock: string, content: string, mtimeMs: number, ttlMs: number): boolean {
-  if (Date.now() - mtimeMs > ttlMs) return true;
-  let holder: { host?: unknown; pid?: unknown } = {};
-  try {
-    holder = JSON.parse(content) ?? {};
-  } catch {}
+  const age = Date.now() - mtimeMs;
+  if (age > ttlMs) return true;
+  const holder = holderOf(content);
+  if (holder === undefined) return age > UNREADABLE_STALE_MS;
   const { host, pid } = holder;
   if (host !== hostname() || typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0) {
     return false;
   }
   if (pid === process.pid) return !held.has(lock);
   return !alive(pid);
+}
+
+/**
+ * Who holds a lock: its JSON `{host, pid}`; a bare PID (the previous release's format) is a
+ * process of this host; undefined when the content cannot be read (empty, garbage).
+ */
+function holderOf(content: string): { host?: unknown; pid?: unknown } | undefined {
+  if (/^\s*\d+\s*$/.test(content)) return { host: hostname(), pid: Number(content) };
+  try {
+    const parsed: unknown = JSON.parse(content);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed;
+  } catch {}
+  return undefined;
 }

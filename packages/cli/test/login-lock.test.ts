@@ -2,7 +2,7 @@
 // a fail-fast stop (VBA unreachable, exit 2) while the login is retrying leaves no lock behind,
 // so the resume right after it does not stall on it; two runs started together log in once.
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { startMockServer } from "@vbapi-sdk/mock-server";
 import { describe, expect, it } from "vitest";
@@ -81,7 +81,12 @@ describe("the login lock across vbapi runs", () => {
     const port = await freePort();
     const { file, out, cacheHome } = run(3);
     const env = loginEnv(port, cacheHome);
-    const hung = createServer(() => undefined); // accepts the login, never answers
+    // Accepts the login and never answers; its connections are destroyed at the end (a socket
+    // holding the killed run's unread request would keep `close` waiting forever).
+    const accepted: Socket[] = [];
+    const hung = createServer((socket) => {
+      accepted.push(socket);
+    });
     await new Promise<void>((resolve) => hung.listen(port, "127.0.0.1", resolve));
     const first = start(upsertArgs(file, "DB", out), { env });
     while (locks(cacheHome).length === 0) await new Promise((r) => setTimeout(r, 20));
@@ -89,7 +94,7 @@ describe("the login lock across vbapi runs", () => {
     await first.done;
     await new Promise((resolve) => {
       hung.close(resolve);
-      hung.unref();
+      for (const socket of accepted) socket.destroy();
     });
     expect(locks(cacheHome)).toHaveLength(1); // kill -9 leaves it behind
     const server = await startMockServer({

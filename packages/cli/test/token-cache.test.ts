@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { passwordLogin } from "@vbapi-sdk/client";
@@ -170,6 +172,107 @@ describe("FileTokenCache", () => {
     await Promise.all([bRun, cRun]);
     expect(cIn).toBe(true);
   });
+});
+
+describe("FileTokenCache: a lock it cannot read as JSON (review finding G)", () => {
+  const lockOf = (dir: string) =>
+    join(dir, `${createHash("sha256").update("k").digest("hex").slice(0, 32)}.lock`);
+  /** A lock file written by hand, `ageMs` old; how long withLock("k", 60 s) then takes to get in. */
+  async function waitFor(content: string, ageMs: number): Promise<number> {
+    const dir = join(tempDir(), "tokens");
+    const cache = new FileTokenCache({ dir });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(lockOf(dir), content);
+    const at = new Date(Date.now() - ageMs);
+    utimesSync(lockOf(dir), at, at);
+    const started = performance.now();
+    expect(await cache.withLock("k", 60_000, async () => "in")).toBe("in");
+    expect(readdirSync(dir).filter((f) => f.endsWith(".lock"))).toEqual([]);
+    return performance.now() - started;
+  }
+  const deadPid = async () => {
+    const child = spawn(process.execPath, ["-e", ""]);
+    await new Promise((r) => child.on("exit", r));
+    return child.pid as number;
+  };
+
+  it("a bare PID (the previous release's format) of a dead process is taken over at once", async () => {
+    const pid = await deadPid();
+    expect(await waitFor(String(pid), 0)).toBeLessThan(1_000);
+    expect(await waitFor(`${pid}\n`, 0)).toBeLessThan(1_000);
+  });
+
+  it("a bare PID of a live process is respected until it ends", async () => {
+    const dir = join(tempDir(), "tokens");
+    const cache = new FileTokenCache({ dir });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const live = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"]);
+    writeFileSync(lockOf(dir), String(live.pid));
+    try {
+      let inAt = 0;
+      const waiting = cache.withLock("k", 60_000, async () => {
+        inAt = performance.now();
+      });
+      await new Promise((r) => setTimeout(r, 600));
+      expect(inAt).toBe(0);
+      const killedAt = performance.now();
+      live.kill("SIGKILL");
+      await waiting;
+      expect(inAt - killedAt).toBeLessThan(1_000);
+    } finally {
+      live.kill("SIGKILL");
+    }
+  }, 15_000);
+
+  it("an empty or garbage lock older than a few seconds is stale; a fresh one is waited on briefly", async () => {
+    for (const content of ["", "\u0000\u0001garbage", "{", "null", "[]"]) {
+      expect(await waitFor(content, 10_000), JSON.stringify(content)).toBeLessThan(1_000);
+    }
+    const fresh = await waitFor("", 0);
+    expect(fresh).toBeGreaterThan(2_000); // a lock being written is not taken over at once...
+    expect(fresh).toBeLessThan(8_000); // ...nor after the 60 s ttl
+  }, 30_000);
+});
+
+describe("FileTokenCache: processes taking over a dead holder's lock together (review finding F)", () => {
+  it("never hold it two at a time", async () => {
+    const worker = `const { FileTokenCache } = await import(process.env.DIST);
+const { appendFileSync } = await import("node:fs");
+while (Date.now() < Number(process.env.START)) {}
+await new FileTokenCache({ dir: process.env.DIR }).withLock("k", 60000, async () => {
+  appendFileSync(process.env.LOG, "+\\n");
+  await new Promise((r) => setTimeout(r, 100));
+  appendFileSync(process.env.LOG, "-\\n");
+});`;
+    const most: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      const dir = join(tempDir(), "tokens");
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const lock = join(dir, `${createHash("sha256").update("k").digest("hex").slice(0, 32)}.lock`);
+      writeFileSync(lock, JSON.stringify({ host: hostname(), pid: 2 ** 22 + 1, id: "dead" }));
+      const log = join(dir, "log");
+      const env = { ...process.env, DIST, DIR: dir, LOG: log, START: String(Date.now() + 700) };
+      await Promise.all(
+        Array.from({ length: 4 }, () => {
+          const child = spawn(process.execPath, ["--input-type=module", "-e", worker], {
+            env,
+            stdio: "inherit",
+          });
+          return new Promise((r) => child.on("exit", r));
+        }),
+      );
+      let inside = 0;
+      let max = 0;
+      const marks = readFileSync(log, "utf8").trim().split("\n");
+      for (const mark of marks) {
+        inside += mark === "+" ? 1 : -1;
+        max = Math.max(max, inside);
+      }
+      expect(marks).toHaveLength(8); // every process got the lock once
+      most.push(max);
+    }
+    expect(most).toEqual([1, 1, 1, 1]);
+  }, 30_000);
 });
 
 const DIST = fileURLToPath(new URL("../dist/index.mjs", import.meta.url));
