@@ -76,9 +76,9 @@ export class Tally {
       return { final: "succeeded", outcome: item.outcome };
     }
     // Refused credentials stop the session only as the SDK says in structure: `item.stopped`
-    // "refused" (a row the stop left unsent), or the rows of the refused request itself (their
-    // status 401/403 after a whole HTTP answer 401/403; the SDK marks them not). A record VBA
-    // refused inside a 207 (a per-record permission) is an ordinary failed row.
+    // "refused" (the rows of the refused request and those the stop left unsent), or, as a
+    // second signal, a 401/403 row after a whole HTTP answer 401/403 of this session's batch
+    // calls. A record VBA refused inside a 207 (a per-record permission) is an ordinary failed row.
     const refusedRequest = (item.status === 401 || item.status === 403) && this.refusedAnswers > 0;
     const auth = item.stopped === "refused" || refusedRequest;
     if (auth) {
