@@ -3,11 +3,12 @@
 // handshake cut off at the ClientHello. Each is a real TCP listener on loopback; the built
 // `vbapi` stops within 15 s with exit 2, names the proxy (never its password) and the failure,
 // blames no row and leaves the run to `vbapi resume`. And a base URL on a port fetch refuses.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Result, readJson, tempDir, vbapi } from "./helpers.ts";
+import { type Result, tempDir, vbapi } from "./helpers.ts";
+import { expectUnreachableStop } from "./unreachable-stop.ts";
 
 const SECRETS = {
   VBAPI_API_KEY: "KEY-SECRET-51",
@@ -70,32 +71,13 @@ async function timed(args: string[], env: Record<string, string | undefined>) {
   return { result, ms: performance.now() - started };
 }
 
-/** Exit 2 within 15 s, the message, no row blamed, resumable, no secret anywhere. */
+/** Exit 2 within 15 s, the message, no row blamed, resumable, no secret (unreachable-stop.ts). */
 function expectStopped(
   run: { ms: number; result: Result },
   s: { dir: string; out: string },
   message: string,
 ) {
-  const { result } = run;
-  expect(result.code, result.stderr).toBe(2);
-  expect(run.ms).toBeLessThan(15_000);
-  expect(result.stderr).toContain(`error: ${message}`);
-  expect(result.stderr).toMatch(/, 0 failed, 0 invalid, \d+ not done yet/);
-  expect(result.stderr).toContain(`resume with: vbapi resume ${s.out}`);
-  const summary = readJson<{ status: string; totals: Record<string, number> }>(
-    join(s.out, "summary.json"),
-  );
-  expect(summary.status).toBe("unreachable");
-  expect(summary.totals).toMatchObject({ failed: 0, created: 0, updated: 0 });
-  expect(summary.totals.pending).toBe(summary.totals.rows);
-  const failed = join(s.out, "failed.csv");
-  if (existsSync(failed)) expect(readFileSync(failed, "utf8").trim().split("\n")).toHaveLength(1);
-  const files = readdirSync(s.dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => readFileSync(join(e.parentPath, e.name), "utf8"));
-  const all = [result.stdout, result.stderr, ...files].join("\n");
-  expect(all).not.toContain("may have been applied");
-  for (const secret of Object.values(SECRETS)) expect(all).not.toContain(secret);
+  expectUnreachableStop(run, s, message, SECRETS);
 }
 
 // The proxy as set, without its credentials (a URL that had them is printed normalised).

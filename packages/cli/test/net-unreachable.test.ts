@@ -3,13 +3,14 @@
 // certificate is not trusted. Each stops within 15 s with exit 2, names the host and the
 // failure in words, blames no row, and leaves the run to `vbapi resume`.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttpsServer, type Server } from "node:https";
 import { join } from "node:path";
 import { startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Result, readJson, start, tempDir, vbapi } from "./helpers.ts";
 import { freePort } from "./proxy-harness.ts";
+import { expectUnreachableStop } from "./unreachable-stop.ts";
 
 const SECRETS = {
   VBAPI_API_KEY: "KEY-SECRET-41",
@@ -73,50 +74,14 @@ async function timed(args: string[], env: Record<string, string | undefined>) {
   return { result, ms: performance.now() - started };
 }
 
-/** Everything the run printed or wrote. */
-function everything(result: Result, dir: string): string {
-  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => readFileSync(join(e.parentPath, e.name), "utf8"));
-  return [result.stdout, result.stderr, ...files].join("\n");
-}
-
-/** The common promises: exit 2, fast, the words, no row blamed, resumable, no secret. */
+/** The common promises (see unreachable-stop.ts), with at most `rows` rows read. */
 function expectStopped(
   run: { ms: number; result: Result },
   s: { dir: string; out: string },
   rows: number,
   message: string,
 ) {
-  const { result } = run;
-  expect(result.code, result.stderr).toBe(2);
-  expect(run.ms).toBeLessThan(15_000);
-  expect(result.stderr).toContain(`error: ${message}`);
-  // Rows read before the stop are pending (not failed); the rest are read by resume.
-  expect(result.stderr).toMatch(/, 0 failed, 0 invalid, \d+ not done yet/);
-  expect(result.stderr).toContain(`resume with: vbapi resume ${s.out}`);
-  // resume keeps the run's URL: the advice says how to change it (review finding 9).
-  expect(result.stderr).toContain(
-    `vbapi resume ${s.out} keeps this run's URL (VBAPI_BASE_URL does not change it: add --base-url URL if it was wrong)`,
-  );
-  const summary = readJson<{ status: string; exitCode: number; totals: Record<string, number> }>(
-    join(s.out, "summary.json"),
-  );
-  expect(summary).toMatchObject({ status: "unreachable", exitCode: 2 });
-  expect(summary.totals).toMatchObject({ failed: 0, created: 0, updated: 0 });
-  expect(summary.totals.pending).toBe(summary.totals.rows);
-  expect(summary.totals.rows).toBeGreaterThan(0);
-  expect(summary.totals.rows).toBeLessThanOrEqual(rows);
-  // The HTML report (written at the end of every run) says why and what to do.
-  const html = readFileSync(join(s.out, "report.html"), "utf8");
-  expect(html).toContain(
-    "VBA could not be reached; the rows not done yet are sent by vbapi resume.",
-  );
-  const failed = join(s.out, "failed.csv");
-  if (existsSync(failed)) expect(readFileSync(failed, "utf8").trim().split("\n")).toHaveLength(1);
-  const all = everything(result, s.dir);
-  expect(all).not.toContain("see the error's cause");
-  for (const secret of Object.values(SECRETS)) expect(all).not.toContain(secret);
+  expectUnreachableStop(run, s, message, SECRETS, rows);
 }
 
 describe("a VBA that cannot be reached stops the run at once, exit 2", () => {

@@ -1,0 +1,53 @@
+// The promises of a run stopped because VBA cannot be reached (issue 20), checked the same way by
+// every test that plants such a failure: exit 2 within 15 s, the words, no row blamed, resumable,
+// the HTML report explains it, and nothing secret anywhere it printed or wrote.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { type Result, readJson } from "./helpers.ts";
+
+/** Everything the run printed or wrote. */
+export function everything(result: Result, dir: string): string {
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => readFileSync(join(e.parentPath, e.name), "utf8"));
+  return [result.stdout, result.stderr, ...files].join("\n");
+}
+
+export function expectUnreachableStop(
+  run: { ms: number; result: Result },
+  s: { dir: string; out: string },
+  message: string,
+  secrets: Record<string, string>,
+  maxRows = Number.POSITIVE_INFINITY,
+): void {
+  const { result } = run;
+  expect(result.code, result.stderr).toBe(2);
+  expect(run.ms).toBeLessThan(15_000);
+  expect(result.stderr).toContain(`error: ${message}`);
+  // Rows read before the stop are pending (not failed); the rest are read by resume.
+  expect(result.stderr).toMatch(/, 0 failed, 0 invalid, \d+ not done yet/);
+  expect(result.stderr).toContain(`resume with: vbapi resume ${s.out}`);
+  // resume keeps the run's URL: the advice says how to change it (review finding 9).
+  expect(result.stderr).toContain(
+    `vbapi resume ${s.out} keeps this run's URL (VBAPI_BASE_URL does not change it: add --base-url URL if it was wrong)`,
+  );
+  const summary = readJson<{ status: string; exitCode: number; totals: Record<string, number> }>(
+    join(s.out, "summary.json"),
+  );
+  expect(summary).toMatchObject({ status: "unreachable", exitCode: 2 });
+  expect(summary.totals).toMatchObject({ failed: 0, created: 0, updated: 0 });
+  expect(summary.totals.pending).toBe(summary.totals.rows);
+  expect(summary.totals.rows).toBeGreaterThan(0);
+  expect(summary.totals.rows).toBeLessThanOrEqual(maxRows);
+  // The HTML report (written at the end of every run) says why and what to do.
+  expect(readFileSync(join(s.out, "report.html"), "utf8")).toContain(
+    "VBA could not be reached; the rows not done yet are sent by vbapi resume.",
+  );
+  const failed = join(s.out, "failed.csv");
+  if (existsSync(failed)) expect(readFileSync(failed, "utf8").trim().split("\n")).toHaveLength(1);
+  const all = everything(result, s.dir);
+  expect(all).not.toContain("see the error's cause");
+  expect(all).not.toContain("may have been applied");
+  for (const secret of Object.values(secrets)) expect(all).not.toContain(secret);
+}
