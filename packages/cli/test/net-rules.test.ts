@@ -1,9 +1,10 @@
 // The proxy rules (which requests go through which proxy, NO_PROXY as undici applies it) and
 // the words for a network failure, on real errors where the machine can make them.
 import { createServer, type Socket } from "node:net";
+import { describeNetworkFailure } from "@vbapi-sdk/client";
 import { EnvHttpProxyAgent, request } from "undici";
 import { describe, expect, it } from "vitest";
-import { describeNetworkError, unreachableMessage } from "../src/net/describe.ts";
+import { unreachableMessage } from "../src/net/describe.ts";
 import { networkFetch, proxyFor, redactUrl } from "../src/net/proxy.ts";
 import { Reachability, type Unreachable } from "../src/net/reach.ts";
 
@@ -92,10 +93,10 @@ describe("proxyFor", () => {
   );
 });
 
-describe("describeNetworkError", () => {
+describe("describeNetworkFailure", () => {
   it("a host that cannot be resolved (a real lookup of .invalid)", async () => {
     const error = await fetch("http://no-such-host.invalid/").catch((e: unknown) => e);
-    expect(describeNetworkError(error)).toEqual({
+    expect(describeNetworkFailure(error)).toEqual({
       kind: "resolve",
       code: "ENOTFOUND",
       words: "the host name cannot be resolved (ENOTFOUND)",
@@ -108,7 +109,7 @@ describe("describeNetworkError", () => {
     const { port } = server.address() as { port: number };
     await new Promise<void>((r) => server.close(() => r()));
     const error = await fetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
-    expect(describeNetworkError(error).words).toBe("the connection was refused (ECONNREFUSED)");
+    expect(describeNetworkFailure(error).words).toBe("the connection was refused (ECONNREFUSED)");
     expect(unreachableMessage(`http://127.0.0.1:${port}/x`, error, {})).toBe(
       `cannot reach VBA at 127.0.0.1:${port}: the connection was refused (ECONNREFUSED); check VBAPI_BASE_URL / --base-url, and whether this network needs a proxy (HTTPS_PROXY)`,
     );
@@ -128,20 +129,22 @@ describe("describeNetworkError", () => {
         code: "UND_ERR_ABORTED",
       }),
     });
-    expect(describeNetworkError(tunnel)).toEqual({
+    expect(describeNetworkFailure(tunnel)).toEqual({
       kind: "proxy",
       words: "the proxy refused the connection (HTTP 407 Proxy Authentication Required)",
     });
     const tls = new TypeError("fetch failed", {
       cause: Object.assign(new Error("x"), { code: "CERT_HAS_EXPIRED" }),
     });
-    expect(describeNetworkError(tls).words).toBe("the certificate has expired (CERT_HAS_EXPIRED)");
-    expect(describeNetworkError(new Error("boom"))).toEqual({
+    expect(describeNetworkFailure(tls).words).toBe(
+      "the certificate has expired (CERT_HAS_EXPIRED)",
+    );
+    expect(describeNetworkFailure(new Error("boom"))).toEqual({
       kind: "other",
       words: "the connection failed",
     });
-    expect(describeNetworkError(null).kind).toBe("other");
-    expect(describeNetworkError("text").kind).toBe("other");
+    expect(describeNetworkFailure(null).kind).toBe("other");
+    expect(describeNetworkFailure("text").kind).toBe("other");
   });
 });
 

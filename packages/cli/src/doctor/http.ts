@@ -2,7 +2,7 @@
 // of an answer are read, the rest dropped), with the answer recorded for the ASSUMED facts.
 // The one place server text enters the doctor: every secret it knows is blanked here, before
 // the text is cut to length or escaped.
-import { describeNetworkError, type NetworkFailureKind } from "../net/describe.ts";
+import { describeNetworkFailure, type NetworkFailureKind } from "@vbapi-sdk/client";
 import { terminalText } from "../safe-text.ts";
 import { scrubServerText, secretsOf } from "./secrets.ts";
 import type { Answer, DoctorContext } from "./types.ts";
@@ -44,7 +44,7 @@ export function errorWords(error: unknown): {
   kind: NetworkFailureKind;
   code?: string;
 } {
-  const failure = describeNetworkError(error);
+  const failure = describeNetworkFailure(error);
   return { words: terminalText(failure.words), kind: failure.kind, code: failure.code };
 }
 

@@ -3,17 +3,8 @@
 // refused), where (the host, the proxy without its credentials) and what to check. The one
 // place the CLI (and `vbapi doctor`) turns a network error into a sentence, from the SDK's one
 // table of words (`describeNetworkFailure`); never server text.
-import {
-  describeNetworkFailure,
-  type NetworkFailure,
-  type NetworkFailureKind,
-} from "@vbapi-sdk/client";
+import { describeNetworkFailure, type NetworkFailure } from "@vbapi-sdk/client";
 import { proxyFor } from "./proxy.ts";
-
-export type { NetworkFailure, NetworkFailureKind };
-
-/** What `error` (a rejected fetch, or an SDK error whose cause is one) says about the network. */
-export const describeNetworkError: (error: unknown) => NetworkFailure = describeNetworkFailure;
 
 /** Failures that mean VBA (or the proxy to it) cannot be reached at all from here. */
 export function isUnreachable(failure: NetworkFailure): boolean {
@@ -39,7 +30,7 @@ export function unreachableMessage(
   error: unknown,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  const failure = describeNetworkError(error);
+  const failure = describeNetworkFailure(error);
   let host = "the server";
   try {
     host = new URL(targetUrl).host;

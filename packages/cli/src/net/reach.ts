@@ -2,7 +2,8 @@
 // through `watch`, which notes the first HTTP answer and each failure to reach the server. Until
 // the first answer, such a failure is almost surely the setup (a mistyped host, a proxy, a CA):
 // listeners stop the run at once instead of letting retries run for a minute.
-import { describeNetworkError, isUnreachable } from "./describe.ts";
+import { describeNetworkFailure } from "@vbapi-sdk/client";
+import { isUnreachable } from "./describe.ts";
 import { proxyFor } from "./proxy.ts";
 
 export interface Unreachable {
@@ -51,7 +52,7 @@ export class Reachability {
     signal: AbortSignal | null | undefined,
     error: unknown,
   ): boolean {
-    if (!signal?.aborted) return isUnreachable(describeNetworkError(error));
+    if (!signal?.aborted) return isUnreachable(describeNetworkFailure(error));
     const reason = (signal.reason as { name?: unknown } | undefined)?.name;
     return reason === "TimeoutError" && proxyFor(url, this.env) !== undefined;
   }
