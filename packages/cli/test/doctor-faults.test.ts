@@ -70,6 +70,31 @@ describe("vbapi doctor names each planted fault", () => {
     expect(server.stats.requests - before).toBe(1); // the GET of the http check only
   });
 
+  it("token claims in milliseconds are read as the SDK reads them; impossible ones do not crash", async () => {
+    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const jwt = (claims: object) => `${part({ alg: "HS256" })}.${part(claims)}.sig`;
+    const now = Date.now();
+    // exp an hour ago, in ms: expired (it was read as seconds, 58,902 years ahead, and passed).
+    const expired = await doctor(
+      [],
+      tokenEnv(server, { VBAPI_TOKEN: jwt({ exp: now - 3_600_000 }) }),
+    );
+    expect(expired.code).toBe(1);
+    expect(line(expired.stdout, "login")).toBe(
+      `[FAIL] login: VBAPI_TOKEN is given and expired at ${new Date(now - 3_600_000).toISOString()}`,
+    );
+    // exp and iat in ms, an hour apart: a 1.0 h lifetime (was 1000.0 h).
+    const hour = await doctor(
+      ["--no-probe"],
+      tokenEnv(server, { VBAPI_TOKEN: jwt({ iat: now, exp: now + 3_600_000 }) }),
+    );
+    expect(line(hour.stdout, "login")).toContain("lifetime 1.0 h (exp - iat)");
+    // An exp past what a Date holds: a line, not "unexpected error" with exit 2.
+    const odd = await doctor(["--no-probe"], tokenEnv(server, { VBAPI_TOKEN: jwt({ exp: 1e16 }) }));
+    expect(odd.code).toBe(0);
+    expect(line(odd.stdout, "login")).toContain("expires at an impossible time (no iat)");
+  });
+
   it("a wrong password: the login's line points at the username or password", async () => {
     const r = await doctor([], loginEnv(login, { VBAPI_PASSWORD: `${SECRET.password}-typo` }));
     expect(r.code).toBe(1);

@@ -102,6 +102,10 @@ describe("vbapi doctor, all good", () => {
   it("a usage error exits 2", async () => {
     const r = await doctor(["--timeout-ms", "0"], tokenEnv(server));
     expect(r.code).toBe(2);
+    // Past the longest timer (a longer one fires at once: a healthy server read as timed out).
+    const huge = await doctor(["--timeout-ms", "3000000000"], tokenEnv(server));
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toContain("--timeout-ms must be a whole number from 1 to 2147483647");
     const bad = await doctor([], tokenEnv(server, { VBAPI_BASE_URL: "ftp://x" }));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--base-url must be http(s)");

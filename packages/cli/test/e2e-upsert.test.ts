@@ -173,7 +173,7 @@ describe("vbapi upsert", () => {
       [
         ["upsert", "tolerances", file, "--database", "X", "--chunk-size", "0"],
         {},
-        /--chunk-size must be a positive whole number/,
+        /--chunk-size must be a whole number from 1 to 2147483647/,
       ],
       [
         ["upsert", "provider-cred-services", file, "--database", "X"],

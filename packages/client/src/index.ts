@@ -7,6 +7,7 @@ export {
   passwordLogin,
 } from "./auth/login.ts";
 export { memoryTokenCache, type StoredToken, type TokenCache } from "./auth/token-cache.ts";
+export { jwtTimes as tokenTimes } from "./auth/token-life.ts";
 export {
   AbortError,
   ApiError,

@@ -8,6 +8,7 @@ import {
   utf8Length,
 } from "../src/bulk/chunker.ts";
 import { BulkLedger, MAY_HAVE_BEEN_APPLIED } from "../src/bulk/ledger.ts";
+import { retrySettings } from "../src/bulk/options.ts";
 import { RetryQueue } from "../src/bulk/retry-queue.ts";
 import { openSource } from "../src/bulk/source.ts";
 
@@ -112,6 +113,22 @@ describe("chunker", () => {
     expect(() => normalizeLimits({ chunkSize: 0 })).toThrow(ConfigurationError);
     expect(() => normalizeLimits({ maxChunkBytes: Number.NaN })).toThrow(ConfigurationError);
     expect(normalizeLimits()).toEqual({ chunkSize: 500, maxChunkBytes: 1024 * 1024 });
+  });
+
+  it("delay options must be finite: NaN or Infinity is a ConfigurationError naming the option", () => {
+    // NaN was taken as is: every re-send went out at once, without backoff.
+    for (const name of ["recordRetryDelayMs", "lingerMs"] as const) {
+      for (const value of [Number.NaN, Number.POSITIVE_INFINITY]) {
+        expect(() => retrySettings({ [name]: value })).toThrow(
+          new ConfigurationError(`upsertAll: ${name} must be a finite number of milliseconds`),
+        );
+      }
+    }
+    // Below 0 counts as 0, as before.
+    expect(retrySettings({ recordRetryDelayMs: -5, lingerMs: -1 })).toMatchObject({
+      retryDelayMs: 0,
+      lingerMs: 0,
+    });
   });
 });
 

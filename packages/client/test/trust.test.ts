@@ -439,7 +439,12 @@ describe("errors before a byte was sent", () => {
     ],
     ["backoff negative", { backoff: { maxDelayMs: -1 } }, /backoff.maxDelayMs/],
     ["fetch", { fetch: "nope" as never }, /fetch must be a function/],
-    ["timeoutMs 0", { timeoutMs: 0 }, /timeoutMs must be a finite number > 0/],
+    ["timeoutMs 0", { timeoutMs: 0 }, /timeoutMs must be a number > 0 and at most 2147483647/],
+    [
+      "timeoutMs past the longest timer",
+      { timeoutMs: 3_000_000_000 },
+      /at most 2147483647 \(about 24.8 days/,
+    ],
   ];
   it.each(bad)(
     "createVbapiClient refuses %s with a ConfigurationError naming it",

@@ -19,11 +19,12 @@ export function entityArg(name: string): CliEntity {
   return entity;
 }
 
+/** A whole number from 1 to 2147483647 (the longest timer, for the ms flags; room enough for counts). */
 export function positiveInt(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-      throw new InvalidArgumentError(`${flag} must be a positive whole number`);
+    if (!/^\d+$/.test(value) || n < 1 || n > 2_147_483_647) {
+      throw new InvalidArgumentError(`${flag} must be a whole number from 1 to 2147483647`);
     }
     return n;
   };

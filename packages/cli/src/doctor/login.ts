@@ -1,21 +1,17 @@
 // The login: one `POST /user-authentication` with the login variables, or, with VBAPI_TOKEN,
 // a look at the token given. A refusal is explained from VBA's own answer.
+import { tokenTimes } from "@vbapi-sdk/client";
 import { tokenMode } from "./config.ts";
 import { detailOf, pointsAt, request } from "./http.ts";
 import type { Answer, Check, DoctorContext } from "./types.ts";
 
-/** A JWT's `exp` and `iat` in epoch ms (absent when unreadable). */
-export function jwtTimes(token: string): { exp?: number; iat?: number } {
-  const payload = token.split(".")[1];
-  if (!payload || payload.length > 64 * 1024) return {};
-  try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    const time = (v: unknown) =>
-      typeof v === "number" && Number.isFinite(v) && v > 0 ? v * 1000 : undefined;
-    return { exp: time(claims?.exp), iat: time(claims?.iat) };
-  } catch {
-    return {};
-  }
+/** The longest lifetime believed (as the SDK: longer ones come from claims in the wrong unit). */
+const WEEK_MS = 7 * 24 * 3_600_000;
+
+/** An epoch-ms time as ISO text, or a note when it is past what a Date holds. */
+function when(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? "at an impossible time" : `at ${date.toISOString()}`;
 }
 
 function hours(ms: number): string {
@@ -24,9 +20,16 @@ function hours(ms: number): string {
 
 /** The token's lifetime in words, from its claims. */
 function lifetime(token: string): string {
-  const { exp, iat } = jwtTimes(token);
-  if (exp !== undefined && iat !== undefined) return `lifetime ${hours(exp - iat)} (exp - iat)`;
-  if (exp !== undefined) return `expires ${new Date(exp).toISOString()} (no iat)`;
+  // The SDK's reading of the claims (seconds, or milliseconds past 1e11), so the doctor says what
+  // the SDK will do with the token.
+  const { exp, iat } = tokenTimes(token);
+  if (exp !== undefined && iat !== undefined) {
+    const life = exp - iat;
+    return life > 0 && life <= WEEK_MS
+      ? `lifetime ${hours(life)} (exp - iat)`
+      : `exp - iat is ${life <= 0 ? "not positive" : "over a week"}: the SDK assumes VBA's 24 h (VBA judges it)`;
+  }
+  if (exp !== undefined) return `expires ${when(exp)} (no iat)`;
   return "not a JWT with exp: its lifetime cannot be read (VBA judges it)";
 }
 
@@ -55,12 +58,12 @@ export async function loginCheck(ctx: DoctorContext): Promise<Check> {
   if (tokenMode(env) === "token") {
     const token = env.VBAPI_TOKEN as string;
     ctx.token = token;
-    const { exp } = jwtTimes(token);
+    const { exp } = tokenTimes(token);
     if (exp !== undefined && exp < Date.now()) {
       return {
         id: "login",
         verdict: "fail",
-        saw: `VBAPI_TOKEN is given and expired at ${new Date(exp).toISOString()}`,
+        saw: `VBAPI_TOKEN is given and expired ${when(exp)}`,
         fix: "get a new token, or unset VBAPI_TOKEN and set the login variables so the CLI logs in itself",
       };
     }

@@ -24,7 +24,10 @@ const CLOCK_AGREEMENT_MS = 2_000;
 /** The longest lifetime believed; longer ones come from claims in the wrong unit. */
 const MAX_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** A JWT's NumericDate claims in epoch milliseconds; absent or unreadable ones are undefined. */
+/**
+ * A JWT's NumericDate claims in epoch milliseconds; absent or unreadable ones are undefined.
+ * Public as `tokenTimes`.
+ */
 export function jwtTimes(token: string): { exp?: number; iat?: number } {
   const payload = token.split(".")[1];
   if (payload === undefined || payload.length > 64 * 1024) return {};

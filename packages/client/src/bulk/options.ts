@@ -188,7 +188,20 @@ export function retrySettings(options: {
       options.maxRecordRetries ?? DEFAULT_MAX_RECORD_RETRIES,
       0,
     ),
-    retryDelayMs: Math.max(0, options.recordRetryDelayMs ?? DEFAULT_RECORD_RETRY_DELAY_MS),
-    lingerMs: Math.max(0, options.lingerMs ?? DEFAULT_LINGER_MS),
+    retryDelayMs: delayMs(
+      "recordRetryDelayMs",
+      options.recordRetryDelayMs,
+      DEFAULT_RECORD_RETRY_DELAY_MS,
+    ),
+    lingerMs: delayMs("lingerMs", options.lingerMs, DEFAULT_LINGER_MS),
   };
+}
+
+/** A delay option in ms: a finite number (below 0 counts as 0); NaN or Infinity is refused. */
+function delayMs(name: string, value: number | undefined, fallback: number): number {
+  const ms = value ?? fallback;
+  if (typeof ms !== "number" || !Number.isFinite(ms)) {
+    throw new ConfigurationError(`upsertAll: ${name} must be a finite number of milliseconds`);
+  }
+  return Math.max(0, ms);
 }

@@ -140,9 +140,7 @@ export function resolveConfig(options: VbapiClientOptions): ResolvedConfig {
   }
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-    fail("timeoutMs must be a finite number > 0");
-  }
+  checkTimeout("createVbapiClient", timeoutMs);
   const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
   if (!Number.isInteger(maxRetries) || maxRetries < 0) fail("maxRetries must be an integer >= 0");
   const backoff = { ...DEFAULT_BACKOFF };
@@ -216,10 +214,15 @@ export function checkCredentials(config: ResolvedConfig): void {
   if (missing.length > 0) fail(`missing ${missing.join(", ")}`);
 }
 
-/** A per-call timeout override: undefined, or a finite number > 0. */
+/** The longest timer Node and browsers keep (a longer one fires after 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A timeout: undefined, or a number > 0 and at most MAX_TIMER_MS (about 24.8 days). */
 export function checkTimeout(where: string, timeoutMs: unknown): void {
   if (timeoutMs === undefined) return;
-  if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-    throw new ConfigurationError(`${where}: timeoutMs must be a finite number > 0`);
+  if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || !(timeoutMs <= MAX_TIMER_MS)) {
+    throw new ConfigurationError(
+      `${where}: timeoutMs must be a number > 0 and at most ${MAX_TIMER_MS} (about 24.8 days, the longest timer)`,
+    );
   }
 }
