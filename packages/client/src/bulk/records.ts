@@ -12,6 +12,7 @@
 import { clip } from "../base/redact.ts";
 import { isFatalStatus, shouldRetryRecord } from "../base/retry.ts";
 import type { BatchResult, BulkStop } from "../base/types.ts";
+import { CONFLICTING_MESSAGE } from "../transport/results.ts";
 import { utf8Length } from "./chunker.ts";
 import type { Concurrency } from "./concurrency.ts";
 import type { BulkLedger } from "./ledger.ts";
@@ -185,9 +186,12 @@ function settleChunk<R, K>(
     }
     const status = item?.status ?? 0;
     const notReported = item === undefined || status === 0;
-    const message = notReported
-      ? "the server did not report on this record"
-      : clip(item.message || `HTTP ${status}`);
+    const message =
+      item?.message === CONFLICTING_MESSAGE
+        ? CONFLICTING_MESSAGE
+        : notReported
+          ? "the server did not report on this record"
+          : clip(item.message || `HTTP ${status}`);
     // A record the server received but did not report on may have been applied.
     if (notReported || mayHaveBeenApplied) run.ledger.markMayHaveBeenApplied(pending.index);
     if (shouldRetryRecord(status) && run.canRetry(pending)) {

@@ -5,7 +5,9 @@
 // the common case, entries in input order, is checked position by position first. Matching by
 // position alone happens only when NO entry carries a usable key and the counts agree. An entry
 // whose key names no record of the request (or one already matched) is ignored and counted in
-// `unmatchedEntries`; a record no entry reported on fails with status 0.
+// `unmatchedEntries`; a record no entry reported on fails with status 0. A key reported more often
+// than the request holds it, once as saved and once as not, leaves its records' outcome unknown:
+// they fail with status 0 (never "saved" on the strength of the first of two answers).
 
 import { keyIdOf, keyIdOfValues, keyOf, keyPart } from "../base/keys.ts";
 import { clip } from "../base/redact.ts";
@@ -20,6 +22,9 @@ export interface MultiCodeEntry {
 
 export const NOT_REPORTED_MESSAGE =
   "VBA's answer did not report on this record; its outcome is unknown";
+
+export const CONFLICTING_MESSAGE =
+  "VBA's answer reported on this record more than once, as saved and as not saved; its outcome is unknown";
 
 export function outcomeOf(status: number): Outcome {
   if (status === 201) return "created";
@@ -130,7 +135,51 @@ export function matchItems<K = Record<string, unknown>>(
       items[i] = itemOf(indices?.[i] ?? i, rest.keys[i - inOrder] as K, rest.assigned[i - inOrder]);
     }
   }
+  if (unmatchedEntries > 0) markConflicts(items, entries, fields, keyFields);
   return { items, unmatchedEntries };
+}
+
+/**
+ * The rare path (some entry was left over): a key the answer names more often than the request
+ * holds it, with entries that disagree on whether it was saved, makes its records unknown.
+ */
+function markConflicts<K>(
+  items: BatchItem<K>[],
+  entries: readonly unknown[],
+  fields: readonly string[],
+  keyFields: readonly string[],
+): void {
+  const records = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const id = keyIdOf(item.key as Record<string, unknown>, keyFields);
+    const list = records.get(id);
+    if (list) list.push(i);
+    else records.set(id, [i]);
+  });
+  const reported = new Map<string, { count: number; saved: boolean; notSaved: boolean }>();
+  for (const entry of entries) {
+    const id = entryKeyId(entry, fields);
+    if (id === undefined || !records.has(id)) continue;
+    const status = (entry as MultiCodeEntry).status;
+    const saved = outcomeOf(typeof status === "number" ? status : 0) !== "failed";
+    const seen = reported.get(id) ?? { count: 0, saved: false, notSaved: false };
+    seen.count++;
+    if (saved) seen.saved = true;
+    else seen.notSaved = true;
+    reported.set(id, seen);
+  }
+  for (const [id, seen] of reported) {
+    const list = records.get(id) ?? [];
+    if (seen.count <= list.length || !seen.saved || !seen.notSaved) continue;
+    for (const i of list) {
+      items[i] = {
+        ...(items[i] as BatchItem<K>),
+        status: 0,
+        outcome: "failed",
+        message: CONFLICTING_MESSAGE,
+      };
+    }
+  }
 }
 
 /** Entries and records from `from` on, after the in-order prefix (relative indices). */
