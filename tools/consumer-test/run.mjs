@@ -1,13 +1,14 @@
 // The consumer test: what catches a broken exports map or a missing file before a user does.
-// 1. publint and attw on every published package;
-// 2. `pnpm pack` every published package;
+// 1. `pnpm pack` every published package;
+// 2. publint and attw on each tarball (the files a user installs; attw no longer packs again);
 // 3. two fresh projects outside the workspace (ESM with NodeNext, and CommonJS), the tarballs
 //    installed with plain npm, program.ts type-checked with strict TypeScript and run against
 //    the reference server;
 // 4. the spec package's artifacts read from the installed tarball through its exports map: the
 //    3.0 bundle, the Postman collection, and the SDK code samples of the 3.1 bundle compiled
 //    (strict) in the ESM project against the installed domain packages.
-import { execFileSync } from "node:child_process";
+// Independent steps run two at a time, each command's output printed together when it ends.
+import { execFile } from "node:child_process";
 import {
   cpSync,
   mkdirSync,
@@ -23,38 +24,65 @@ import { join, resolve } from "node:path";
 import { parse } from "yaml";
 
 const root = resolve(import.meta.dirname, "../..");
-const run = (cmd, args, cwd) => {
-  console.log(`$ ${cmd} ${args.join(" ")}   (in ${cwd})`);
-  execFileSync(cmd, args, { cwd, stdio: "inherit" });
-};
+/** Runs a command, its output kept together and printed when it ends; rejects on failure. */
+const runQuietly = (cmd, args, cwd) =>
+  new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      console.log(`$ ${cmd} ${args.join(" ")}   (in ${cwd})\n${stdout}${stderr}`);
+      if (error) reject(new Error(`${cmd} ${args[0] ?? ""} failed in ${cwd} (output above)`));
+      else resolve();
+    });
+  });
+/** Runs the tasks two at a time (this is a 2-core machine); the first failure rejects. */
+async function twoAtATime(tasks) {
+  let next = 0;
+  const lane = async () => {
+    while (next < tasks.length) await tasks[next++]();
+  };
+  await Promise.all([lane(), lane()]);
+}
 
 const packages = readdirSync(join(root, "packages"))
   .map((name) => join(root, "packages", name))
   .map((dir) => ({ dir, pkg: JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) }))
   .filter(({ pkg }) => !pkg.private);
 
-const bin = (name) => join(root, "node_modules/.bin", name);
-for (const { dir, pkg } of packages) {
-  run(bin("publint"), ["--strict"], dir);
-  // Subpaths that export data files (the spec as JSON/YAML) are not modules: attw checks the rest.
-  const data = Object.keys(pkg.exports).filter((k) => /\.(json|ya?ml)$/.test(k));
-  const exclude = data.length ? ["--exclude-entrypoints", ...data] : [];
-  run(bin("attw"), ["--pack", ".", "--format", "table-flipped", ...exclude], dir);
-}
-
 const work = mkdtempSync(join(tmpdir(), "vbapi-consumer-"));
 const tarballs = join(work, "tarballs");
 mkdirSync(tarballs);
-for (const { dir } of packages) run("pnpm", ["pack", "--pack-destination", tarballs], dir);
+// Packed once: publint and attw read the same tarballs the two projects install.
+await twoAtATime(
+  packages.map(
+    ({ dir }) =>
+      () =>
+        runQuietly("pnpm", ["pack", "--pack-destination", tarballs], dir),
+  ),
+);
 const files = readdirSync(tarballs);
-const tarballOf = (name) => {
+const tarballPath = (name) => {
   const prefix = name.replace("@", "").replace("/", "-");
   const file = files.find(
     (f) => f.startsWith(`${prefix}-`) && /^\d/.test(f.slice(prefix.length + 1)),
   );
   if (!file) throw new Error(`no tarball for ${name} in ${files.join(", ")}`);
-  return `file:${join(tarballs, file)}`;
+  return join(tarballs, file);
 };
+const tarballOf = (name) => `file:${tarballPath(name)}`;
+
+const bin = (name) => join(root, "node_modules/.bin", name);
+await twoAtATime(
+  packages.flatMap(({ dir, pkg }) => {
+    // Subpaths that export data files (the spec as JSON/YAML) are not modules: attw checks the rest.
+    const data = Object.keys(pkg.exports).filter((k) => /\.(json|ya?ml)$/.test(k));
+    const exclude = data.length ? ["--exclude-entrypoints", ...data] : [];
+    const tgz = tarballPath(pkg.name);
+    return [
+      () => runQuietly(bin("publint"), ["run", tgz, "--strict"], dir),
+      () => runQuietly(bin("attw"), [tgz, "--format", "table-flipped", ...exclude], dir),
+    ];
+  }),
+);
+
 const deps = Object.fromEntries(packages.map(({ pkg }) => [pkg.name, tarballOf(pkg.name)]));
 const typescript = JSON.parse(
   readFileSync(join(root, "node_modules/typescript/package.json"), "utf8"),
@@ -63,7 +91,8 @@ const typesNode = JSON.parse(
   readFileSync(join(root, "node_modules/@types/node/package.json"), "utf8"),
 ).version;
 
-for (const type of ["module", "commonjs"]) {
+/** One fresh project of this module type: install the tarballs, type-check, run. */
+async function consumer(type) {
   const app = join(work, `app-${type}`);
   mkdirSync(join(app, "src"), { recursive: true });
   writeFileSync(
@@ -97,15 +126,22 @@ for (const type of ["module", "commonjs"]) {
     }),
   );
   cpSync(join(import.meta.dirname, "program.ts"), join(app, "src/index.ts"));
-  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], app);
+  await runQuietly("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], app);
   if (type === "module") checkSpecArtifacts(app);
-  run("npx", ["tsc", "-p", "."], app);
+  await runQuietly(
+    process.execPath,
+    [join(app, "node_modules/typescript/bin/tsc"), "-p", "."],
+    app,
+  );
   const out = readFileSync(join(app, "dist/index.js"), "utf8");
   const isCjs = out.includes("require(");
   if (isCjs !== (type === "commonjs"))
     throw new Error(`app-${type} compiled to the wrong module format`);
-  run("node", ["dist/index.js"], app);
+  await runQuietly(process.execPath, ["dist/index.js"], app);
 }
+// The two projects side by side (each mostly waits on npm and the reference server).
+await Promise.all([consumer("module"), consumer("commonjs")]);
+
 rmSync(work, { recursive: true, force: true });
 
 /** The spec package's artifacts, as a consumer gets them: resolved through its exports map. */
