@@ -3,8 +3,9 @@
 // bar, the lines, the events and the end-of-run report use the same words: succeeded, failed
 // (refused, or never answered), invalid (never sent). Messages go out through terminalText,
 // events through safeJson: text from the server or a file cannot move the cursor or retitle the
-// terminal.
-import cliProgress from "cli-progress";
+// terminal. cli-progress is loaded when a bar is shown (on a TTY) and not otherwise.
+import { createRequire } from "node:module";
+import type * as CliProgress from "cli-progress";
 import { count, fmt } from "./count.ts";
 import { type LogLevel, log, logFormat, textPrefix } from "./log-format.ts";
 import { safeJson, terminalText } from "./safe-text.ts";
@@ -78,7 +79,7 @@ export function progressLine(c: Counters): string {
 }
 
 export class Display {
-  private bar: cliProgress.SingleBar | undefined;
+  private bar: CliProgress.SingleBar | undefined;
   private lastLine = 0;
   private lastEvent = 0;
   private stopped = false;
@@ -118,6 +119,7 @@ export class Display {
   start(title: string, c: Counters): void {
     if (this.mode === "bar") {
       const known = c.bytesTotal !== undefined && c.bytesTotal > 0;
+      const cliProgress = createRequire(import.meta.url)("cli-progress") as typeof CliProgress;
       this.bar = new cliProgress.SingleBar(
         {
           format: `${terminalText(title)} ${known ? "{bar} {percentage}% | " : ""}{counts}`,

@@ -18,6 +18,7 @@ const BENCHMARKS = [
   "memory",
   "validation",
   "tokens",
+  "startup",
   "build",
 ] as const;
 type BenchName = (typeof BENCHMARKS)[number];

@@ -1,11 +1,11 @@
 // `vbapi doctor`: checks, in order, everything a first call needs (configuration, reaching
 // VBA, the clock, the login, the batch endpoints) and says for each what it saw and what to
-// do. Exit 0 when everything a load needs passed, 1 otherwise, 2 for usage errors.
+// do. Exit 0 when everything a load needs passed, 1 otherwise, 2 for usage errors. The checks
+// (and node:tls, node:net, node:dns they use) are loaded when the doctor runs, not by every
+// command.
 import { defaults } from "@vbapi-sdk/client";
 import { type Command, Option } from "commander";
 import { CREDENTIAL_HELP } from "../auth.ts";
-import { renderJson, renderText, scrub, secretsOf } from "../doctor/render.ts";
-import { runDoctor } from "../doctor/run.ts";
 import { networkFetch, proxyFor } from "../net/proxy.ts";
 import { positiveInt, UsageError } from "./args.ts";
 import { baseUrlOf } from "./upsert.ts";
@@ -27,6 +27,10 @@ export async function doctor(flags: DoctorFlags): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const [{ runDoctor }, { renderJson, renderText, scrub, secretsOf }] = await Promise.all([
+    import("../doctor/run.ts"),
+    import("../doctor/render.ts"),
+  ]);
   const report = await runDoctor({
     baseUrl,
     database: flags.database ?? (env.VBAPI_DATABASE || undefined),

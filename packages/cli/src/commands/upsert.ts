@@ -43,7 +43,7 @@ export function baseUrlOf(flag: string | undefined): string {
     );
   }
   // fetch refuses the Fetch standard's "bad ports" (1, 25, 6000...) before any connection.
-  if (url.port !== "" && BAD_PORTS.has(url.port)) {
+  if (url.port !== "" && badPorts().has(url.port)) {
     throw new UsageError(
       `--base-url / VBAPI_BASE_URL ${url.origin}: fetch refuses port ${url.port} (a "bad port" in the Fetch standard); use the port VBA listens on`,
     );
@@ -51,12 +51,13 @@ export function baseUrlOf(flag: string | undefined): string {
   return value.replace(/\/+$/, "");
 }
 
-/** The ports fetch refuses, as undici (Node's fetch) lists them. */
-const BAD_PORTS: ReadonlySet<string> = (
-  createRequire(import.meta.url)("undici/lib/web/fetch/constants.js") as {
-    badPortsSet: ReadonlySet<string>;
-  }
-).badPortsSet;
+/** The ports fetch refuses, as undici (Node's fetch) lists them (read when a URL has a port). */
+const badPorts = (): ReadonlySet<string> =>
+  (
+    createRequire(import.meta.url)("undici/lib/web/fetch/constants.js") as {
+      badPortsSet: ReadonlySet<string>;
+    }
+  ).badPortsSet;
 
 function defaultRunDir(entity: CliEntity): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);

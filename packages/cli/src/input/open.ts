@@ -89,7 +89,9 @@ export async function openInput(options: OpenInputOptions): Promise<OpenedInput>
   const utf8 = { badUtf8: false };
   const source = Readable.from(checkUtf8(textPeek.all, utf8), { objectMode: false });
   const parsed: ParsedRows =
-    format === "csv" ? await csvRows(source, delimiter, utf8) : jsonRows(source, format, utf8);
+    format === "csv"
+      ? await csvRows(source, delimiter, utf8)
+      : await jsonRows(source, format, utf8);
 
   return {
     format,

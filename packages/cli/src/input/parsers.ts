@@ -1,10 +1,8 @@
 // The row parsers behind an input: CSV (csv-parse), NDJSON (stream-chain's JSONL parser) and a
 // JSON array (stream-json, parsed incrementally). Each numbers its rows from 1 and turns a
-// syntax error into an InputError that names the line or the rows read before it.
+// syntax error into an InputError that names the line or the rows read before it. Each parser
+// is loaded when a file of its format is opened (a CSV load never loads stream-json).
 import { pipeline, type Readable } from "node:stream";
-import { CsvError, parse } from "csv-parse";
-import jsonlParserStream from "stream-chain/jsonl/parserStream.js";
-import streamArray from "stream-json/streamers/stream-array.js";
 import { count } from "../count.ts";
 import { rowsOf } from "./streams.ts";
 import { InputError, type InputRow, type InvalidJsonLine } from "./types.ts";
@@ -20,7 +18,7 @@ export interface ParsedRows {
 /** Whether invalid UTF-8 has been seen so far (set by `checkUtf8`). */
 type Utf8State = { readonly badUtf8: boolean };
 
-function csvMessage(error: unknown): string {
+function csvMessage(error: unknown, CsvError: typeof import("csv-parse").CsvError): string {
   if (error instanceof CsvError) {
     // csv-parse's own messages may quote the field's content: name the problem and the line only.
     const where = (error as unknown as { lines?: number }).lines;
@@ -43,6 +41,7 @@ export async function csvRows(
   delimiter: string | undefined,
   utf8: Utf8State,
 ): Promise<ParsedRows> {
+  const { CsvError, parse } = await import("csv-parse");
   const csv = parse({
     bom: true,
     delimiter,
@@ -57,7 +56,7 @@ export async function csvRows(
     first = await it.next();
   } catch (error) {
     if (error instanceof InputError) throw error;
-    throw new InputError(csvMessage(error));
+    throw new InputError(csvMessage(error, CsvError));
   }
   if (first.done) throw new InputError("the file is empty: a CSV file needs a header row");
   const header = first.value.map((c) => c.trim());
@@ -74,18 +73,22 @@ export async function csvRows(
       }
     } catch (error) {
       if (error instanceof InputError) throw error;
-      throw new InputError(`${csvMessage(error)}, after row ${row}`);
+      throw new InputError(`${csvMessage(error, CsvError)}, after row ${row}`);
     }
   })();
   return { header, rows, parser: csv };
 }
 
 /** Parses a JSON array element by element, or NDJSON line by line (a bad line is a row too). */
-export function jsonRows(source: Readable, format: "json" | "ndjson", utf8: Utf8State): ParsedRows {
+export async function jsonRows(
+  source: Readable,
+  format: "json" | "ndjson",
+  utf8: Utf8State,
+): Promise<ParsedRows> {
   const stream =
     format === "json"
-      ? streamArray.withParserAsStream()
-      : jsonlParserStream({
+      ? (await import("stream-json/streamers/stream-array.js")).default.withParserAsStream()
+      : (await import("stream-chain/jsonl/parserStream.js")).default({
           errorIndicator: (_error: Error, line: string) =>
             ({ invalidJson: true, line }) satisfies InvalidJsonLine,
         });

@@ -2,15 +2,20 @@
 // NO_PROXY, which every other tool on the machine honours. With a proxy variable set, requests
 // go through undici's own EnvHttpProxyAgent (no hand-written tunnel); without, through an
 // undici Agent whose connector says when a TLS handshake was reset (nothing was sent).
-import {
-  Agent,
-  buildConnector,
-  type Dispatcher,
-  EnvHttpProxyAgent,
-  Pool,
-  fetch as undiciFetch,
-} from "undici";
+//
+// undici is loaded at the first request: a command that sends nothing (--help, validate,
+// template...) does not load it. Direct, only the modules a request uses (the agent, the
+// connector, fetch: 40 ms of CPU); through a proxy, all of undici (80 ms: its index.js also
+// gives every dispatcher the `connect` method the proxy agent tunnels with).
+import { createRequire } from "node:module";
+import type * as Undici from "undici";
+import type { buildConnector, Dispatcher, Pool } from "undici";
 import { UsageError } from "../commands/args.ts";
+
+const load = createRequire(import.meta.url);
+/** One of undici's own modules (undici is pinned: these paths are the ones its index.js uses). */
+const undiciModule = <T>(path: string): T => load(`undici/lib/${path}`) as T;
+const wholeUndici = (): typeof Undici => load("undici") as typeof Undici;
 
 type Env = NodeJS.ProcessEnv;
 
@@ -120,7 +125,7 @@ export const CONNECT_TIMEOUT_MS = 10_000;
  * recoverable socket error and retries CONNECT forever, until the request's timeout.
  */
 function tunnelPool(origin: string | URL, options: Pool.Options): Dispatcher {
-  const pool = new Pool(origin, { ...options, headersTimeout: CONNECT_TIMEOUT_MS });
+  const pool = new (wholeUndici().Pool)(origin, { ...options, headersTimeout: CONNECT_TIMEOUT_MS });
   const connect = pool.connect.bind(pool) as (
     options: Dispatcher.ConnectOptions,
   ) => Promise<Dispatcher.ConnectData>;
@@ -174,18 +179,32 @@ export function networkFetch(env: Env = process.env): typeof fetch {
   const key = direct ? "direct" : JSON.stringify(settings);
   const known = cache.get(key);
   if (known) return known;
+  type Send = (input: Parameters<typeof Undici.fetch>[0], init: object) => Promise<unknown>;
+  let send: Send | undefined;
   // Passed explicitly so that `env`, not process.env, decides.
   // The direct connector (also EnvHttpProxyAgent's, for hosts NO_PROXY names; its proxied
   // agents connect through the tunnel instead) says a reset TLS handshake as never sent.
-  const connect = handshakeAware(buildConnector({}));
-  const dispatcher = direct
-    ? new Agent({ connect })
-    : new EnvHttpProxyAgent({ ...settings, clientFactory: tunnelPool, connect });
-  const proxied = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-    undiciFetch(
-      input as Parameters<typeof undiciFetch>[0],
-      { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1],
-    )) as unknown as typeof fetch;
+  const sender = (): Send => {
+    if (direct) {
+      const build = undiciModule<typeof buildConnector>("core/connect.js");
+      const Agent = undiciModule<typeof Undici.Agent>("dispatcher/agent.js");
+      const dispatcher = new Agent({ connect: handshakeAware(build({})) });
+      const { fetch } = undiciModule<{ fetch: typeof Undici.fetch }>("web/fetch/index.js");
+      return (input, init) => fetch(input, { ...init, dispatcher });
+    }
+    const undici = wholeUndici();
+    const connect = handshakeAware(undici.buildConnector({}));
+    const dispatcher: Dispatcher = new undici.EnvHttpProxyAgent({
+      ...settings,
+      clientFactory: tunnelPool,
+      connect,
+    });
+    return (input, init) => undici.fetch(input, { ...init, dispatcher });
+  };
+  const proxied = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    send ??= sender();
+    return send(input as Parameters<Send>[0], init as object);
+  }) as unknown as typeof fetch;
   cache.set(key, proxied);
   return proxied;
 }

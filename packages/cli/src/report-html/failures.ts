@@ -3,7 +3,6 @@
 // _message, _mayHaveBeenApplied). The input's own cells, the records, never leave the file.
 import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { parse } from "csv-parse";
 import type { RunConfig } from "../run-dir/config.ts";
 
 /** Rows the report lists per message. */
@@ -76,8 +75,10 @@ async function* failedRows(
 ): AsyncGenerator<FailedRow> {
   // Only what the journal committed: a crash may have left rows after it (resume cuts them).
   if (length === 0) return;
+  // csv-parse is loaded for a CSV run only, and only when a report is made.
+  const csv = config.input.format === "csv" ? await import("csv-parse") : undefined;
   const stream = createReadStream(path, length === undefined ? {} : { end: length - 1 });
-  if (config.input.format !== "csv") {
+  if (csv === undefined) {
     for await (const line of createInterface({
       input: stream,
       crlfDelay: Number.POSITIVE_INFINITY,
@@ -88,7 +89,7 @@ async function* failedRows(
     return;
   }
   const parser = stream.pipe(
-    parse({
+    csv.parse({
       delimiter: config.input.delimiter ?? ",",
       relax_column_count: true,
       from_line: config.input.header ? 2 : 1,
