@@ -122,7 +122,7 @@ describe("failed.csv rows", () => {
 });
 
 describe("succeeded.csv rows", () => {
-  it("quotes the activity id; the key fields are the input's and stay as they are", () => {
+  it("quotes the activity id and a text key that starts like a formula; numbers stay numbers", () => {
     const row = succeededRow(
       ["tolerance_Key", "group_ID"],
       4,
@@ -131,6 +131,6 @@ describe("succeeded.csv rows", () => {
       "=cmd|' /C calc'!A0",
       true,
     );
-    expect(stringify([row])).toBe("4,-5,=1+2,created,'=cmd|' /C calc'!A0,true\n");
+    expect(stringify([row])).toBe("4,-5,'=1+2,created,'=cmd|' /C calc'!A0,true\n");
   });
 });

@@ -1,8 +1,10 @@
 // The rows of the result files: failed.csv (the input's columns, then _row, _status, _message,
 // _activityId, _mayHaveBeenApplied: fix it and load it again) or failed.ndjson (the input's
 // objects with those fields), and succeeded.csv (row, key fields, outcome, activityId, resent).
-// Every CSV cell the CLI adds goes through spreadsheetCell (no formulas); the input's own cells
-// and key values are the user's data, written back exactly as read.
+// Every CSV cell the CLI adds goes through spreadsheetCell (no formulas), and so do succeeded.csv's
+// text key values (a key from NDJSON or JSON input may read "=HYPERLINK(...)"; numbers stay
+// numbers). failed.csv's input cells are the user's data, written back exactly as read, so the
+// fixed file loads as it is.
 import { stringify } from "csv-stringify/sync";
 import { isResultColumn, RESULT_COLUMNS } from "../convert.ts";
 import { safeJson, spreadsheetCell } from "../safe-text.ts";
@@ -35,7 +37,10 @@ export function succeededRow(
 ): unknown[] {
   return [
     spreadsheetCell(String(row)),
-    ...keyFields.map((f) => key[f] ?? ""),
+    ...keyFields.map((f) => {
+      const value = key[f];
+      return typeof value === "string" ? spreadsheetCell(value) : (value ?? "");
+    }),
     spreadsheetCell(outcome),
     spreadsheetCell(activityId),
     spreadsheetCell(resent ? "true" : ""),
