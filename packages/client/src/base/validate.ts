@@ -71,8 +71,7 @@ export type RecordCheck =
   | { ok: false; issues: ValidationIssue[] };
 
 const UNREADABLE = "could not be read (a getter threw)";
-/** Why a record that passed validation cannot be sent. */
-export const UNSERIALIZABLE = "could not be serialized (its toJSON or a getter threw)";
+const UNSERIALIZABLE = "could not be serialized (its toJSON or a getter threw)";
 
 /** Issues of one record (index 0), with a getter that throws reported instead of thrown. */
 function recordIssues(
@@ -116,45 +115,6 @@ export function checkRecord(
   pathParams: unknown,
   validate: boolean,
 ): RecordCheck {
-  const check = checked(entity, record, pathParams, validate);
-  if (!check.ok) return check;
-  try {
-    // In an array body, what JSON.stringify leaves out (undefined, functions) becomes null.
-    return { ok: true, record: check.record, json: JSON.stringify(check.record) ?? "null" };
-  } catch {
-    return { ok: false, issues: [{ index: 0, path: "", message: UNSERIALIZABLE }] };
-  }
-}
-
-/**
- * For the bulk engine: checks one record as {@link checkRecord} does, but leaves its
- * serialization to the chunk it goes in (one JSON.stringify of the chunk's array), unless it
- * has a toJSON of its own (an array would call it with the record's position, not ""): then
- * it is serialized here.
- */
-export function checkRecordLater(
-  entity: EntityName,
-  record: unknown,
-  pathParams: unknown,
-): RecordCheck | { ok: true; record: unknown; json: undefined } {
-  const check = checked(entity, record, pathParams, true);
-  if (!check.ok) return check;
-  try {
-    const toJSON = (check.record as { toJSON?: unknown } | null)?.toJSON;
-    if (typeof toJSON !== "function") return { ok: true, record: check.record, json: undefined };
-  } catch {
-    // A toJSON getter that throws: serialized here, where it fails as it should.
-  }
-  return checkRecord(entity, record, pathParams, true);
-}
-
-/** Validation of one record and what would be sent for it (Dates as ISO text), unserialized. */
-function checked(
-  entity: EntityName,
-  record: unknown,
-  pathParams: unknown,
-  validate: boolean,
-): { ok: true; record: unknown } | { ok: false; issues: ValidationIssue[] } {
   let issues = recordIssues(entity, record, pathParams, validate);
   let toSend = record;
   if (issues.length > 0 && issues[0]?.message !== UNREADABLE) {
@@ -173,7 +133,12 @@ function checked(
     }
   }
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, record: toSend };
+  try {
+    // In an array body, what JSON.stringify leaves out (undefined, functions) becomes null.
+    return { ok: true, record: toSend, json: JSON.stringify(toSend) ?? "null" };
+  } catch {
+    return { ok: false, issues: [{ index: 0, path: "", message: UNSERIALIZABLE }] };
+  }
 }
 
 /** The records of one batch, checked and serialized (see upsertBatch's `validate` option). */

@@ -1,9 +1,11 @@
 /**
- * The bulk engine: reads records lazily, prepares and chunks them, sends the chunks with bounded
- * concurrency through a {@link BulkDriver}, re-sends records whose status is retryable, and
- * accounts for every record exactly once; it knows nothing of HTTP or entities, so an in-memory
- * fake can drive it. `BulkRun` is one state machine; what stands alone lives beside it: records.ts
- * (a record's way), seal.ts (a chunk's JSON), intake, ledger, concurrency, chunker, retry-queue.
+ * The bulk engine: reads records lazily, prepares them, groups them into chunks, sends the
+ * chunks with bounded concurrency through a {@link BulkDriver}, re-sends records whose
+ * per-record status is retryable, and accounts for every record exactly once. It knows nothing
+ * about HTTP or entities (`upsertAll` wires it to a client), so an in-memory fake can drive it.
+ * `BulkRun` is one state machine (what is read, in flight, queued for a re-send, final); the
+ * parts that stand alone live beside it: records.ts (a record's way: prepared, sent, answered),
+ * intake.ts, ledger.ts, concurrency.ts, chunker.ts, retry-queue.ts, waker.ts.
  */
 
 import { linkSignal, type SignalLink } from "../base/abort-link.ts";
@@ -32,7 +34,6 @@ import {
   stopOf,
 } from "./records.ts";
 import { RetryQueue } from "./retry-queue.ts";
-import { materialize, sealChunk } from "./seal.ts";
 import type { BulkInput } from "./source.ts";
 import { Waker } from "./waker.ts";
 
@@ -70,8 +71,8 @@ class BulkRun<R, K> implements RunState<R, K> {
 
   /** Keys of records pulled and not yet final (in a chunk, in flight or queued for re-send). */
   private readonly unfinishedKeys = new Set<string>();
-  /** Records pulled but not yet placed in a chunk (byte limit reached or key busy), in order. */
-  private readonly pushback: Pending<R, K>[] = [];
+  /** A record pulled but not yet placed in a chunk (byte limit reached or key busy). */
+  private carry: Pending<R, K> | undefined;
   private nextIndex = 0;
   private inputDone = false;
   private inputError: unknown;
@@ -173,10 +174,13 @@ class BulkRun<R, K> implements RunState<R, K> {
   }
 
   private runStats(): RunStats {
-    const { requests, requestRetries, rateLimited } = this.stats;
-    const retries = requestRetries + this.recordResends;
-    const elapsedMs = performance.now() - this.started;
-    return { requests, retries, rateLimited, activityIds: this.activityIds, elapsedMs };
+    return {
+      requests: this.stats.requests,
+      retries: this.stats.requestRetries + this.recordResends,
+      rateLimited: this.stats.rateLimited,
+      activityIds: this.activityIds,
+      elapsedMs: performance.now() - this.started,
+    };
   }
 
   private async loop(): Promise<void> {
@@ -199,7 +203,7 @@ class BulkRun<R, K> implements RunState<R, K> {
       // Halves of a refused batch may have arrived while the chunk was being built.
       if (this.halves.length > 0) continue;
       const idle = this.inFlightChunks === 0 && this.retryQueue.size === 0;
-      if (this.inputDone && this.pushback.length === 0 && idle) return;
+      if (this.inputDone && this.carry === undefined && idle) return;
       // A read of a slow input that gave up at its deadline has waited already.
       if (!this.readTimedOut) await this.waker.wait(this.retryQueue.nextReadyAt());
     }
@@ -251,8 +255,7 @@ class BulkRun<R, K> implements RunState<R, K> {
       this.ledger.skip(index, "not sent: the run was aborted");
       return undefined;
     }
-    const notArray = this.intake.knownLength === undefined; // a generator may reuse a record
-    const pending = prepare(this.driver, this.ledger, index, record, key, notArray);
+    const pending = prepare(this.driver, this.ledger, index, record, key);
     if (pending === undefined) {
       this.progress.tick(performance.now());
       return SKIPPED;
@@ -280,41 +283,34 @@ class BulkRun<R, K> implements RunState<R, K> {
   /**
    * Builds the next chunk: ready re-sends first, then fresh records while the number of
    * records pulled and not finished stays within chunkSize × concurrency. A record whose key
-   * is still unfinished waits (in `pushback`) so records with the same key apply in input order.
+   * is still unfinished waits (as `carry`) so records with the same key apply in input order.
    */
   private async buildChunk(): Promise<Pending<R, K>[]> {
     const builder = new ChunkBuilder<Pending<R, K>>(this.limits);
     const chunkStarted = performance.now();
     this.readTimedOut = false;
     this.retryQueue.take(chunkStarted, (pending) => {
-      if (!builder.fits(materialize(pending))) return false;
+      if (!builder.fits(pending.bytes)) return false;
       builder.add(pending, pending.bytes);
       return true;
     });
-    const nextSync = this.intake.nextSync;
-    // Records pulled and not finished stay within this (read again after a wait for the input).
-    let capacity = this.limits.chunkSize * this.flow.limit;
     while (!builder.full && !this.stopped) {
-      if (this.pushback.length === 0 && this.unfinishedRecords(builder.size) >= capacity) break;
-      let pending = this.pushback.shift();
-      if (pending === undefined && nextSync !== undefined) pending = this.pullSync(nextSync);
-      else if (pending === undefined) {
-        pending = await this.pull(this.readDeadline(builder.size, chunkStarted));
-        capacity = this.limits.chunkSize * this.flow.limit;
-      }
+      const capacity = this.limits.chunkSize * this.flow.limit;
+      if (this.carry === undefined && this.unfinishedRecords(builder.size) >= capacity) break;
+      const nextSync = this.intake.nextSync;
+      const pending =
+        this.carry ??
+        (nextSync !== undefined
+          ? this.pullSync(nextSync)
+          : await this.pull(this.readDeadline(builder.size, chunkStarted)));
       if (pending === undefined) break;
-      const bytes = Math.max(0, pending.bytes); // not known yet: counted when the chunk is sealed
-      if (this.unfinishedKeys.has(pending.keyId) || !builder.fits(bytes)) {
-        this.pushback.unshift(pending);
-        break;
-      }
+      this.carry = pending;
+      if (this.unfinishedKeys.has(pending.keyId) || !builder.fits(pending.bytes)) break;
+      this.carry = undefined;
       this.unfinishedKeys.add(pending.keyId);
-      builder.add(pending, bytes);
+      builder.add(pending, pending.bytes);
     }
-    const { chunk, failed, rest } = sealChunk(builder.items, this.limits, this.ledger);
-    for (const pending of [...failed, ...rest]) this.finalize(pending);
-    this.pushback.unshift(...rest);
-    return chunk;
+    return builder.items;
   }
 
   private launch(chunk: Pending<R, K>[]): void {
@@ -349,7 +345,6 @@ class BulkRun<R, K> implements RunState<R, K> {
     const delay = delayMs ?? Math.min(MAX_RECORD_RETRY_DELAY_MS, backoff);
     // A stopped run sends nothing more: the final sweep reports the record (not attempted).
     if (!this.stopped) this.recordResends++;
-    materialize(pending); // its own JSON, not its whole chunk's text, waits in the queue
     this.retryQueue.push(pending, delay > 0 && !this.stopped ? performance.now() + delay : 0);
   }
 
@@ -370,8 +365,9 @@ class BulkRun<R, K> implements RunState<R, K> {
     const leftovers = [
       ...this.retryQueue.drain(),
       ...this.halves.splice(0).flat(),
-      ...this.pushback.splice(0),
+      ...(this.carry ? [this.carry] : []),
     ];
+    this.carry = undefined;
     leftovers.sort((a, b) => a.index - b.index);
     for (const pending of leftovers) {
       this.ledger.skip(pending.index, reason ?? "not sent", stop?.reason);

@@ -56,15 +56,8 @@ export interface DriverStats {
   rateLimited: number;
 }
 
-/**
- * A record ready to send, or why it cannot be sent. Without `json`, `value` is serialized by the
- * engine with the rest of its chunk (one JSON.stringify per chunk); a value that cannot be is
- * failed alone, as if `prepare` had refused it.
- */
-export type Prepared =
-  | { ok: true; json: string }
-  | { ok: true; json?: undefined; value: unknown }
-  | { ok: false; message: string };
+/** A record ready to send, or why it cannot be sent. */
+export type Prepared = { ok: true; json: string } | { ok: false; message: string };
 
 /** What the engine needs from the outside world for one entity. */
 export interface BulkDriver<R, K> {
@@ -72,7 +65,7 @@ export interface BulkDriver<R, K> {
   keyOf(record: R): K;
   /** The identity of a key: records with the same identity never share a request. */
   keyIdOf(key: K): string;
-  /** Validates and serializes a record, or leaves its serialization to the engine (never throws). */
+  /** Validates and serializes a record (never throws). */
   prepare(record: R): Prepared;
   /**
    * Sends one batch: `json` is the records' JSON array. Resolves with per-record results

@@ -24,25 +24,15 @@ import {
   UNSENT_RETRY_FACTOR,
 } from "./options.ts";
 import type { RetryQueue } from "./retry-queue.ts";
-import { type JsonBatch, materialize, serializeAlone } from "./seal.ts";
 
 /** A record of the run, from the moment it is read until it is final. */
 export interface Pending<R, K> {
   index: number;
   record: R;
   key: K;
-  /** Its JSON's size in bytes; -1 until known (see `batch`). */
   bytes: number;
-  /**
-   * The record serialized once, as it appears in the request body; undefined while it is to be
-   * serialized with its chunk (`value`), or was, in `batch` (see seal.ts).
-   */
-  json: string | undefined;
-  /** What is serialized for it, until it is. */
-  value: unknown;
-  /** The chunk text it was serialized in, and its place there. */
-  batch: JsonBatch | undefined;
-  slot: number;
+  /** The record serialized once, as it appears in the request body. */
+  json: string;
   keyId: string;
   /** Already re-queued once after a whole-request failure. */
   requeuedWhole: boolean;
@@ -62,34 +52,23 @@ export function prepare<R, K>(
   index: number,
   record: R,
   key: K,
-  /**
-   * Serialize it now, not with its chunk: a record not read from an array (a generator may
-   * change or reuse a record it yielded before the chunk is made; an async input waits between).
-   */
-  now: boolean,
 ): Pending<R, K> | undefined {
   const prepared = driver.prepare(record);
   if (!prepared.ok) {
     ledger.fail(index, 0, `invalid record, not sent: ${prepared.message}`);
     return undefined;
   }
-  const json = prepared.json;
-  const pending: Pending<R, K> = {
+  return {
     index,
     record,
     key,
-    bytes: json === undefined ? -1 : utf8Length(json),
-    json,
-    value: json === undefined ? prepared.value : undefined,
-    batch: undefined,
-    slot: 0,
+    bytes: utf8Length(prepared.json),
+    json: prepared.json,
     keyId: driver.keyIdOf(key),
     requeuedWhole: false,
     unsent: 0,
     bisects: 0,
   };
-  if (json === undefined && now && !serializeAlone(ledger, pending)) return undefined;
-  return pending;
 }
 
 /** The request for a chunk: its records, their JSON array (serialized once each) and keys. */
@@ -99,30 +78,15 @@ export function requestOf<R, K>(
 ): { records: R[]; json: string; keys: K[] } {
   const records: R[] = new Array(chunk.length);
   const keys: K[] = new Array(chunk.length);
-  // The usual chunk is one batch in order (seal.ts): its text is the body as it is.
-  const batch = chunk[0]?.batch;
-  let whole = batch !== undefined && batch.count === chunk.length;
+  const parts: string[] = new Array(chunk.length);
   for (let i = 0; i < chunk.length; i++) {
     const pending = chunk[i] as Pending<R, K>;
     ledger.attempt(pending.index);
     records[i] = pending.record;
     keys[i] = pending.key;
-    if (whole && (pending.batch !== batch || pending.slot !== i)) whole = false;
+    parts[i] = pending.json;
   }
-  if (whole && batch !== undefined) return { records, json: batch.text, keys };
-  const parts: string[] = new Array(chunk.length);
-  for (let i = 0; i < chunk.length; i++) {
-    const pending = chunk[i] as Pending<R, K>;
-    materialize(pending);
-    parts[i] = pending.json as string;
-  }
-  // The brackets go into the first and last parts, so the body comes out of `join` as one flat
-  // string (a bracket added around it after would make a rope that is copied again to be sent).
-  const last = chunk.length - 1;
-  if (last < 0) return { records, json: "[]", keys };
-  parts[0] = `[${parts[0]}`;
-  parts[last] = `${parts[last]}]`;
-  return { records, json: parts.join(","), keys };
+  return { records, json: `[${parts.join(",")}]`, keys };
 }
 
 /** The driver's outcome for a chunk, `elapsedMs` after it was sent. */
@@ -212,14 +176,13 @@ function settleChunk<R, K>(
     return byIndex.get(position);
   };
   const activityId = result.activityId;
-  for (let position = 0; position < chunk.length; position++) {
-    const pending = chunk[position] as Pending<R, K>;
+  chunk.forEach((pending, position) => {
     if (activityId !== undefined) run.ledger.answeredBy(pending.index, activityId);
     const item = itemAt(position);
     if (item !== undefined && (item.outcome === "created" || item.outcome === "updated")) {
       run.ledger.succeed(pending.index, item.outcome, item.status, clip(item.message));
       run.finalize(pending);
-      continue;
+      return;
     }
     const status = item?.status ?? 0;
     const notReported = item === undefined || status === 0;
@@ -234,11 +197,11 @@ function settleChunk<R, K>(
     if (shouldRetryRecord(status) && run.canRetry(pending)) {
       run.ledger.note(pending.index, status, message);
       run.requeue(pending);
-      continue;
+      return;
     }
     run.ledger.fail(pending.index, status, message);
     run.finalize(pending);
-  }
+  });
 }
 
 function failChunk<R, K>(

@@ -17,7 +17,7 @@ import {
 import { keyIdOf, keyOf } from "../base/keys.ts";
 import { isFatalStatus, shouldRetryStatus } from "../base/retry.ts";
 import type { BatchResult, BulkReport } from "../base/types.ts";
-import { checkRecordLater, validateRecords } from "../base/validate.ts";
+import { checkRecord, validateRecords } from "../base/validate.ts";
 import { entityDef, type PathParamsOption, type VbapiClient } from "../client/client.ts";
 import { checkTimeout } from "../client/config.ts";
 import type {
@@ -140,8 +140,8 @@ function clientDriver<E extends EntityName>(
     keyOf: (record) => keyOf<EntityKey<E>>(record, def.keys),
     keyIdOf: (key) => keyIdOf(key as Record<string, unknown>, def.keys),
     prepare(record) {
-      const check = checkRecordLater(entity, record, pathParams);
-      if (check.ok) return check.json === undefined ? { ok: true, value: check.record } : check;
+      const check = checkRecord(entity, record, pathParams, true);
+      if (check.ok) return check;
       const message = check.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
       return { ok: false, message: message.join("; ") };
     },
