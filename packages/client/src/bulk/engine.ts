@@ -294,15 +294,18 @@ class BulkRun<R, K> implements RunState<R, K> {
       builder.add(pending, pending.bytes);
       return true;
     });
+    // Records pulled and not finished stay within this: read once, and again after each wait
+    // for the input (the flow limit is worked out from the rate, not a field).
+    let capacity = this.limits.chunkSize * this.flow.limit;
     while (!builder.full && !this.stopped) {
-      const capacity = this.limits.chunkSize * this.flow.limit;
       if (this.carry === undefined && this.unfinishedRecords(builder.size) >= capacity) break;
       const nextSync = this.intake.nextSync;
-      const pending =
-        this.carry ??
-        (nextSync !== undefined
-          ? this.pullSync(nextSync)
-          : await this.pull(this.readDeadline(builder.size, chunkStarted)));
+      let pending = this.carry;
+      if (pending === undefined && nextSync !== undefined) pending = this.pullSync(nextSync);
+      else if (pending === undefined) {
+        pending = await this.pull(this.readDeadline(builder.size, chunkStarted));
+        capacity = this.limits.chunkSize * this.flow.limit;
+      }
       if (pending === undefined) break;
       this.carry = pending;
       if (this.unfinishedKeys.has(pending.keyId) || !builder.fits(pending.bytes)) break;

@@ -40,8 +40,10 @@ export interface LedgerOptions<K> {
 export class BulkLedger<K> {
   /** Every registered item, by index ("items" mode); undefined in "totals" mode. */
   private readonly items: BulkItem<K>[] | undefined;
-  /** Items not final yet, by index. */
+  /** Items not final yet, by index ("totals" mode; "items" mode finds them in `items`). */
   private readonly open = new Map<number, BulkItem<K>>();
+  /** "items" mode: 1 at each index whose outcome is final (an array lookup, not a Map's). */
+  private closed = new Uint8Array(1024);
   private count = 0;
   private finalized = 0;
   private counts = { created: 0, updated: 0, failed: 0, notAttempted: 0 };
@@ -84,12 +86,25 @@ export class BulkLedger<K> {
       activityId: undefined,
     };
     this.count++;
-    this.items?.push(item);
-    this.open.set(index, item);
+    if (this.items === undefined) this.open.set(index, item);
+    else {
+      this.items.push(item);
+      if (index >= this.closed.length) {
+        const grown = new Uint8Array(this.closed.length * 2);
+        grown.set(this.closed);
+        this.closed = grown;
+      }
+    }
+  }
+
+  /** The record's item while its outcome is not final; undefined otherwise. */
+  private lookup(index: number): BulkItem<K> | undefined {
+    if (this.items === undefined) return this.open.get(index);
+    return this.closed[index] === 0 ? this.items[index] : undefined;
   }
 
   private openItem(index: number): BulkItem<K> {
-    const item = this.open.get(index);
+    const item = this.lookup(index);
     if (item === undefined) {
       throw new BulkAccountingError(
         index < this.count
@@ -102,7 +117,8 @@ export class BulkLedger<K> {
 
   /** Makes the record's outcome final and hands it to `onRecord`. */
   private close(item: BulkItem<K>): void {
-    this.open.delete(item.index);
+    if (this.items === undefined) this.open.delete(item.index);
+    else this.closed[item.index] = 1;
     this.finalized++;
     if (this.onRecord === undefined || this.callbackError !== undefined) return;
     try {
@@ -114,7 +130,7 @@ export class BulkLedger<K> {
 
   /** How many requests carried the record so far. */
   attemptsOf(index: number): number {
-    return this.open.get(index)?.attempts ?? 0;
+    return this.lookup(index)?.attempts ?? 0;
   }
 
   /** A request carrying the record is about to be sent. */

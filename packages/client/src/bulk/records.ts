@@ -86,7 +86,13 @@ export function requestOf<R, K>(
     keys[i] = pending.key;
     parts[i] = pending.json;
   }
-  return { records, json: `[${parts.join(",")}]`, keys };
+  // The brackets go into the first and last parts, so the body comes out of `join` as one flat
+  // string (a bracket added around it after would make a rope that is copied again to be sent).
+  const last = chunk.length - 1;
+  if (last < 0) return { records, json: "[]", keys };
+  parts[0] = `[${parts[0]}`;
+  parts[last] = `${parts[last]}]`;
+  return { records, json: parts.join(","), keys };
 }
 
 /** The driver's outcome for a chunk, `elapsedMs` after it was sent. */
@@ -176,13 +182,14 @@ function settleChunk<R, K>(
     return byIndex.get(position);
   };
   const activityId = result.activityId;
-  chunk.forEach((pending, position) => {
+  for (let position = 0; position < chunk.length; position++) {
+    const pending = chunk[position] as Pending<R, K>;
     if (activityId !== undefined) run.ledger.answeredBy(pending.index, activityId);
     const item = itemAt(position);
     if (item !== undefined && (item.outcome === "created" || item.outcome === "updated")) {
       run.ledger.succeed(pending.index, item.outcome, item.status, clip(item.message));
       run.finalize(pending);
-      return;
+      continue;
     }
     const status = item?.status ?? 0;
     const notReported = item === undefined || status === 0;
@@ -197,11 +204,11 @@ function settleChunk<R, K>(
     if (shouldRetryRecord(status) && run.canRetry(pending)) {
       run.ledger.note(pending.index, status, message);
       run.requeue(pending);
-      return;
+      continue;
     }
     run.ledger.fail(pending.index, status, message);
     run.finalize(pending);
-  });
+  }
 }
 
 function failChunk<R, K>(
