@@ -64,6 +64,52 @@ describe("a key reported twice with different outcomes", () => {
     expect(items[0]).toMatchObject({ status: 201, outcome: "created" });
   });
 
+  it("a failure no entry's key attributes, beside a saved answer, in an answer longer than the request: unknown", () => {
+    // One record; the answer says it was created and adds a rejection naming no key.
+    const { items } = matchItems(records(1), KEYS, [
+      entry(1, 201),
+      { status: 422, body: "rejected" },
+    ]);
+    expect(items[0]).toMatchObject({ status: 0, outcome: "failed", message: CONFLICTING_MESSAGE });
+    // Two records: either may be the rejected one.
+    const two = matchItems(records(1, 2), KEYS, [entry(1, 201), entry(2, 200), { status: 500 }]);
+    expect(two.items.map((i) => [i.status, i.outcome])).toEqual([
+      [0, "failed"],
+      [0, "failed"],
+    ]);
+    // Not a failure (a junk entry, or one more success): the answers stand.
+    for (const extra of [null, 7, { body: "no status" }, { status: 200 }]) {
+      const r = matchItems(records(1), KEYS, [entry(1, 201), extra]);
+      expect(r.items[0]).toMatchObject({ status: 201, outcome: "created" });
+    }
+  });
+
+  it("a composite key's entry naming one key field but not the other says no record's key", () => {
+    const keys = ["a", "b"];
+    const record = { a: "X", b: "Y" };
+    // It says b = X: not this record, whatever the values in order would say.
+    const named = {
+      id: [
+        { key: "b", value: "X" },
+        { key: "zzz", value: "Y" },
+      ],
+      status: 201,
+    };
+    expect(matchItems([record], keys, [named]).items[0]).toMatchObject({
+      status: 0,
+      outcome: "failed",
+    });
+    // No name is a key field's: the values in order are the key, as before.
+    const unnamed = {
+      id: [
+        { key: "p", value: "X" },
+        { key: "q", value: "Y" },
+      ],
+      status: 201,
+    };
+    expect(matchItems([record], keys, [unnamed]).items[0]).toMatchObject({ outcome: "created" });
+  });
+
   it("keeps the caller's indices", () => {
     const { items } = matchItems(
       records(7, 8),

@@ -24,7 +24,7 @@ export const NOT_REPORTED_MESSAGE =
   "VBA's answer did not report on this record; its outcome is unknown";
 
 export const CONFLICTING_MESSAGE =
-  "VBA's answer reported on this record more than once, as saved and as not saved; its outcome is unknown";
+  "VBA's answer says this record was saved and also that it was not; its outcome is unknown";
 
 export function outcomeOf(status: number): Outcome {
   if (status === 201) return "created";
@@ -45,8 +45,11 @@ function normName(name: string): string {
   return normalized;
 }
 
-/** The key identity an entry carries, or undefined when it carries no usable key. */
-function entryKeyId(entry: unknown, fields: readonly string[]): string | undefined {
+/**
+ * The key identity an entry carries; undefined when it carries no usable key; null when it names
+ * some key fields but not all (a key no record of the request has).
+ */
+function entryKeyId(entry: unknown, fields: readonly string[]): string | null | undefined {
   if (typeof entry !== "object" || entry === null) return undefined;
   const id = (entry as MultiCodeEntry).id;
   if (!Array.isArray(id) || id.length === 0) return undefined;
@@ -60,7 +63,12 @@ function entryKeyId(entry: unknown, fields: readonly string[]): string | undefin
       if (pair && typeof pair.key === "string" && normName(pair.key) === field) break;
     }
     if (p < 0) {
-      // Names unusable: take the values in order when there is one per key field.
+      // Names unusable (none is a key field's): take the values in order when there is one per
+      // key field. An entry that names some key fields but not this one says no record's key.
+      const named = id.some(
+        (pair) => typeof pair?.key === "string" && fields.includes(normName(pair.key)),
+      );
+      if (named) return null;
       return id.length === fields.length
         ? keyIdOfValues(id.map((pair) => (pair as { value?: unknown } | null)?.value))
         : undefined;
@@ -157,11 +165,19 @@ function markConflicts<K>(
     else records.set(id, [i]);
   });
   const reported = new Map<string, { count: number; saved: boolean; notSaved: boolean }>();
+  // A failure no entry's key attributes, beside more entries than records: any record of the
+  // request may be the one it is about.
+  let unattributedFailure = false;
   for (const entry of entries) {
     const id = entryKeyId(entry, fields);
-    if (id === undefined || !records.has(id)) continue;
-    const status = (entry as MultiCodeEntry).status;
+    const status = (entry as MultiCodeEntry | null)?.status;
     const saved = outcomeOf(typeof status === "number" ? status : 0) !== "failed";
+    if (id === undefined) {
+      if (typeof status === "number" && !saved && entries.length > items.length)
+        unattributedFailure = true;
+      continue;
+    }
+    if (id === null || !records.has(id)) continue;
     const seen = reported.get(id) ?? { count: 0, saved: false, notSaved: false };
     seen.count++;
     if (saved) seen.saved = true;
@@ -170,8 +186,10 @@ function markConflicts<K>(
   }
   for (const [id, seen] of reported) {
     const list = records.get(id) ?? [];
-    if (seen.count <= list.length || !seen.saved || !seen.notSaved) continue;
+    if (!unattributedFailure && (seen.count <= list.length || !seen.saved || !seen.notSaved))
+      continue;
     for (const i of list) {
+      if (unattributedFailure && (items[i] as BatchItem<K>).outcome === "failed") continue;
       items[i] = {
         ...(items[i] as BatchItem<K>),
         status: 0,
@@ -217,7 +235,7 @@ function matchRest<K>(
   });
   for (let j = from; j < entries.length; j++) {
     const id = entryIds[j];
-    const i = id === undefined ? undefined : byKey.get(id)?.shift();
+    const i = id === undefined || id === null ? undefined : byKey.get(id)?.shift();
     if (i === undefined) unmatchedEntries++;
     else assigned[i] = entries[j] as MultiCodeEntry;
   }
