@@ -33,13 +33,18 @@ const runQuietly = (cmd, args, cwd) =>
       else resolve();
     });
   });
-/** Runs the tasks two at a time (this is a 2-core machine); the first failure rejects. */
+/**
+ * Runs the tasks two at a time (this is a 2-core machine). Every task runs and prints its output;
+ * then, if any failed, this throws naming each failure.
+ */
 async function twoAtATime(tasks) {
   let next = 0;
+  const failures = [];
   const lane = async () => {
-    while (next < tasks.length) await tasks[next++]();
+    while (next < tasks.length) await tasks[next++]().catch((error) => failures.push(error));
   };
   await Promise.all([lane(), lane()]);
+  if (failures.length > 0) throw new Error(failures.map((e) => e.message).join("\n"));
 }
 
 const packages = readdirSync(join(root, "packages"))
@@ -140,7 +145,7 @@ async function consumer(type) {
   await runQuietly(process.execPath, ["dist/index.js"], app);
 }
 // The two projects side by side (each mostly waits on npm and the reference server).
-await Promise.all([consumer("module"), consumer("commonjs")]);
+await twoAtATime([() => consumer("module"), () => consumer("commonjs")]);
 
 rmSync(work, { recursive: true, force: true });
 
