@@ -77,7 +77,10 @@ function* events(first: number, count: number): Generator<EntityRecord<"Event">>
 
 async function main(): Promise<void> {
   const c = JSON.parse(process.argv[2] ?? "{}") as LoadWorkerConfig;
-  const send = (m: LoadWorkerMessage) => process.send?.(m);
+  // Nothing is sent once the parent has closed the channel (a renewal may log after the run).
+  const send = (m: LoadWorkerMessage) => {
+    if (process.connected) process.send?.(m);
+  };
   const logger = {
     warn: (message: string) => send({ type: "log", level: "warn", message }),
     info: (message: string) => send({ type: "log", level: "info", message }),
@@ -102,7 +105,10 @@ async function main(): Promise<void> {
     logger,
     ...(c.commandTimeoutMs !== undefined && { commandTimeoutMs: c.commandTimeoutMs }),
   });
+  // Stopped when the run is over: a renewal under way ends (releasing the shared lock).
+  const stopLogin = new AbortController();
   const token = passwordLogin({
+    signal: stopLogin.signal,
     baseUrl: c.baseUrl,
     apiKey: c.apiKey,
     username: c.username,
@@ -163,6 +169,7 @@ async function main(): Promise<void> {
       .slice(0, 5)
       .map((i) => `#${i.index} ${i.outcome} ${i.status}: ${i.message}`),
   });
+  stopLogin.abort();
   await limiter.close();
   await cache.close();
   redis.disconnect();

@@ -84,6 +84,8 @@ class RedisTokenStore implements RedisTokenCache {
   private readonly timeoutMs: number;
   private readonly lockWaitMs: number;
   private down = false;
+  /** The locks this process holds (key to owner), released by close(). */
+  private readonly held = new Map<string, string>();
 
   constructor(options: RedisTokenCacheOptions) {
     this.prefix = options?.keyPrefix ?? "vbapi:";
@@ -204,7 +206,10 @@ class RedisTokenStore implements RedisTokenCache {
     for (;;) {
       const got = await this.guard("lock", () => client.set(k, owner, "PX", ttl, "NX"));
       if (got === undefined) return fn(); // Redis is down: no lock to take
-      if (got === "OK") break;
+      if (got === "OK") {
+        this.held.set(k, owner);
+        break;
+      }
       if (performance.now() >= deadline) {
         throw new LockTimeoutError(
           `RedisTokenCache.withLock: another process held the lock for more than ${this.lockWaitMs} ms`,
@@ -222,6 +227,7 @@ class RedisTokenStore implements RedisTokenCache {
       return await fn();
     } finally {
       clearInterval(renew);
+      if (this.held.get(k) === owner) this.held.delete(k);
       await RELEASE.run(client, [k], [owner], this.timeoutMs).catch(() => {
         // Unreachable now: the TTL frees it.
       });
@@ -229,6 +235,13 @@ class RedisTokenStore implements RedisTokenCache {
   }
 
   async close(): Promise<void> {
+    // A lock still held (a login under way) is released now, or the other processes would wait
+    // for its TTL: this connection is about to go.
+    const held = [...this.held].map(([k, owner]) =>
+      RELEASE.run(this.connection.client, [k], [owner], this.timeoutMs).catch(() => {}),
+    );
+    this.held.clear();
+    await Promise.all(held);
     await disconnect(this.connection);
   }
 }

@@ -210,6 +210,28 @@ describe("createRedisTokenCache", () => {
     }
   });
 
+  it("a cache closed while its holder runs (a process shutting down mid-login) releases the lock at once", async () => {
+    const key = `closing/${randomUUID()}`;
+    const a = createRedisTokenCache({ url: server.url, logger: { warn() {} } });
+    const b = cache({ lockWaitMs: 5_000 });
+    let entered!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    // A's login holds the lock for 2 s; A's process closes its cache after it took the lock.
+    const slow = a.withLock(key, 30_000, async () => {
+      entered();
+      await sleep(2_000);
+    });
+    await holding;
+    await a.close();
+    const started = performance.now();
+    await b.withLock(key, 30_000, async () => undefined);
+    // Before: B waited for A's lock until its 30 s TTL (here: LockTimeoutError at 5 s).
+    expect(performance.now() - started).toBeLessThan(1_500);
+    await slow.catch(() => undefined);
+  });
+
   it("withLock waits at most lockWaitMs for a live holder", async () => {
     const key = randomUUID();
     const holder = cache();
