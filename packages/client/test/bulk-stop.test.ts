@@ -34,8 +34,10 @@ function clientOf(
 }
 
 describe("a bulk run and an unreachable server", () => {
+  // The waiting cases run side by side (each with its own server on its own port): the file's
+  // time is its longest outage, not their sum.
   // 2.5 s: the blip the first fix survived; 3 s and 5 s: a restart (review 2, finding A).
-  it.each([2500, 3000, 5000])(
+  it.concurrent.each([2500, 3000, 5000])(
     "a server down for %i ms mid-run: every record is created",
     async (downMs) => {
       let server = await startMockServer({ rateLimit: false });
@@ -76,7 +78,7 @@ describe("a bulk run and an unreachable server", () => {
 
   // Review 2, finding D: one request finds the server unreachable before the first answer (the
   // run stops); another, in flight, is answered a moment later with a per-record status.
-  it.each([
+  it.concurrent.each([
     [503, "not_attempted"],
     [429, "not_attempted"],
     [422, "failed"],
@@ -122,7 +124,7 @@ describe("a bulk run and an unreachable server", () => {
     }
   });
 
-  it("a token provider failing for 2 s: every record is created", async () => {
+  it.concurrent("a token provider failing for 2 s: every record is created", async () => {
     const server = await startMockServer({ rateLimit: false });
     const failingUntil = performance.now() + 2000;
     let calls = 0;
@@ -147,7 +149,7 @@ describe("a bulk run and an unreachable server", () => {
     }
   }, 30_000);
 
-  it("a token provider failing from the start is the provider's failure, not an unreachable server", async () => {
+  it.concurrent("a token provider failing from the start is the provider's failure, not an unreachable server", async () => {
     const server = await startMockServer({ rateLimit: false });
     const token = async (): Promise<string> => {
       throw new Error("vault: 503");
@@ -169,7 +171,7 @@ describe("a bulk run and an unreachable server", () => {
     }
   }, 30_000);
 
-  it("a lasting mid-run outage: a resumable stop, nothing failed, every array record reported", async () => {
+  it.concurrent("a lasting mid-run outage: a resumable stop, nothing failed, every array record reported", async () => {
     const server = await startMockServer({ rateLimit: false });
     const n = 3000;
     let stopped = false;
