@@ -203,12 +203,16 @@ describe("against the reference server", () => {
   });
 
   it("a 207 whose body is not JSON is a ResponseParseError", async () => {
-    server.faults.badBody("non-json");
-    await expect(client().upsertBatch("Tolerance", [tol(1)])).rejects.toBeInstanceOf(
+    // Faults aimed at this test's own database: a request an earlier test gave up on may still
+    // reach the server (the delayed ones above) and would take a fault meant for any request.
+    const database = "itest-badbody";
+    const target = { database };
+    server.faults.badBody("non-json", { target });
+    await expect(client({ database }).upsertBatch("Tolerance", [tol(1)])).rejects.toBeInstanceOf(
       ResponseParseError,
     );
-    server.faults.badBody("truncated");
-    await expect(client().upsertBatch("Tolerance", [tol(1)])).rejects.toBeInstanceOf(
+    server.faults.badBody("truncated", { target });
+    await expect(client({ database }).upsertBatch("Tolerance", [tol(1)])).rejects.toBeInstanceOf(
       ResponseParseError,
     );
   });
