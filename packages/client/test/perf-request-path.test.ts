@@ -25,8 +25,14 @@ function plainMatch(records: unknown[], fields: string[], data: unknown[]) {
       const pair = [...id]
         .reverse()
         .find((p) => typeof p?.key === "string" && norm(p.key) === norm(f));
-      if (!pair)
+      if (!pair) {
+        // An entry naming some key fields but not this one: a key no record has.
+        if (
+          id.some((p) => typeof p?.key === "string" && fields.some((g) => norm(g) === norm(p.key)))
+        )
+          return null;
         return id.length === fields.length ? keyIdOfValues(id.map((p) => p?.value)) : undefined;
+      }
       values.push(pair.value);
     }
     return keyIdOfValues(values);
@@ -57,6 +63,28 @@ function plainMatch(records: unknown[], fields: string[], data: unknown[]) {
     const status = typeof e.status === "number" ? e.status : 0;
     return { key: keys[i], status, outcome: outcomeOf(status) };
   });
+  // Saved and not saved both said of a key reported more often than the request holds it, or a
+  // failure naming no key in an answer longer than the request: those records are unknown.
+  const isSaved = (e: unknown) => {
+    const status = (e as { status?: unknown } | null)?.status;
+    return typeof status === "number" && outcomeOf(status) !== "failed";
+  };
+  const unattributed =
+    data.length > records.length &&
+    data.some(
+      (e, j) =>
+        entryIds[j] === undefined &&
+        typeof (e as { status?: unknown } | null)?.status === "number" &&
+        !isSaved(e),
+    );
+  for (let i = 0; i < records.length; i++) {
+    const said = data.filter((_, j) => entryIds[j] === recordIds[i]);
+    const held = recordIds.filter((id) => id === recordIds[i]).length;
+    const conflict = said.length > held && said.some(isSaved) && !said.every(isSaved);
+    const savedHere = (items[i] as { outcome: string }).outcome !== "failed";
+    if (conflict || (unattributed && savedHere))
+      items[i] = { key: keys[i], status: 0, outcome: "failed" };
+  }
   return { items, unmatched };
 }
 
