@@ -5,6 +5,7 @@ import { entityNames } from "@vbapi-sdk/client";
 import type { MockServer, RequestLogEntry } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { doctor, line, loginEnv, startServer, tokenEnv, USER } from "./doctor-helpers.ts";
+import type { Result } from "./helpers.ts";
 
 let server: MockServer;
 const requests: RequestLogEntry[] = [];
@@ -13,6 +14,20 @@ beforeAll(async () => {
   server = await startServer({ log: (entry) => requests.push(entry) });
 });
 afterAll(() => server.close());
+
+/**
+ * `vbapi doctor` with VBAPI_TOKEN and no flag, and the requests it sent: run once, for the tests
+ * that read it (the file's tests run one after another, so `sent` is this run's alone).
+ */
+let plain: Promise<{ r: Result; sent: RequestLogEntry[] }> | undefined;
+const plainRun = () => {
+  plain ??= (async () => {
+    const from = requests.length;
+    const r = await doctor([], tokenEnv(server));
+    return { r, sent: requests.slice(from) };
+  })();
+  return plain;
+};
 
 const LOAD_CHECKS = [
   "config",
@@ -26,7 +41,7 @@ const LOAD_CHECKS = [
 
 describe("vbapi doctor, all good", () => {
   it("passes every check with VBAPI_TOKEN, exit 0, and writes nothing", async () => {
-    const r = await doctor([], tokenEnv(server));
+    const { r } = await plainRun();
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const id of LOAD_CHECKS) expect(line(r.stdout, id), id).toMatch(/^\[ok\] {3}/);
     expect(line(r.stdout, "tls")).toMatch(/^\[skip\] tls: plain http/);
@@ -60,7 +75,7 @@ describe("vbapi doctor, all good", () => {
   });
 
   it("--json parses and has the same verdicts as the checklist", async () => {
-    const text = await doctor([], tokenEnv(server));
+    const { r: text } = await plainRun();
     const json = await doctor(["--json"], tokenEnv(server));
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout) as {
@@ -87,16 +102,16 @@ describe("vbapi doctor, all good", () => {
   });
 
   it("--no-probe sends no PUT", async () => {
-    requests.length = 0;
+    // Without the flag, one PUT per entity.
+    const { sent } = await plainRun();
+    expect(sent.filter((q) => q.method === "PUT")).toHaveLength(entityNames.length);
+    const from = requests.length;
     const r = await doctor(["--no-probe"], tokenEnv(server));
     expect(r.code).toBe(0);
     expect(line(r.stdout, "probe")).toBe("[skip] probe: not run: --no-probe");
-    expect(requests.length).toBeGreaterThan(0);
-    expect(requests.filter((q) => q.method === "PUT")).toEqual([]);
-    // Without the flag, one PUT per entity.
-    requests.length = 0;
-    await doctor([], tokenEnv(server));
-    expect(requests.filter((q) => q.method === "PUT")).toHaveLength(entityNames.length);
+    const noProbe = requests.slice(from);
+    expect(noProbe.length).toBeGreaterThan(0);
+    expect(noProbe.filter((q) => q.method === "PUT")).toEqual([]);
   });
 
   it("a usage error exits 2", async () => {

@@ -26,7 +26,8 @@ export function tempDir(): string {
   return dir;
 }
 
-// Registered by every test file that imports this module (each file gets its own copy).
+// Registered by every test file that imports this module: each file gets its own copy, also in
+// a worker shared by many files (test/per-file.ts).
 afterAll(() => {
   for (const dir of created.splice(0)) {
     rmSync(dir, { recursive: true, force: true, maxRetries: 3 });

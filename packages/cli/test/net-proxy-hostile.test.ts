@@ -3,6 +3,7 @@
 // handshake cut off at the ClientHello. Each is a real TCP listener on loopback; the built
 // `vbapi` stops within 15 s with exit 2, names the proxy (never its password) and the failure,
 // blames no row and leaves the run to `vbapi resume`. And a base URL on a port fetch refuses.
+// Each case has listeners of its own: they run side by side, the 10 s CONNECT limit waited once.
 import { existsSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
@@ -84,7 +85,7 @@ function expectStopped(
 const through = (proxy: string) => `cannot reach VBA at vba.example.com through the proxy ${proxy}`;
 const CHECK = "check HTTPS_PROXY / HTTP_PROXY and NO_PROXY";
 
-describe("a proxy or firewall that fails before VBA answered stops the run, exit 2", () => {
+describe.concurrent("a proxy or firewall that fails before VBA answered stops the run, exit 2", () => {
   it("a proxy that never answers CONNECT, with a token and with the login variables", async () => {
     const port = await listener(() => {});
     const proxy = `http://user:${SECRETS.PROXY_PASSWORD}@127.0.0.1:${port}`;
@@ -140,7 +141,7 @@ describe("a proxy or firewall that fails before VBA answered stops the run, exit
   );
 });
 
-it("a TLS handshake reset on a host NO_PROXY names (a proxy set for the rest): never sent, exit 2", async () => {
+it.concurrent("a TLS handshake reset on a host NO_PROXY names (a proxy set for the rest): never sent, exit 2", async () => {
   const port = await listener((socket) => socket.resetAndDestroy());
   const s = setup(5);
   const run = await timed(s.args, {
@@ -155,7 +156,7 @@ it("a TLS handshake reset on a host NO_PROXY names (a proxy set for the rest): n
   );
 }, 40_000);
 
-it("a base URL on a port fetch refuses: a usage error naming it, no run folder", async () => {
+it.concurrent("a base URL on a port fetch refuses: a usage error naming it, no run folder", async () => {
   const s = setup(5);
   const run = await timed(s.args, { VBAPI_BASE_URL: "http://127.0.0.1:1", HTTPS_PROXY: undefined });
   expect(run.result.code, run.result.stderr).toBe(2);

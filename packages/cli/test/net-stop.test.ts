@@ -12,7 +12,8 @@ const KEY = "KEY-SECRET-51";
 const TOKEN = "TOKEN-SECRET-52";
 
 describe("one row failed by VBA is a failed row, whatever its words or status", () => {
-  it.each([
+  // Each case has a server of its own: side by side.
+  it.concurrent.each([
     [422, "not sent: the run stopped, the server could not be reached (reference check)"],
     [403, "not allowed to change tolerance 3 (plan locked)"],
   ])(

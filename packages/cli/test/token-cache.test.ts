@@ -10,7 +10,9 @@ import { describe, expect, it } from "vitest";
 import { defaultCacheDir, FileTokenCache } from "../src/token-cache.ts";
 import { tempDir } from "./helpers.ts";
 
-describe("FileTokenCache", () => {
+// Every test has a lock folder of its own: they run side by side (most of them wait on a lock).
+
+describe.concurrent("FileTokenCache", () => {
   it("lives in $XDG_CACHE_HOME/vbapi, else ~/.cache/vbapi", () => {
     expect(defaultCacheDir({ XDG_CACHE_HOME: "/x/cache" })).toBe("/x/cache/vbapi");
     expect(defaultCacheDir({ XDG_CACHE_HOME: "relative" })).toMatch(/\.cache\/vbapi$/);
@@ -174,7 +176,7 @@ describe("FileTokenCache", () => {
   });
 });
 
-describe("FileTokenCache: a lock it cannot read as JSON (review finding G)", () => {
+describe.concurrent("FileTokenCache: a lock it cannot read as JSON (review finding G)", () => {
   const lockOf = (dir: string) =>
     join(dir, `${createHash("sha256").update("k").digest("hex").slice(0, 32)}.lock`);
   /** A lock file written by hand, `ageMs` old; how long withLock("k", 60 s) then takes to get in. */
@@ -234,11 +236,15 @@ describe("FileTokenCache: a lock it cannot read as JSON (review finding G)", () 
   }, 30_000);
 });
 
-describe("FileTokenCache: processes taking over a dead holder's lock together (review finding F)", () => {
+describe.concurrent("FileTokenCache: processes taking over a dead holder's lock together (review finding F)", () => {
   it("never hold it two at a time", async () => {
     const worker = `const { FileTokenCache } = await import(process.env.DIST);
 const { appendFileSync } = await import("node:fs");
-while (Date.now() < Number(process.env.START)) {}
+// Asleep until just before START, then spinning: the four start within a millisecond of each
+// other without each burning a core for the whole wait.
+const start = Number(process.env.START);
+await new Promise((r) => setTimeout(r, start - Date.now() - 50));
+while (Date.now() < start) {}
 await new FileTokenCache({ dir: process.env.DIR }).withLock("k", 60000, async () => {
   appendFileSync(process.env.LOG, "+\\n");
   await new Promise((r) => setTimeout(r, 100));
