@@ -9,8 +9,8 @@
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertAll } from "../src/bulk/index.ts";
-import { createVbapiClient } from "../src/client/client.ts";
 import type { EntityRecord } from "../src/generated/entities.ts";
+import { serverClient } from "./helpers.ts";
 
 type Tolerance = EntityRecord<"Tolerance">;
 
@@ -26,14 +26,10 @@ afterAll(async () => {
 /** A client whose fetch records each request body it sends (the real fetch sends it). */
 function client(database: string) {
   const bodies: string[] = [];
-  const c = createVbapiClient({
-    baseUrl: server.url,
-    apiKey: server.credentials.apiKey,
-    token: server.credentials.token,
+  const c = serverClient(server, {
     database,
     maxRetries: 0,
     rateLimit: false,
-    logLevel: "off",
     fetch: (input, init) => {
       if (typeof init?.body === "string") bodies.push(init.body);
       return fetch(input, init);
@@ -148,13 +144,9 @@ describe("what is sent is each record as read and checked, over real HTTP", () =
     // The reference server runs in this process: it answers with the global clean, so only the
     // client's serialization sees the polluted one (one request at a time).
     const bodies: string[] = [];
-    const c = createVbapiClient({
-      baseUrl: server.url,
-      apiKey: server.credentials.apiKey,
-      token: server.credentials.token,
+    const c = serverClient(server, {
       database: db,
       rateLimit: false,
-      logLevel: "off",
       fetch: async (input, init) => {
         if (typeof init?.body === "string") bodies.push(init.body);
         delete proto.toJSON;

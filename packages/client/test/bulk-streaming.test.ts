@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BulkCallbackError } from "../src/base/errors.ts";
 import type { BulkItem } from "../src/base/types.ts";
 import { upsertAllTolerances } from "../src/bulk/index.ts";
-import { createVbapiClient } from "../src/client/client.ts";
 import type { EntityRecord } from "../src/generated/entities.ts";
+import { serverClient } from "./helpers.ts";
 
 type Tolerance = EntityRecord<"Tolerance">;
 
@@ -17,17 +17,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-function client(database: string) {
-  return createVbapiClient({
-    baseUrl: server.url,
-    apiKey: server.credentials.apiKey,
-    token: server.credentials.token,
-    database,
-    maxRetries: 0,
-    rateLimit: false,
-    logLevel: "off",
-  });
-}
+const client = (database: string) =>
+  serverClient(server, { database, maxRetries: 0, rateLimit: false });
 
 function* tolerances(n: number, bad: Set<number> = new Set()): Generator<Tolerance> {
   for (let i = 0; i < n; i++) {

@@ -118,3 +118,17 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** A client of the reference server `server` (its key and token, logging off), with `options`. */
+export function serverClient(
+  server: { url: string; credentials: { apiKey: string; token: string } },
+  options: VbapiClientOptions = {},
+) {
+  return createVbapiClient({
+    baseUrl: server.url,
+    apiKey: server.credentials.apiKey,
+    token: server.credentials.token,
+    logLevel: "off",
+    ...options,
+  });
+}
