@@ -84,8 +84,15 @@ class RedisTokenStore implements RedisTokenCache {
   private readonly timeoutMs: number;
   private readonly lockWaitMs: number;
   private down = false;
-  /** The locks this process holds (key to owner), released by close(). */
-  private readonly held = new Map<string, string>();
+  /** The locks this process holds (key to owner and renewal timer), released by close(). */
+  private readonly held = new Map<
+    string,
+    { owner: string; renew?: ReturnType<typeof setInterval> }
+  >();
+  /** Set by close(): no lock is taken and no token written after it. */
+  private closed = false;
+  /** Lock attempts on the wire: close() waits for them (each bounded by commandTimeoutMs). */
+  private readonly attempts = new Set<Promise<unknown>>();
 
   constructor(options: RedisTokenCacheOptions) {
     this.prefix = options?.keyPrefix ?? "vbapi:";
@@ -166,6 +173,9 @@ class RedisTokenStore implements RedisTokenCache {
         "RedisTokenCache.set: value must be { token: non-empty string, expiresAt: epoch ms }",
       );
     }
+    // A login that ends after close() (the process is shutting down) writes nothing: the lock
+    // it held was released, and another process may be writing its own token.
+    if (this.closed) return;
     const k = this.tokenKey(key);
     const ttl = Math.min(Math.ceil(value.expiresAt - Date.now()), MAX_TTL_MS);
     const json = JSON.stringify({
@@ -202,13 +212,58 @@ class RedisTokenStore implements RedisTokenCache {
     const owner = randomUUID();
     const ttl = Math.ceil(ttlMs);
     const client = this.connection.client;
+    // close() waits for a lock being taken: it then finds it in `held` (or it was given back).
+    const taking = this.takeLock(k, owner, ttl);
+    this.attempts.add(taking);
+    let taken: boolean;
+    try {
+      taken = await taking;
+    } finally {
+      this.attempts.delete(taking);
+    }
+    if (!taken) return fn(); // Redis is down: no lock to take
+    // Extend the lock while fn runs, so a slow login keeps it; a killed holder stops extending,
+    // and the lock expires ttlMs after its last extension.
+    const renew = setInterval(
+      () => void EXTEND.run(client, [k], [owner, ttl], this.timeoutMs).catch(() => {}),
+      Math.max(5, Math.floor(ttl / 3)),
+    );
+    const entry = this.held.get(k);
+    if (entry?.owner !== owner) {
+      clearInterval(renew); // close() came first and gave the lock back
+      throw closedError();
+    }
+    entry.renew = renew;
+    try {
+      return await fn();
+    } finally {
+      clearInterval(renew);
+      if (this.held.get(k)?.owner === owner) this.held.delete(k);
+      await RELEASE.run(client, [k], [owner], this.timeoutMs).catch(() => {
+        // Unreachable now: the TTL frees it.
+      });
+    }
+  }
+
+  /** Takes the lock (true), or finds Redis down (false); waits at most lockWaitMs for it. */
+  private async takeLock(k: string, owner: string, ttl: number): Promise<boolean> {
+    const client = this.connection.client;
     const deadline = performance.now() + this.lockWaitMs;
     for (;;) {
+      if (this.closed) throw closedError();
       const got = await this.guard("lock", () => client.set(k, owner, "PX", ttl, "NX"));
-      if (got === undefined) return fn(); // Redis is down: no lock to take
+      if (got === undefined) {
+        if (this.closed) throw closedError();
+        return false;
+      }
       if (got === "OK") {
-        this.held.set(k, owner);
-        break;
+        if (this.closed) {
+          // Taken while close() ran: given back at once, not left for its TTL.
+          await RELEASE.run(client, [k], [owner], this.timeoutMs).catch(() => {});
+          throw closedError();
+        }
+        this.held.set(k, { owner });
+        return true;
       }
       if (performance.now() >= deadline) {
         throw new LockTimeoutError(
@@ -217,34 +272,26 @@ class RedisTokenStore implements RedisTokenCache {
       }
       await sleep(25 + Math.random() * 50);
     }
-    // Extend the lock while fn runs, so a slow login keeps it; a killed holder stops extending,
-    // and the lock expires ttlMs after its last extension.
-    const renew = setInterval(
-      () => void EXTEND.run(client, [k], [owner, ttl], this.timeoutMs).catch(() => {}),
-      Math.max(5, Math.floor(ttl / 3)),
-    );
-    try {
-      return await fn();
-    } finally {
-      clearInterval(renew);
-      if (this.held.get(k) === owner) this.held.delete(k);
-      await RELEASE.run(client, [k], [owner], this.timeoutMs).catch(() => {
-        // Unreachable now: the TTL frees it.
-      });
-    }
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    // A lock taken by an attempt still on the wire is given back by withLock itself (it sees
+    // `closed`), before the connection goes.
+    await Promise.allSettled([...this.attempts]);
     // A lock still held (a login under way) is released now, or the other processes would wait
-    // for its TTL: this connection is about to go.
-    const held = [...this.held].map(([k, owner]) =>
-      RELEASE.run(this.connection.client, [k], [owner], this.timeoutMs).catch(() => {}),
-    );
+    // for its TTL once the connection goes; the login's token is then not written (see set).
+    const held = [...this.held].map(([k, { owner, renew }]) => {
+      clearInterval(renew);
+      return RELEASE.run(this.connection.client, [k], [owner], this.timeoutMs).catch(() => {});
+    });
     this.held.clear();
     await Promise.all(held);
     await disconnect(this.connection);
   }
 }
+
+const closedError = () => new Error("RedisTokenCache.withLock: the cache was closed");
 
 function checkKey(key: string): string {
   if (typeof key !== "string" || key.length === 0) {

@@ -232,6 +232,53 @@ describe("createRedisTokenCache", () => {
     await slow.catch(() => undefined);
   });
 
+  it("close() while a lock is being taken, or while its holder runs on a shared connection: no lock left, no late token", async () => {
+    // The lock attempt still on the wire when close() starts.
+    const key = `racing/${randomUUID()}`;
+    const a = createRedisTokenCache({ url: server.url, logger: { warn() {} } });
+    const ran: string[] = [];
+    const attempt = a
+      .withLock(key, 30_000, async () => {
+        ran.push("a");
+      })
+      .then(
+        () => "ran",
+        (error: Error) => error.message,
+      );
+    await a.close();
+    expect(await attempt).toMatch(/the cache was closed/);
+    expect(ran).toEqual([]);
+    const lockKey = `vbapi:lock:${createHash("sha256").update(key).digest("hex")}`;
+    expect(await admin.exists(lockKey)).toBe(0);
+    const b = cache({ lockWaitMs: 2_000 });
+    const started = performance.now();
+    await b.withLock(key, 30_000, async () => undefined);
+    expect(performance.now() - started).toBeLessThan(1_000);
+
+    // A caller's connection (close() does not end it): the holder's token, written after
+    // close(), is not stored; another process may be writing its own.
+    const shared = new Redis(server.url);
+    try {
+      const c = createRedisTokenCache({ redis: shared, logger: { warn() {} } });
+      const tokenKey = `late/${randomUUID()}`;
+      let entered!: () => void;
+      const holding = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      const login = c.withLock(tokenKey, 30_000, async () => {
+        entered();
+        await sleep(300);
+        await c.set(tokenKey, { token: "late-token", expiresAt: Date.now() + 60_000 });
+      });
+      await holding;
+      await c.close();
+      await login;
+      expect(await cache().get(tokenKey)).toBeUndefined();
+    } finally {
+      shared.disconnect();
+    }
+  });
+
   it("withLock waits at most lockWaitMs for a live holder", async () => {
     const key = randomUUID();
     const holder = cache();
