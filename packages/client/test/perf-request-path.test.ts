@@ -25,14 +25,8 @@ function plainMatch(records: unknown[], fields: string[], data: unknown[]) {
       const pair = [...id]
         .reverse()
         .find((p) => typeof p?.key === "string" && norm(p.key) === norm(f));
-      if (!pair) {
-        // An entry naming some key fields but not this one: a key no record has.
-        if (
-          id.some((p) => typeof p?.key === "string" && fields.some((g) => norm(g) === norm(p.key)))
-        )
-          return null;
+      if (!pair)
         return id.length === fields.length ? keyIdOfValues(id.map((p) => p?.value)) : undefined;
-      }
       values.push(pair.value);
     }
     return keyIdOfValues(values);
@@ -110,6 +104,17 @@ describe("matchItems without intermediate arrays", () => {
         ],
         status: 200,
       }),
+      // Keyed failures and partial ids: what the rules for contradicting answers look at.
+      fc.constant({
+        id: [
+          { key: "providerCred_Key", value: k.providerCred_Key },
+          { key: "credService_Key", value: k.credService_Key },
+        ],
+        status: 422,
+        body: "rejected",
+      }),
+      fc.constant({ id: [{ key: "credService_Key", value: k.credService_Key }], status: 201 }),
+      fc.constant({ id: [{ key: "providerCred_Key", value: k.providerCred_Key }], status: 500 }),
       fc.constant({ id: [], status: 201 }),
       fc.constant({ status: 500, body: "no id" }),
       fc.constant(null),

@@ -84,30 +84,36 @@ describe("a key reported twice with different outcomes", () => {
     }
   });
 
-  it("a composite key's entry naming one key field but not the other says no record's key", () => {
-    const keys = ["a", "b"];
-    const record = { a: "X", b: "Y" };
-    // It says b = X: not this record, whatever the values in order would say.
-    const named = {
+  it("composite keys: an in-order answer naming only one key field is matched by position (an ordinary answer)", () => {
+    // VBA does not publish the key names: ids naming credService_Key alone (providerCred_Key is
+    // the batch's path parameter) must not turn a saved batch into failures and re-sends.
+    const keys = ["providerCred_Key", "credService_Key"];
+    const recs = [1, 2, 3].map((n) => ({ providerCred_Key: 7, credService_Key: n }));
+    const data = recs.map((r) => ({
+      id: [{ key: "credService_Key", value: r.credService_Key }],
+      status: 201,
+    }));
+    const { items, unmatchedEntries } = matchItems(recs, keys, data);
+    expect(unmatchedEntries).toBe(0);
+    expect(items.map((i) => i.outcome)).toEqual(["created", "created", "created"]);
+  });
+
+  it("composite keys: a failure naming only some key fields, in an answer longer than the request, leaves the saved records unknown", () => {
+    const keys = ["providerCred_Key", "credService_Key"];
+    const recs = [1, 2].map((n) => ({ providerCred_Key: 1, credService_Key: n }));
+    const full = (r: (typeof recs)[number]) => ({
       id: [
-        { key: "b", value: "X" },
-        { key: "zzz", value: "Y" },
+        { key: "providerCred_Key", value: r.providerCred_Key },
+        { key: "credService_Key", value: r.credService_Key },
       ],
       status: 201,
-    };
-    expect(matchItems([record], keys, [named]).items[0]).toMatchObject({
-      status: 0,
-      outcome: "failed",
     });
-    // No name is a key field's: the values in order are the key, as before.
-    const unnamed = {
-      id: [
-        { key: "p", value: "X" },
-        { key: "q", value: "Y" },
-      ],
-      status: 201,
-    };
-    expect(matchItems([record], keys, [unnamed]).items[0]).toMatchObject({ outcome: "created" });
+    const data = [...recs.map(full), { id: [{ key: "providerCred_Key", value: 1 }], status: 400 }];
+    const { items } = matchItems(recs, keys, data);
+    expect(items.map((i) => [i.status, i.outcome, i.message])).toEqual([
+      [0, "failed", CONFLICTING_MESSAGE],
+      [0, "failed", CONFLICTING_MESSAGE],
+    ]);
   });
 
   it("keeps the caller's indices", () => {

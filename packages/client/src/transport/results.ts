@@ -45,11 +45,8 @@ function normName(name: string): string {
   return normalized;
 }
 
-/**
- * The key identity an entry carries; undefined when it carries no usable key; null when it names
- * some key fields but not all (a key no record of the request has).
- */
-function entryKeyId(entry: unknown, fields: readonly string[]): string | null | undefined {
+/** The key identity an entry carries, or undefined when it carries no usable key. */
+function entryKeyId(entry: unknown, fields: readonly string[]): string | undefined {
   if (typeof entry !== "object" || entry === null) return undefined;
   const id = (entry as MultiCodeEntry).id;
   if (!Array.isArray(id) || id.length === 0) return undefined;
@@ -63,12 +60,7 @@ function entryKeyId(entry: unknown, fields: readonly string[]): string | null | 
       if (pair && typeof pair.key === "string" && normName(pair.key) === field) break;
     }
     if (p < 0) {
-      // Names unusable (none is a key field's): take the values in order when there is one per
-      // key field. An entry that names some key fields but not this one says no record's key.
-      const named = id.some(
-        (pair) => typeof pair?.key === "string" && fields.includes(normName(pair.key)),
-      );
-      if (named) return null;
+      // Names unusable: take the values in order when there is one per key field.
       return id.length === fields.length
         ? keyIdOfValues(id.map((pair) => (pair as { value?: unknown } | null)?.value))
         : undefined;
@@ -177,7 +169,7 @@ function markConflicts<K>(
         unattributedFailure = true;
       continue;
     }
-    if (id === null || !records.has(id)) continue;
+    if (!records.has(id)) continue;
     const seen = reported.get(id) ?? { count: 0, saved: false, notSaved: false };
     seen.count++;
     if (saved) seen.saved = true;
@@ -186,16 +178,11 @@ function markConflicts<K>(
   }
   for (const [id, seen] of reported) {
     const list = records.get(id) ?? [];
-    if (!unattributedFailure && (seen.count <= list.length || !seen.saved || !seen.notSaved))
-      continue;
+    const conflict = seen.count > list.length && seen.saved && seen.notSaved;
     for (const i of list) {
-      if (unattributedFailure && (items[i] as BatchItem<K>).outcome === "failed") continue;
-      items[i] = {
-        ...(items[i] as BatchItem<K>),
-        status: 0,
-        outcome: "failed",
-        message: CONFLICTING_MESSAGE,
-      };
+      const item = items[i] as BatchItem<K>;
+      if (!conflict && !(unattributedFailure && item.outcome !== "failed")) continue;
+      items[i] = { ...item, status: 0, outcome: "failed", message: CONFLICTING_MESSAGE };
     }
   }
 }
@@ -235,7 +222,7 @@ function matchRest<K>(
   });
   for (let j = from; j < entries.length; j++) {
     const id = entryIds[j];
-    const i = id === undefined || id === null ? undefined : byKey.get(id)?.shift();
+    const i = id === undefined ? undefined : byKey.get(id)?.shift();
     if (i === undefined) unmatchedEntries++;
     else assigned[i] = entries[j] as MultiCodeEntry;
   }
