@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { chmod, readFile, rm } from "node:fs/promises";
 import { builtinModules } from "node:module";
-import { dirname, extname, join, resolve } from "node:path";
+import { dirname, extname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import json from "@rollup/plugin-json";
 import { nodeResolve } from "@rollup/plugin-node-resolve";
@@ -145,7 +145,7 @@ function onwarn(warning, warn) {
  * them from the program. Either way tsc would emit the same declarations.
  */
 async function buildTypes() {
-  const isolated = await isolatedDeclarations(Object.values(entries));
+  const { isolated, reason } = await isolatedDeclarations(Object.values(entries));
   const bundle = await rollup({
     input: isolated ? mapValues(entries, toDts) : entries,
     // (an error names the source file, not its declarations)
@@ -178,7 +178,7 @@ async function buildTypes() {
   }
   await bundle.close();
   console.log(
-    `vbapi-build: types ${isolated ? "file by file (isolated declarations)" : "from the program"}`,
+    `vbapi-build: types ${isolated ? "file by file (isolated declarations)" : `from the program (slower), because ${reason}`}`,
   );
 }
 
@@ -196,8 +196,8 @@ function localFile(dir, spec) {
   return [`${base}.ts`, `${base}/index.ts`].find((f) => existsSync(f)) ?? null;
 }
 
-/** Map of `.d.ts` path → declarations of every local file the entries reach, or null if any
- *  file needs the type checker (a transpileDeclaration diagnostic). */
+/** `isolated`: map of `.d.ts` path → declarations of every local file the entries reach; or
+ *  `reason`: the first file that needs the type checker, where and why (its diagnostic). */
 async function isolatedDeclarations(files) {
   const { default: ts } = await import("typescript");
   const done = new Map();
@@ -212,14 +212,19 @@ async function isolatedDeclarations(files) {
       reportDiagnostics: true,
       compilerOptions: { allowImportingTsExtensions: true, module: ts.ModuleKind.NodeNext },
     });
-    if (result.diagnostics?.length) return null;
+    const [first] = result.diagnostics ?? [];
+    if (first) {
+      const { line } = first.file.getLineAndCharacterOfPosition(first.start ?? 0);
+      const text = ts.flattenDiagnosticMessageText(first.messageText, " ");
+      return { reason: `${relative(process.cwd(), file)}:${line + 1}: ${text}` };
+    }
     done.set(dts, result.outputText);
     for (const { fileName } of ts.preProcessFile(result.outputText, true, true).importedFiles) {
       const local = /^\.\.?\//.test(fileName) ? localFile(dirname(file), fileName) : null;
       if (local) queue.push(local);
     }
   }
-  return done;
+  return { isolated: done };
 }
 
 await rm(out, { recursive: true, force: true });

@@ -50,7 +50,9 @@ export function emitBulk(entities: readonly BatchOperation[], header: string): s
       "See {@link upsertAll}.",
     ]);
     if (e.pathParams.length === 0) {
-      return `${comment}\nexport const upsertAll${e.plural} = /* @__PURE__ */ bulkUpserter(${q(e.entity)});`;
+      // Typed in full (not inferred from bulkUpserter's return): the build then makes this file's
+      // declarations without a type checker (isolated declarations, lib/build).
+      return `${comment}\nexport const upsertAll${e.plural}: BulkUpserter<${q(e.entity)}> = /* @__PURE__ */ bulkUpserter(${q(e.entity)});`;
     }
     const E = q(e.entity);
     const args = pathArgs(e, (p) => `EntityPathParams<${E}>[${q(p)}]`);
@@ -77,7 +79,7 @@ export function emitBulk(entities: readonly BatchOperation[], header: string): s
           `import type { EntityKey, EntityPathParams, EntityRecord } from "./entities.ts";`,
         ]
       : []),
-    `import { bulkUpserter${scoped ? ", type UpsertAllEntityOptions" : ""} } from "../bulk/one-liner.ts";`,
+    `import { type BulkUpserter, bulkUpserter${scoped ? ", type UpsertAllEntityOptions" : ""} } from "../bulk/one-liner.ts";`,
     "",
     parts.join("\n\n"),
     "",

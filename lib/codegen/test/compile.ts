@@ -32,9 +32,10 @@ import type { EntityKey, EntityName, EntityRecord, EntityWithPathParams } from "
 import type { BulkInput } from "./source.ts";
 import type { BulkClient, UpsertAllOptions } from "./upsert-all.ts";
 export type UpsertAllEntityOptions<E extends EntityName = EntityName> = Omit<UpsertAllOptions<E>, "pathParams">;
-export declare function bulkUpserter<E extends Exclude<EntityName, EntityWithPathParams>>(entity: E): (
+export type BulkUpserter<E extends Exclude<EntityName, EntityWithPathParams>> = (
   client: BulkClient, records: BulkInput<EntityRecord<E>>, options?: UpsertAllEntityOptions<E>,
 ) => Promise<BulkReport<EntityKey<E>>>;
+export declare function bulkUpserter<E extends Exclude<EntityName, EntityWithPathParams>>(entity: E): BulkUpserter<E>;
 `,
   "index.ts": `
 import type { EntityKey, EntityName, EntityPathParams, EntityRecord } from "./generated/entities.ts";

@@ -51,7 +51,7 @@ export class ColumnError extends Error {
   override name = "ColumnError";
 }
 
-export const OFFSET_PATTERN = /^(Z|[+-]\d{2}:\d{2})$/;
+export const OFFSET_PATTERN: RegExp = /^(Z|[+-]\d{2}:\d{2})$/;
 
 export class Converter {
   private readonly targets = new Map<string, Target>();

@@ -1,6 +1,7 @@
 // Every default of the SDK in one read-only object, for code that states or compares them (a
 // CLI's --help, a test of its documentation). Each value is the constant the code itself uses.
 import { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES } from "./base/defaults.ts";
+import type { LogLevel } from "./base/logger.ts";
 import { DEFAULT_BACKOFF } from "./base/retry.ts";
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_CHUNK_BYTES } from "./bulk/chunker.ts";
 import { MAX_AUTO_CONCURRENCY, UNKNOWN_RATE_CONCURRENCY } from "./bulk/concurrency.ts";
@@ -16,25 +17,47 @@ import { DEFAULT_RATE_LIMIT } from "./transport/rate-limit.ts";
 
 const freeze = <T extends object>(value: T): Readonly<T> => Object.freeze(value);
 
-/** The SDK's defaults: what an option is when it is not given. */
-export const defaults = freeze({
+// Written out, not inferred from the object below: the build then makes this file's declarations
+// without a type checker (isolated declarations, lib/build).
+/** The type of {@link defaults}: every default of the SDK, read-only. */
+type SdkDefaults = Readonly<{
   /** createVbapiClient */
-  baseUrl: DEFAULT_BASE_URL,
-  timeoutMs: DEFAULT_TIMEOUT_MS,
-  maxRetries: DEFAULT_MAX_RETRIES,
-  backoff: freeze({ ...DEFAULT_BACKOFF }),
+  baseUrl: string;
+  timeoutMs: number;
+  maxRetries: number;
+  backoff: Readonly<{ initialDelayMs: number; maxDelayMs: number; maxRetryAfterMs: number }>;
   /** The client's own bucket: VBA allows 25/s, burst 50; five of the burst are kept in hand. */
-  rateLimit: freeze({ ...DEFAULT_RATE_LIMIT }),
-  maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
-  logLevel: DEFAULT_LOG_LEVEL,
+  rateLimit: Readonly<{ requestsPerSecond: number; burst: number }>;
+  maxResponseBytes: number;
+  logLevel: LogLevel;
   /** upsertAll */
-  bulk: freeze({
-    chunkSize: DEFAULT_CHUNK_SIZE,
-    maxChunkBytes: DEFAULT_MAX_CHUNK_BYTES,
+  bulk: Readonly<{
+    chunkSize: number;
+    maxChunkBytes: number;
     /**
      * Adaptive unless set: the limit's burst first (`initial` when the burst is not known), then
      * rate × round trip (`unknownRate` when the rate is not known), at most `max`.
      */
+    concurrency: Readonly<{ initial: number; unknownRate: number; max: number }>;
+    maxRecordRetries: number;
+    recordRetryDelayMs: number;
+    lingerMs: number;
+    progressIntervalMs: number;
+  }>;
+}>;
+
+/** The SDK's defaults: what an option is when it is not given. */
+export const defaults: SdkDefaults = freeze({
+  baseUrl: DEFAULT_BASE_URL,
+  timeoutMs: DEFAULT_TIMEOUT_MS,
+  maxRetries: DEFAULT_MAX_RETRIES,
+  backoff: freeze({ ...DEFAULT_BACKOFF }),
+  rateLimit: freeze({ ...DEFAULT_RATE_LIMIT }),
+  maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
+  logLevel: DEFAULT_LOG_LEVEL,
+  bulk: freeze({
+    chunkSize: DEFAULT_CHUNK_SIZE,
+    maxChunkBytes: DEFAULT_MAX_CHUNK_BYTES,
     concurrency: freeze({
       initial: DEFAULT_CONCURRENCY,
       unknownRate: UNKNOWN_RATE_CONCURRENCY,

@@ -10,7 +10,7 @@ export const DEFAULT_API_KEY = "test-api-key";
 /** Default bearer token accepted by the mock server (for local testing only). */
 export const DEFAULT_TOKEN = "test-token";
 /** Default request body limit: 10 MiB. */
-export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES: number = 10 * 1024 * 1024;
 /** Default name of the header carrying the admin token. */
 export const DEFAULT_ADMIN_HEADER = "x-admin-token";
 
@@ -43,7 +43,7 @@ export interface MockUser {
 }
 
 /** Default lifetime of an issued ID token: 24 hours, as VBA's. */
-export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_TOKEN_LIFETIME_MS: number = 24 * 60 * 60 * 1000;
 /** Default login rate limit per API key (VBA does not publish its own): 1/s, burst 10. */
 export const DEFAULT_LOGIN_RATE_LIMIT = { requestsPerSecond: 1, burst: 10 } as const;
 

@@ -191,7 +191,7 @@ describe("a sixth batch endpoint, added to a copy of the spec", () => {
     expect(client.get("entities.ts")).toContain('plural: "Occupations",');
     expect(client.get("validators.ts")).toContain("must be at most 16 characters long");
     expect(client.get("bulk.ts")).toContain(
-      'export const upsertAllOccupations = /* @__PURE__ */ bulkUpserter("Occupation");',
+      'export const upsertAllOccupations: BulkUpserter<"Occupation"> = /* @__PURE__ */ bulkUpserter("Occupation");',
     );
     const billing = generateDomain(bundle, "billing").get("index.ts") as string;
     expect(billing).toContain('export type Occupation = EntityRecord<"Occupation">;');

@@ -11,7 +11,7 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-export const ENTITY_NAMES = cliEntities.map((e) => e.name).join(", ");
+export const ENTITY_NAMES: string = cliEntities.map((e) => e.name).join(", ");
 
 export function entityArg(name: string): CliEntity {
   const entity = findEntity(name);

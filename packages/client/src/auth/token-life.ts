@@ -18,7 +18,7 @@
 import type { StoredToken } from "./token-cache.ts";
 
 /** VBA's documented ID token lifetime: used when nothing in the answer says otherwise. */
-export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_TOKEN_LIFETIME_MS: number = 24 * 60 * 60 * 1000;
 /** Clocks within this of each other agree (a `Date` header has whole seconds). */
 const CLOCK_AGREEMENT_MS = 2_000;
 /** The longest lifetime believed; longer ones come from claims in the wrong unit. */
@@ -98,7 +98,10 @@ export function withLifetime(
 }
 
 /** When to renew in the background: `renewBeforeMs` ahead of the expiry, at most half the lifetime. */
-export function renewalTime(token: StoredToken & { lifetimeMs: number }, renewBeforeMs: number) {
+export function renewalTime(
+  token: StoredToken & { lifetimeMs: number },
+  renewBeforeMs: number,
+): number {
   return token.expiresAt - Math.min(renewBeforeMs, token.lifetimeMs / 2);
 }
 

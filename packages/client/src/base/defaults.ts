@@ -5,7 +5,7 @@ import pkg from "../../package.json" with { type: "json" };
 export const DEFAULT_BASE_URL = "https://vbapi.vbasoftware.com/vbasoftware";
 export const SDK_VERSION: string = pkg.version;
 /** Default cap on an answer's body: far above any 207 VBA sends for a batch. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_RESPONSE_BYTES: number = 32 * 1024 * 1024;
 
 /** An environment variable, or undefined when unset or empty (and outside Node). */
 export function env(name: string): string | undefined {

@@ -47,10 +47,19 @@ export class VbapiError extends Error {
     return out;
   }
 
-  [inspectSymbol](): string {
-    const { name, message, ...rest } = this.toJSON();
-    const fields = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : "";
-    return `${String(name)}: ${String(message)}${fields}\n${(this.stack ?? "").split("\n").slice(1).join("\n")}`;
+  // util.inspect's hook (console.log of an error): the safe fields and the stack, never `cause`.
+  // Defined here rather than as a `[symbol]()` method so that the declarations need no type
+  // checker (isolated declarations, lib/build); it stays a non-enumerable method of the prototype.
+  static {
+    Object.defineProperty(VbapiError.prototype, inspectSymbol, {
+      configurable: true,
+      writable: true,
+      value(this: VbapiError): string {
+        const { name, message, ...rest } = this.toJSON();
+        const fields = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : "";
+        return `${String(name)}: ${String(message)}${fields}\n${(this.stack ?? "").split("\n").slice(1).join("\n")}`;
+      },
+    });
   }
 }
 

@@ -20,8 +20,15 @@ export type UpsertAllEntityOptions<E extends EntityName = EntityName> = Omit<
 /** Entities whose batch path has no parameters. */
 type UnscopedEntity = Exclude<EntityName, EntityWithPathParams>;
 
+/** A bulk one-liner of one unscoped entity: `upsertAllEvents(client, records, options?)`. */
+export type BulkUpserter<E extends UnscopedEntity> = (
+  client: BulkClient,
+  records: BulkInput<EntityRecord<E>>,
+  options?: UpsertAllEntityOptions<E>,
+) => Promise<BulkReport<EntityKey<E>>>;
+
 /** The bulk upsert of one unscoped entity, as a one-liner: `bulkUpserter("Event")`. */
-export function bulkUpserter<E extends UnscopedEntity>(entity: E) {
+export function bulkUpserter<E extends UnscopedEntity>(entity: E): BulkUpserter<E> {
   return (
     client: BulkClient,
     records: BulkInput<EntityRecord<E>>,

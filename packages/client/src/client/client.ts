@@ -79,7 +79,7 @@ export interface VbapiClient {
 }
 
 /** The entity's definition, or a ConfigurationError naming the bad value (never a TypeError). */
-export function entityDef(where: string, entity: unknown) {
+export function entityDef(where: string, entity: unknown): (typeof entities)[EntityName] {
   if (typeof entity !== "string" || !Object.hasOwn(entities, entity)) {
     throw new ConfigurationError(
       `${where}: unknown entity ${JSON.stringify(String(entity)).slice(0, 60)} (one of ${Object.keys(entities).join(", ")})`,

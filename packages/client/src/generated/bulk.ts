@@ -5,7 +5,7 @@ import type { BulkInput } from "../bulk/source.ts";
 import { type BulkClient, upsertAll } from "../bulk/upsert-all.ts";
 import type { BulkReport } from "../base/types.ts";
 import type { EntityKey, EntityPathParams, EntityRecord } from "./entities.ts";
-import { bulkUpserter, type UpsertAllEntityOptions } from "../bulk/one-liner.ts";
+import { type BulkUpserter, bulkUpserter, type UpsertAllEntityOptions } from "../bulk/one-liner.ts";
 
 /**
  * Bulk upsert of ArmorCodeExCode records (`PUT /armor-code-ex-codes-batch`): any number, chunked,
@@ -15,7 +15,7 @@ import { bulkUpserter, type UpsertAllEntityOptions } from "../bulk/one-liner.ts"
  * whole gets a problem-details answer instead. A PUT of full records keyed by their primary key is
  * idempotent, so a batch may be re-sent. See {@link upsertAll}.
  */
-export const upsertAllArmorCodeExCodes = /* @__PURE__ */ bulkUpserter("ArmorCodeExCode");
+export const upsertAllArmorCodeExCodes: BulkUpserter<"ArmorCodeExCode"> = /* @__PURE__ */ bulkUpserter("ArmorCodeExCode");
 
 /**
  * Bulk upsert of ClaimPromptPay records (`PUT /claim-prompt-pays-batch`): any number, chunked,
@@ -25,7 +25,7 @@ export const upsertAllArmorCodeExCodes = /* @__PURE__ */ bulkUpserter("ArmorCode
  * whole gets a problem-details answer instead. A PUT of full records keyed by their primary key is
  * idempotent, so a batch may be re-sent. See {@link upsertAll}.
  */
-export const upsertAllClaimPromptPays = /* @__PURE__ */ bulkUpserter("ClaimPromptPay");
+export const upsertAllClaimPromptPays: BulkUpserter<"ClaimPromptPay"> = /* @__PURE__ */ bulkUpserter("ClaimPromptPay");
 
 /**
  * Bulk upsert of Event records (`PUT /events-batch`): any number, chunked, rate-limited and
@@ -35,7 +35,7 @@ export const upsertAllClaimPromptPays = /* @__PURE__ */ bulkUpserter("ClaimPromp
  * answer instead. A PUT of full records keyed by their primary key is idempotent, so a batch may
  * be re-sent. See {@link upsertAll}.
  */
-export const upsertAllEvents = /* @__PURE__ */ bulkUpserter("Event");
+export const upsertAllEvents: BulkUpserter<"Event"> = /* @__PURE__ */ bulkUpserter("Event");
 
 /**
  * Bulk upsert of ProviderCredService records (`PUT
@@ -65,4 +65,4 @@ export function upsertAllProviderCredServices(
  * answer instead. A PUT of full records keyed by their primary key is idempotent, so a batch may
  * be re-sent. See {@link upsertAll}.
  */
-export const upsertAllTolerances = /* @__PURE__ */ bulkUpserter("Tolerance");
+export const upsertAllTolerances: BulkUpserter<"Tolerance"> = /* @__PURE__ */ bulkUpserter("Tolerance");
