@@ -154,12 +154,18 @@ describe("createRedisTokenCache", () => {
     let aDone = 0;
     let bIn = 0;
     // A TTL of 600 ms, extended every 200 ms, held for three TTLs: on a machine busy with the
-    // whole suite an extension may come late, but not a whole TTL late.
+    // whole suite an extension may come late, but not a whole TTL late. B asks once A is inside
+    // (a fixed head start let B's connection, ready first on a busy machine, take the lock first).
+    let entered: () => void = () => {};
+    const aInside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
     const first = a.withLock(key, 600, async () => {
+      entered();
       await sleep(1_800);
       aDone = performance.now();
     });
-    await sleep(20);
+    await aInside;
     await b.withLock(key, 600, async () => {
       bIn = performance.now();
     });
