@@ -214,9 +214,13 @@ async function isolatedDeclarations(files) {
     });
     const [first] = result.diagnostics ?? [];
     if (first) {
-      const { line } = first.file.getLineAndCharacterOfPosition(first.start ?? 0);
       const text = ts.flattenDiagnosticMessageText(first.messageText, " ");
-      return { reason: `${relative(process.cwd(), file)}:${line + 1}: ${text}` };
+      // A diagnostic of the options has no file or position: name the file being read.
+      const at =
+        first.file && first.start !== undefined
+          ? `:${first.file.getLineAndCharacterOfPosition(first.start).line + 1}`
+          : "";
+      return { reason: `${relative(process.cwd(), file)}${at}: ${text}` };
     }
     done.set(dts, result.outputText);
     for (const { fileName } of ts.preProcessFile(result.outputText, true, true).importedFiles) {

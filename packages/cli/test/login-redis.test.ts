@@ -108,7 +108,8 @@ it.runIf(withRedis)(
     // The server's burst is 20 above the shared budget's 36: a second of jitter at 20/s between
     // a permit and its request reaching the server (the whole suite beside this test once made
     // a burst of 40 answer 4 × 429). Two processes that did not share it would send 72 of their
-    // 80 requests at once: at least 16 × 429.
+    // 80 requests at once: 18 × 429 when they start together (measured; 2-3 when their starts
+    // are a second apart, so the test starts them together).
     server = await startMockServer({
       rateLimit: { requestsPerSecond: 20, burst: 56 },
       users: [{ ...USER, database: "LOGINDB" }],
@@ -131,18 +132,15 @@ it.runIf(withRedis)(
         ],
         { env },
       );
-    const started = Date.now();
     const [a, b] = await Promise.all([run("a", 1), run("b", 1001)]);
-    const seconds = (Date.now() - started) / 1000;
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
     expect(server.store.list("LOGINDB", "Tolerance")).toHaveLength(800);
     expect(server.stats.logins.succeeded).toBe(1);
     const perKey = Object.values(server.stats.byApiKey);
+    // The shared budget is what keeps the server's bucket from running out. (A bound on the
+    // run's time said nothing more: both processes' starts take longer than the burst saves.)
     expect(perKey.reduce((n, k) => n + k.rateLimited, 0)).toBe(0);
-    // 80 requests at 20/s after a burst of at most 36 (the CLI keeps the SDK's 45/25 ratio):
-    // never faster than the shared budget allows.
-    expect(seconds).toBeGreaterThanOrEqual((80 - 36) / 20 - 0.2);
   },
   60_000,
 );

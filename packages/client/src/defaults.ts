@@ -46,8 +46,7 @@ type SdkDefaults = Readonly<{
   }>;
 }>;
 
-/** The SDK's defaults: what an option is when it is not given. */
-export const defaults: SdkDefaults = freeze({
+const values = freeze({
   baseUrl: DEFAULT_BASE_URL,
   timeoutMs: DEFAULT_TIMEOUT_MS,
   maxRetries: DEFAULT_MAX_RETRIES,
@@ -69,3 +68,13 @@ export const defaults: SdkDefaults = freeze({
     progressIntervalMs: DEFAULT_PROGRESS_INTERVAL_MS,
   }),
 });
+
+/** Whether two types are the same (not merely assignable either way). */
+type Same<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+// Does not compile when SdkDefaults and the object above disagree (a field added to one only).
+const sameShape: Same<typeof values, SdkDefaults> = true;
+void sameShape;
+
+/** The SDK's defaults: what an option is when it is not given. */
+export const defaults: SdkDefaults = values;

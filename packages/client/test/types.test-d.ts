@@ -1,13 +1,20 @@
 import { describe, expectTypeOf, it } from "vitest";
 import {
   type BatchResult,
+  type BulkInput,
+  type BulkReport,
+  type BulkUpserter,
+  bulkUpserter,
   type components,
   createVbapiClient,
   type EntityKey,
   type EntityName,
   type EntityRecord,
+  type EntityWithoutPathParams,
   entities,
   type paths,
+  upsertAllEvents,
+  upsertAllTolerances,
 } from "../src/index.ts";
 
 const client = createVbapiClient({ apiKey: "k", token: "t", database: "db" });
@@ -105,5 +112,21 @@ describe("raw client types", () => {
       | import("../src/index.ts").components["schemas"]["MultiCodeResponseListVBAResponse"]
       | undefined
     >();
+  });
+});
+
+describe("bulk one-liner types", () => {
+  it("types each generated one-liner as BulkUpserter of its entity; scoped entities have none", () => {
+    expectTypeOf(upsertAllEvents).toEqualTypeOf<BulkUpserter<"Event">>();
+    expectTypeOf(upsertAllTolerances)
+      .parameter(1)
+      .toEqualTypeOf<BulkInput<EntityRecord<"Tolerance">>>();
+    expectTypeOf(upsertAllTolerances).returns.resolves.toEqualTypeOf<
+      BulkReport<EntityKey<"Tolerance">>
+    >();
+    expectTypeOf<"ProviderCredService">().not.toMatchTypeOf<EntityWithoutPathParams>();
+    expectTypeOf<"Event">().toMatchTypeOf<EntityWithoutPathParams>();
+    // @ts-expect-error a scoped entity takes its path parameters first: no BulkUpserter
+    bulkUpserter("ProviderCredService");
   });
 });

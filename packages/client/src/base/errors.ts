@@ -46,22 +46,24 @@ export class VbapiError extends Error {
     }
     return out;
   }
-
-  // util.inspect's hook (console.log of an error): the safe fields and the stack, never `cause`.
-  // Defined here rather than as a `[symbol]()` method so that the declarations need no type
-  // checker (isolated declarations, lib/build); it stays a non-enumerable method of the prototype.
-  static {
-    Object.defineProperty(VbapiError.prototype, inspectSymbol, {
-      configurable: true,
-      writable: true,
-      value(this: VbapiError): string {
-        const { name, message, ...rest } = this.toJSON();
-        const fields = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : "";
-        return `${String(name)}: ${String(message)}${fields}\n${(this.stack ?? "").split("\n").slice(1).join("\n")}`;
-      },
-    });
-  }
 }
+
+// util.inspect's hook (console.log of an error): the safe fields and the stack, never `cause`.
+// Set on the prototype after the class rather than written as a `[symbol]()` method, so that the
+// declarations need no type checker (isolated declarations, lib/build); a plain statement, not a
+// class `static {}` block, which older browsers cannot parse. Still a non-enumerable method,
+// named as before.
+Object.defineProperty(VbapiError.prototype, inspectSymbol, {
+  configurable: true,
+  writable: true,
+  value: {
+    [inspectSymbol](this: VbapiError): string {
+      const { name, message, ...rest } = this.toJSON();
+      const fields = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : "";
+      return `${String(name)}: ${String(message)}${fields}\n${(this.stack ?? "").split("\n").slice(1).join("\n")}`;
+    },
+  }[inspectSymbol],
+});
 
 /** The client is missing something it needs (API key, token, database) or an option is invalid. */
 export class ConfigurationError extends VbapiError {}

@@ -7,7 +7,12 @@
 // The per-entity one-liners (`upsertAllEvents`, ...) are generated from the spec.
 export * from "../generated/bulk.ts";
 export { MAY_HAVE_BEEN_APPLIED } from "./ledger.ts";
-export { type BulkUpserter, bulkUpserter, type UpsertAllEntityOptions } from "./one-liner.ts";
+export {
+  type BulkUpserter,
+  bulkUpserter,
+  type EntityWithoutPathParams,
+  type UpsertAllEntityOptions,
+} from "./one-liner.ts";
 export type { BulkOptions } from "./options.ts";
 export type { BulkInput } from "./source.ts";
 export {

@@ -17,18 +17,18 @@ export type UpsertAllEntityOptions<E extends EntityName = EntityName> = Omit<
   "pathParams"
 >;
 
-/** Entities whose batch path has no parameters. */
-type UnscopedEntity = Exclude<EntityName, EntityWithPathParams>;
+/** The entities whose batch path has no parameters (the complement of `EntityWithPathParams`). */
+export type EntityWithoutPathParams = Exclude<EntityName, EntityWithPathParams>;
 
 /** A bulk one-liner of one unscoped entity: `upsertAllEvents(client, records, options?)`. */
-export type BulkUpserter<E extends UnscopedEntity> = (
+export type BulkUpserter<E extends EntityWithoutPathParams> = (
   client: BulkClient,
   records: BulkInput<EntityRecord<E>>,
   options?: UpsertAllEntityOptions<E>,
 ) => Promise<BulkReport<EntityKey<E>>>;
 
 /** The bulk upsert of one unscoped entity, as a one-liner: `bulkUpserter("Event")`. */
-export function bulkUpserter<E extends UnscopedEntity>(entity: E): BulkUpserter<E> {
+export function bulkUpserter<E extends EntityWithoutPathParams>(entity: E): BulkUpserter<E> {
   return (
     client: BulkClient,
     records: BulkInput<EntityRecord<E>>,
