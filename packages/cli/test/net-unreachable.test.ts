@@ -163,10 +163,12 @@ describe.concurrent("a VBA that cannot be reached stops the run at once, exit 2"
     const s = setup(5);
     const run = await timed(s.args, withLogin(`http://127.0.0.1:${port}`, join(s.dir, "cache")));
     // The login is tried once: the run's own time (summary.json, from the session's start, so
-    // not the Node start a busy machine stretches: 5.6 s once beside the whole suite) is about
-    // 60 ms; with the login's retries (the network not watched) it was 13 s.
-    const { timings } = readJson<{ timings: { sessionMs: number } }>(join(s.out, "summary.json"));
-    expect(timings.sessionMs).toBeLessThan(3_000);
+    // not the Node start a busy machine stretches: 5.6 s once beside the whole suite) is 50-120
+    // ms; with the login's retries (the network not watched) it was 13-14 s.
+    const summary = join(s.out, "summary.json");
+    expect(existsSync(summary), run.result.stderr).toBe(true);
+    const { timings } = readJson<{ timings: { sessionMs: number } }>(summary);
+    expect(timings.sessionMs).toBeLessThan(8_000);
     expectStopped(
       run,
       s,
