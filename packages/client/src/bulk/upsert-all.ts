@@ -216,7 +216,9 @@ function clientDriver<E extends EntityName>(
  *   `chunkSize × concurrency` records held). A slow input's partly filled chunk goes after
  *   `lingerMs`.
  * - **Chunks**: at most `chunkSize` records (500) and `maxChunkBytes` (1 MiB) per request;
- *   records with the same key never share a request and apply in input order.
+ *   records with the same key never share a request and go in input order, each once the one
+ *   before it is final (a request that timed out may still be applied after the next one with
+ *   its key: see the README).
  * - **Invalid records** (including ones whose getter or `toJSON` throws) are not sent; they
  *   are reported `failed` with status 0 and a message naming fields and reasons, never values.
  * - **Per-record retry**: 408, 429, 5xx, or not reported (status 0): re-sent up to
