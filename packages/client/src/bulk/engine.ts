@@ -39,6 +39,9 @@ import { Waker } from "./waker.ts";
 
 /** How long a stopped run waits for a stalled input before it reports without it. */
 const STOP_GRACE_MS = 100;
+/** The message of a record held back behind an unsettled one with its key (see unsettledKeys). */
+export const UNSETTLED_KEY_MESSAGE =
+  "not sent: an earlier record with the same key went in a request given up on without its answer (timed out or cut off), which VBA may still apply after this one; send this record again once that one is checked";
 
 const SKIPPED: unique symbol = Symbol("skipped");
 
@@ -71,6 +74,15 @@ class BulkRun<R, K> implements RunState<R, K> {
 
   /** Keys of records pulled and not yet final (in a chunk, in flight or queued for re-send). */
   private readonly unfinishedKeys = new Set<string>();
+  /**
+   * Keys whose record went in a request given up on without its answer (timed out, connection
+   * lost after sending, aborted in flight), to that record's index. VBA may still apply such a
+   * request later, after any record sent since: a later record with the key is therefore not
+   * sent in this run (reported not attempted, to send again), or VBA could end with the older
+   * data while the report said the newer was saved. Re-sends of that record itself still go
+   * (the same data, whichever lands last).
+   */
+  private readonly unsettledKeys = new Map<string, number>();
   /** A record pulled but not yet placed in a chunk (byte limit reached or key busy). */
   private carry: Pending<R, K> | undefined;
   private nextIndex = 0;
@@ -308,7 +320,15 @@ class BulkRun<R, K> implements RunState<R, K> {
       }
       if (pending === undefined) break;
       this.carry = pending;
-      if (this.unfinishedKeys.has(pending.keyId) || !builder.fits(pending.bytes)) break;
+      if (this.unfinishedKeys.has(pending.keyId)) break;
+      const unsettledBy =
+        this.unsettledKeys.size > 0 ? this.unsettledKeys.get(pending.keyId) : undefined;
+      if (unsettledBy !== undefined && unsettledBy < pending.index) {
+        this.carry = undefined;
+        this.ledger.skip(pending.index, UNSETTLED_KEY_MESSAGE);
+        continue;
+      }
+      if (!builder.fits(pending.bytes)) break;
       this.carry = undefined;
       this.unfinishedKeys.add(pending.keyId);
       builder.add(pending, pending.bytes);
@@ -340,6 +360,11 @@ class BulkRun<R, K> implements RunState<R, K> {
 
   finalize(pending: Pending<R, K>): void {
     this.unfinishedKeys.delete(pending.keyId);
+  }
+
+  markUnsettled(pending: Pending<R, K>): void {
+    if (!this.unsettledKeys.has(pending.keyId))
+      this.unsettledKeys.set(pending.keyId, pending.index);
   }
 
   requeue(pending: Pending<R, K>, delayMs?: number): void {

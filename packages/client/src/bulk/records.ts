@@ -153,6 +153,13 @@ export interface RunState<R, K> {
   requeue(pending: Pending<R, K>, delayMs?: number): void;
   readonly settings: { readonly maxRecordRetries: number; readonly retryDelayMs: number };
   finalize(pending: Pending<R, K>): void;
+  /**
+   * The record went in a request that may still be applied after its answer was given up on
+   * (a timeout, a connection lost after sending, an abort in flight; a failure that may have
+   * been applied is taken as one, an unreadable answer too): a later record with its key is
+   * not sent in this run (see the engine's `unsettledKeys`).
+   */
+  markUnsettled(pending: Pending<R, K>): void;
   /** Halves the chunk size for the rest of the run (after a 413 or a timeout). */
   shrinkChunks(): void;
 }
@@ -163,6 +170,9 @@ function settleChunk<R, K>(
   result: BatchResult<unknown>,
   mayHaveBeenApplied: boolean,
 ): void {
+  // An earlier attempt of this request timed out or lost its connection: VBA may apply it
+  // still, after this answer (the answer itself says nothing of it).
+  if (mayHaveBeenApplied) for (const pending of chunk) run.markUnsettled(pending);
   if (result.activityId) run.activityIds.push(result.activityId);
   if (result.items.some((item) => item.status === 429)) {
     run.driver.onRecordsRateLimited?.();
@@ -237,6 +247,7 @@ function failChunk<R, K>(
   // reached (`unreachable`), the run stops before its first answer; after it, the records are
   // re-sent with growing delays (a restart, a blip), and the run stops when those are spent.
   const neverSent = failure.status === 0 && !failure.mayHaveBeenApplied;
+  if (failure.mayHaveBeenApplied) for (const pending of chunk) run.markUnsettled(pending);
   const unsent = neverSent && failure.retryable && !failure.fatal && !failure.aborted;
   const stopsNow = unsent && failure.unreachable === true && !run.answered;
   if ((failure.fatal || stopsNow) && run.stop === undefined) stopRun(run, failure);

@@ -217,8 +217,8 @@ function clientDriver<E extends EntityName>(
  *   `lingerMs`.
  * - **Chunks**: at most `chunkSize` records (500) and `maxChunkBytes` (1 MiB) per request;
  *   records with the same key never share a request and go in input order, each once the one
- *   before it is final (a request that timed out may still be applied after the next one with
- *   its key: see the README).
+ *   before it is final. After a record went in a request given up on without its answer (it
+ *   may still be applied later), the later records with its key are not sent: `not_attempted`.
  * - **Invalid records** (including ones whose getter or `toJSON` throws) are not sent; they
  *   are reported `failed` with status 0 and a message naming fields and reasons, never values.
  * - **Per-record retry**: 408, 429, 5xx, or not reported (status 0): re-sent up to
