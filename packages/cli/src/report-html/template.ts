@@ -29,7 +29,11 @@ function headline(d: ReportData): { label: string; tone: Tone; text: string } {
         : {
             label: "complete",
             tone: "warn",
-            text: `The run finished; ${count(failed, "row")} failed or ${failed === 1 ? "was" : "were"} invalid.`,
+            text: `The run finished; ${count(failed, "row")} failed or ${failed === 1 ? "was" : "were"} invalid.${
+              d.totals.pending > 0
+                ? ` ${count(d.totals.pending, "row")} ${d.totals.pending === 1 ? "is" : "are"} not done yet: vbapi resume sends ${d.totals.pending === 1 ? "it" : "them"}.`
+                : ""
+            }`,
           };
     case "interrupted":
       return {

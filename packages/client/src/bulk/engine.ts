@@ -319,15 +319,18 @@ class BulkRun<R, K> implements RunState<R, K> {
         capacity = this.limits.chunkSize * this.flow.limit;
       }
       if (pending === undefined) break;
-      this.carry = pending;
-      if (this.unfinishedKeys.has(pending.keyId)) break;
+      // Held back for good (not waiting for the record before it to be final, which may be
+      // a while: its re-sends back off).
       const unsettledBy =
         this.unsettledKeys.size > 0 ? this.unsettledKeys.get(pending.keyId) : undefined;
       if (unsettledBy !== undefined && unsettledBy < pending.index) {
         this.carry = undefined;
         this.ledger.skip(pending.index, UNSETTLED_KEY_MESSAGE);
+        this.progress.tick(performance.now());
         continue;
       }
+      this.carry = pending;
+      if (this.unfinishedKeys.has(pending.keyId)) break;
       if (!builder.fits(pending.bytes)) break;
       this.carry = undefined;
       this.unfinishedKeys.add(pending.keyId);

@@ -44,6 +44,8 @@ export interface Pending<R, K> {
 
 /** Whole-batch statuses that may be caused by one record: the batch is split to find it. */
 const BISECT_STATUSES = new Set([400, 413]);
+/** A gateway that answered these gave up waiting for the server, which may still apply the request. */
+const GATEWAY_GAVE_UP = new Set([502, 504]);
 
 /** A record read from the input, validated and serialized; undefined (failed here) when invalid. */
 export function prepare<R, K>(
@@ -228,6 +230,11 @@ function failChunk<R, K>(
   elapsedMs = 0,
 ): void {
   if (failure.activityId) run.activityIds.push(failure.activityId);
+  // Before anything else (the split below returns): an attempt given up on without its answer,
+  // or one a gateway gave up on (502, 504), may still be applied after what is sent next.
+  if (failure.mayHaveBeenApplied || GATEWAY_GAVE_UP.has(failure.status)) {
+    for (const pending of chunk) run.markUnsettled(pending);
+  }
   if (failure.timedOut || failure.status === 429) run.flow.backOff(run.inFlightChunks);
   if (failure.timedOut || failure.status === 413) run.shrinkChunks();
   if (BISECT_STATUSES.has(failure.status) && chunk.length > 1 && !run.stopped) {
@@ -247,7 +254,6 @@ function failChunk<R, K>(
   // reached (`unreachable`), the run stops before its first answer; after it, the records are
   // re-sent with growing delays (a restart, a blip), and the run stops when those are spent.
   const neverSent = failure.status === 0 && !failure.mayHaveBeenApplied;
-  if (failure.mayHaveBeenApplied) for (const pending of chunk) run.markUnsettled(pending);
   const unsent = neverSent && failure.retryable && !failure.fatal && !failure.aborted;
   const stopsNow = unsent && failure.unreachable === true && !run.answered;
   if ((failure.fatal || stopsNow) && run.stop === undefined) stopRun(run, failure);

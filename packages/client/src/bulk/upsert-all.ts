@@ -148,6 +148,9 @@ function clientDriver<E extends EntityName>(
     async send(records, json, sendSignal, stats, keys): Promise<SendOutcome> {
       stats.requests++;
       let earlierAttempt = false;
+      // A gateway answered 502/504 and the call was retried: the server behind it may still
+      // apply that attempt (the transport counts only attempts with no answer).
+      let gatewayGaveUp = false;
       const request: RequestOptions = {
         signal: sendSignal,
         timeoutMs: options.timeoutMs,
@@ -159,6 +162,7 @@ function clientDriver<E extends EntityName>(
           // A client-like wrapper reports no `mayHaveBeenApplied` of its own: an attempt that
           // timed out or lost its connection may have been applied before the retry answered.
           if (info.reason === "connection" || info.reason === "timeout") earlierAttempt = true;
+          if (info.status === 502 || info.status === 504) gatewayGaveUp = true;
         },
       };
       let outcome: BatchOutcome<unknown>;
@@ -196,6 +200,7 @@ function clientDriver<E extends EntityName>(
           }),
         );
       }
+      if (gatewayGaveUp) outcome.mayHaveBeenApplied = true;
       if (outcome.ok) return outcome;
       if (outcome.error instanceof ApiError && outcome.error.status === 429) stats.rateLimited++;
       return {
