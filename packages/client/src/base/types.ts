@@ -40,8 +40,9 @@ export interface BulkItem<K = Record<string, unknown>> {
   attempts: number;
   /**
    * True when the record did not succeed and some attempt failed ambiguously (a connection
-   * reset, timeout or abort after the request was sent, an unreadable 2xx body, or a record the
-   * server did not report on): the server may have applied it, so re-check it.
+   * reset, timeout or abort after the request was sent, a gateway's 502 or 504 in a bulk run,
+   * an unreadable 2xx body, or a record the server did not report on): the server may have
+   * applied it, so re-check it.
    */
   mayHaveBeenApplied: boolean;
   /** VBA's `debug.activityID` of the last answer about this record (quote it to VBA). */

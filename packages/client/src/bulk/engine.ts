@@ -41,7 +41,7 @@ import { Waker } from "./waker.ts";
 const STOP_GRACE_MS = 100;
 /** The message of a record held back behind an unsettled one with its key (see unsettledKeys). */
 export const UNSETTLED_KEY_MESSAGE =
-  "not sent: an earlier record with the same key went in a request given up on without its answer (timed out or cut off), which VBA may still apply after this one; send this record again once that one is checked";
+  "not sent: an earlier record with the same key went in a request given up on without its answer (timed out, cut off, or a gateway's 502/504), which VBA may still apply after this one; send this record again once that one is checked";
 
 const SKIPPED: unique symbol = Symbol("skipped");
 
@@ -76,7 +76,8 @@ class BulkRun<R, K> implements RunState<R, K> {
   private readonly unfinishedKeys = new Set<string>();
   /**
    * Keys whose record went in a request given up on without its answer (timed out, connection
-   * lost after sending, aborted in flight), to that record's index. VBA may still apply such a
+   * lost after sending, aborted in flight, a gateway's 502/504; an unreadable answer is taken
+   * as one), to that record's index. VBA may still apply such a
    * request later, after any record sent since: a later record with the key is therefore not
    * sent in this run (reported not attempted, to send again), or VBA could end with the older
    * data while the report said the newer was saved. Re-sends of that record itself still go

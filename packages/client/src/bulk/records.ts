@@ -242,6 +242,8 @@ function failChunk<R, K>(
     // so the others go through. The halves do not count as retries.
     const middle = Math.ceil(chunk.length / 2);
     for (const pending of chunk) {
+      // An earlier attempt of this request may land still (the halves' answers cannot say).
+      if (failure.mayHaveBeenApplied) run.ledger.markMayHaveBeenApplied(pending.index);
       pending.bisects++;
       run.ledger.note(pending.index, failure.status, clip(failure.message));
     }
@@ -270,7 +272,9 @@ function failChunk<R, K>(
       run.retryQueue.push(pending);
       continue;
     }
-    if (failure.mayHaveBeenApplied) run.ledger.markMayHaveBeenApplied(pending.index);
+    if (failure.mayHaveBeenApplied || GATEWAY_GAVE_UP.has(failure.status)) {
+      run.ledger.markMayHaveBeenApplied(pending.index);
+    }
     if (failure.aborted) {
       run.ledger.fail(pending.index, failure.status, "the request was aborted while in flight");
     } else if (failure.retryable && !pending.requeuedWhole && run.canRetry(pending)) {

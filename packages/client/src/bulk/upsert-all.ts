@@ -190,8 +190,8 @@ function clientDriver<E extends EntityName>(
           (error: unknown) => ({
             ok: false as const,
             error: error as VbapiError,
-            // An error answer (ApiError) applied nothing; an unreadable 2xx or an error the SDK
-            // does not know may have.
+            // An error answer (ApiError) applied nothing (but a gateway's 502/504: the engine
+            // flags those itself); an unreadable 2xx or an error the SDK does not know may have.
             mayHaveBeenApplied:
               earlierAttempt ||
               (error instanceof NoResponseError
@@ -222,8 +222,9 @@ function clientDriver<E extends EntityName>(
  *   `lingerMs`.
  * - **Chunks**: at most `chunkSize` records (500) and `maxChunkBytes` (1 MiB) per request;
  *   records with the same key never share a request and go in input order, each once the one
- *   before it is final. After a record went in a request given up on without its answer (it
- *   may still be applied later), the later records with its key are not sent: `not_attempted`.
+ *   before it is final. After a record went in a request given up on without its answer, or
+ *   answered 502/504 by a gateway (it may still be applied later), the later records with its
+ *   key are not sent: `not_attempted`.
  * - **Invalid records** (including ones whose getter or `toJSON` throws) are not sent; they
  *   are reported `failed` with status 0 and a message naming fields and reasons, never values.
  * - **Per-record retry**: 408, 429, 5xx, or not reported (status 0): re-sent up to
