@@ -77,11 +77,11 @@ class BulkRun<R, K> implements RunState<R, K> {
   /**
    * Keys whose record went in a request given up on without its answer (timed out, connection
    * lost after sending, aborted in flight, a gateway's 502/504; an unreadable answer is taken
-   * as one), to that record's index. VBA may still apply such a
-   * request later, after any record sent since: a later record with the key is therefore not
-   * sent in this run (reported not attempted, to send again), or VBA could end with the older
-   * data while the report said the newer was saved. Re-sends of that record itself still go
-   * (the same data, whichever lands last).
+   * as one), to that record's index. VBA may still apply such a request later, after any
+   * record sent since: a later record with the key is therefore not sent in this run (reported
+   * not attempted, to send again), or VBA could end with the older data while the report said
+   * the newer was saved. Re-sends of that record itself still go (the same data, whichever
+   * lands last).
    */
   private readonly unsettledKeys = new Map<string, number>();
   /** A record pulled but not yet placed in a chunk (byte limit reached or key busy). */

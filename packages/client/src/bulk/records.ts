@@ -157,9 +157,9 @@ export interface RunState<R, K> {
   finalize(pending: Pending<R, K>): void;
   /**
    * The record went in a request that may still be applied after its answer was given up on
-   * (a timeout, a connection lost after sending, an abort in flight; a failure that may have
-   * been applied is taken as one, an unreadable answer too): a later record with its key is
-   * not sent in this run (see the engine's `unsettledKeys`).
+   * (a timeout, a connection lost after sending, an abort in flight, a gateway's 502/504; a
+   * failure that may have been applied is taken as one, an unreadable answer too): a later
+   * record with its key is not sent in this run (see the engine's `unsettledKeys`).
    */
   markUnsettled(pending: Pending<R, K>): void;
   /** Halves the chunk size for the rest of the run (after a 413 or a timeout). */
