@@ -313,16 +313,18 @@ describe("upsertAll against the reference server", () => {
   });
 
   it("re-sends after a timeout (slow answer past timeoutMs) and flags a persistent one", async () => {
+    // A 1 s timeout against a 2 s hold: on a machine busy with the whole suite a re-send's own
+    // round trip once took longer than the 50 ms this used to allow.
     const db = freshDb();
-    server.faults.delay(150, { count: 1, target: { database: db } });
+    server.faults.delay(2_000, { count: 1, target: { database: db } });
     const records = tolerances(5);
-    const report = await upsertAllTolerances(client(db, { timeoutMs: 50 }), records, fast);
+    const report = await upsertAllTolerances(client(db, { timeoutMs: 1_000 }), records, fast);
     expect(report.items.every((i) => i.outcome === "updated" && i.attempts === 2)).toBe(true);
     checkAgainstStore(db, records, report);
 
     const db2 = freshDb();
-    server.faults.delay(150, { count: 2, target: { database: db2 } });
-    const report2 = await upsertAllTolerances(client(db2, { timeoutMs: 50 }), records, fast);
+    server.faults.delay(2_000, { count: 2, target: { database: db2 } });
+    const report2 = await upsertAllTolerances(client(db2, { timeoutMs: 1_000 }), records, fast);
     for (const item of report2.items) {
       expect(item).toMatchObject({ outcome: "failed", mayHaveBeenApplied: true });
       expect(item.message).toMatch(/timed out.*may have been applied/);

@@ -179,8 +179,10 @@ describe("against the reference server", () => {
   });
 
   it("an answer slower than timeoutMs is retried; the record was applied once per attempt", async () => {
-    server.faults.delay(400, { count: 1 });
-    const r = await client({ timeoutMs: 100 }).upsertBatch("Tolerance", [tol(1)]);
+    // A 1 s timeout against a 2 s hold (the retry's own round trip must fit in the timeout,
+    // also on a machine busy with the whole suite).
+    server.faults.delay(2_000, { count: 1 });
+    const r = await client({ timeoutMs: 1_000 }).upsertBatch("Tolerance", [tol(1)]);
     expect(r.items[0]?.outcome).toBe("updated"); // the timed-out attempt had already stored it
     expect(server.store.get("itest", "Tolerance", { tolerance_Key: 1 })?.writes).toBe(2);
   });
