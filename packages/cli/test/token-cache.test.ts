@@ -10,6 +10,10 @@ import { describe, expect, it } from "vitest";
 import { defaultCacheDir, FileTokenCache } from "../src/token-cache.ts";
 import { tempDir } from "./helpers.ts";
 
+/** "Taken over at once": well under the 3 s an unreadable fresh lock is waited on and the 60 s
+ *  ttl (it took 1.02 s once, in CI, on a machine busy with the whole suite; 1 s was the bound). */
+const AT_ONCE_MS = 2_500;
+
 // Every test has a lock folder of its own: they run side by side (most of them wait on a lock).
 
 describe.concurrent("FileTokenCache", () => {
@@ -129,7 +133,7 @@ describe.concurrent("FileTokenCache", () => {
     const killedAt = performance.now();
     holder.kill("SIGKILL");
     expect(await waiting).toBe("mine");
-    expect(inAt - killedAt).toBeLessThan(1_000); // not after the 60 s ttl
+    expect(inAt - killedAt).toBeLessThan(AT_ONCE_MS); // not after the 60 s ttl
     expect(readdirSync(dir).filter((f) => f.endsWith(".lock"))).toEqual([]);
   }, 15_000);
 
@@ -200,8 +204,8 @@ describe.concurrent("FileTokenCache: a lock it cannot read as JSON (review findi
 
   it("a bare PID (the previous release's format) of a dead process is taken over at once", async () => {
     const pid = await deadPid();
-    expect(await waitFor(String(pid), 0)).toBeLessThan(1_000);
-    expect(await waitFor(`${pid}\n`, 0)).toBeLessThan(1_000);
+    expect(await waitFor(String(pid), 0)).toBeLessThan(AT_ONCE_MS);
+    expect(await waitFor(`${pid}\n`, 0)).toBeLessThan(AT_ONCE_MS);
   });
 
   it("a bare PID of a live process is respected until it ends", async () => {
@@ -220,7 +224,7 @@ describe.concurrent("FileTokenCache: a lock it cannot read as JSON (review findi
       const killedAt = performance.now();
       live.kill("SIGKILL");
       await waiting;
-      expect(inAt - killedAt).toBeLessThan(1_000);
+      expect(inAt - killedAt).toBeLessThan(AT_ONCE_MS);
     } finally {
       live.kill("SIGKILL");
     }
@@ -228,7 +232,7 @@ describe.concurrent("FileTokenCache: a lock it cannot read as JSON (review findi
 
   it("an empty or garbage lock older than a few seconds is stale; a fresh one is waited on briefly", async () => {
     for (const content of ["", "\u0000\u0001garbage", "{", "null", "[]"]) {
-      expect(await waitFor(content, 10_000), JSON.stringify(content)).toBeLessThan(1_000);
+      expect(await waitFor(content, 10_000), JSON.stringify(content)).toBeLessThan(AT_ONCE_MS);
     }
     const fresh = await waitFor("", 0);
     expect(fresh).toBeGreaterThan(2_000); // a lock being written is not taken over at once...
