@@ -33,7 +33,7 @@ function headline(d: ReportData): { label: string; tone: Tone; text: string } {
               failed > 0 &&
                 `${count(failed, "row")} failed or ${failed === 1 ? "was" : "were"} invalid.`,
               d.totals.pending > 0 &&
-                `${count(d.totals.pending, "row")} ${d.totals.pending === 1 ? "is" : "are"} not done yet (held back behind an earlier row with the same key whose request may still be applied, or not reported on)${d.next.kind === "resume" ? ": vbapi resume sends them" : ""}.`,
+                `${count(d.totals.pending, "row")} ${d.totals.pending === 1 ? "is" : "are"} not done yet (held back behind an earlier row with the same key whose request may still be applied, or not reported on)${d.next.kind === "resume" ? `: vbapi resume sends ${d.totals.pending === 1 ? "it" : "them"}` : ""}.`,
             ]
               .filter(Boolean)
               .join(" ")}`,

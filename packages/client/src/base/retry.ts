@@ -21,6 +21,14 @@ export const DEFAULT_BACKOFF: BackoffOptions = {
 };
 
 /**
+ * A gateway's 502 or 504: it gave up waiting for the server behind it, which may still apply the
+ * request (later than anything sent since).
+ */
+export function gatewayGaveUp(status: number | undefined): boolean {
+  return status === 502 || status === 504;
+}
+
+/**
  * Whole-request statuses worth another attempt: 408, 429, 500, 502, 503, 504. Other 4xx answers
  * (and 501, 505...) would fail the same way again.
  */

@@ -10,7 +10,7 @@
 // stop's reason) instead. The run's state is the engine's (engine.ts); these functions decide.
 
 import { clip } from "../base/redact.ts";
-import { isFatalStatus, shouldRetryRecord } from "../base/retry.ts";
+import { gatewayGaveUp, isFatalStatus, shouldRetryRecord } from "../base/retry.ts";
 import type { BatchResult, BulkStop } from "../base/types.ts";
 import { CONFLICTING_MESSAGE } from "../transport/results.ts";
 import { utf8Length } from "./chunker.ts";
@@ -44,8 +44,6 @@ export interface Pending<R, K> {
 
 /** Whole-batch statuses that may be caused by one record: the batch is split to find it. */
 const BISECT_STATUSES = new Set([400, 413]);
-/** A gateway that answered these gave up waiting for the server, which may still apply the request. */
-const GATEWAY_GAVE_UP = new Set([502, 504]);
 
 /** A record read from the input, validated and serialized; undefined (failed here) when invalid. */
 export function prepare<R, K>(
@@ -232,7 +230,7 @@ function failChunk<R, K>(
   if (failure.activityId) run.activityIds.push(failure.activityId);
   // Before anything else (the split below returns): an attempt given up on without its answer,
   // or one a gateway gave up on (502, 504), may still be applied after what is sent next.
-  if (failure.mayHaveBeenApplied || GATEWAY_GAVE_UP.has(failure.status)) {
+  if (failure.mayHaveBeenApplied || gatewayGaveUp(failure.status)) {
     for (const pending of chunk) run.markUnsettled(pending);
   }
   if (failure.timedOut || failure.status === 429) run.flow.backOff(run.inFlightChunks);
@@ -272,7 +270,7 @@ function failChunk<R, K>(
       run.retryQueue.push(pending);
       continue;
     }
-    if (failure.mayHaveBeenApplied || GATEWAY_GAVE_UP.has(failure.status)) {
+    if (failure.mayHaveBeenApplied || gatewayGaveUp(failure.status)) {
       run.ledger.markMayHaveBeenApplied(pending.index);
     }
     if (failure.aborted) {

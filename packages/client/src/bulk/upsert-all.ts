@@ -15,7 +15,7 @@ import {
   VbapiError,
 } from "../base/errors.ts";
 import { keyIdOf, keyOf } from "../base/keys.ts";
-import { isFatalStatus, shouldRetryStatus } from "../base/retry.ts";
+import { gatewayGaveUp, isFatalStatus, shouldRetryStatus } from "../base/retry.ts";
 import type { BatchResult, BulkReport } from "../base/types.ts";
 import { checkRecord, validateRecords } from "../base/validate.ts";
 import { entityDef, type PathParamsOption, type VbapiClient } from "../client/client.ts";
@@ -150,7 +150,7 @@ function clientDriver<E extends EntityName>(
       let earlierAttempt = false;
       // A gateway answered 502/504 and the call was retried: the server behind it may still
       // apply that attempt (the transport counts only attempts with no answer).
-      let gatewayGaveUp = false;
+      let gatewayAttempt = false;
       const request: RequestOptions = {
         signal: sendSignal,
         timeoutMs: options.timeoutMs,
@@ -162,7 +162,7 @@ function clientDriver<E extends EntityName>(
           // A client-like wrapper reports no `mayHaveBeenApplied` of its own: an attempt that
           // timed out or lost its connection may have been applied before the retry answered.
           if (info.reason === "connection" || info.reason === "timeout") earlierAttempt = true;
-          if (info.status === 502 || info.status === 504) gatewayGaveUp = true;
+          if (gatewayGaveUp(info.status)) gatewayAttempt = true;
         },
       };
       let outcome: BatchOutcome<unknown>;
@@ -200,7 +200,7 @@ function clientDriver<E extends EntityName>(
           }),
         );
       }
-      if (gatewayGaveUp) outcome.mayHaveBeenApplied = true;
+      if (gatewayAttempt) outcome.mayHaveBeenApplied = true;
       if (outcome.ok) return outcome;
       if (outcome.error instanceof ApiError && outcome.error.status === 429) stats.rateLimited++;
       return {
