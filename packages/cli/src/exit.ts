@@ -10,7 +10,8 @@ export const EXIT = {
 
 export const EXIT_HELP = `Exit codes:
   0    every row succeeded
-  1    some rows failed or were invalid (see failed.csv)
+  1    some rows failed, were invalid or are not done yet (see failed.csv; rows held back
+       behind an earlier row with the same key are sent by vbapi resume)
   2    usage, input or configuration error (nothing sent, or the input broke off), or VBA
        could not be reached (host, proxy, certificate); resumable
   3    stopped: the server refused the credentials (401/403); resumable

@@ -12,7 +12,7 @@ const GROUPS_SHOWN = 25;
 
 const EXIT_MEANING: Record<number, string> = {
   0: "every row succeeded",
-  1: "some rows failed or were invalid",
+  1: "some rows failed, were invalid or are not done yet",
   2: "usage, input or configuration error, or VBA could not be reached",
   3: "stopped: the server refused the credentials",
   130: "interrupted",
