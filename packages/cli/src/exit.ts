@@ -8,6 +8,17 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+/** Why a held-back row is not done yet (the SDK's `heldBack`), as the run's end and report say it. */
+export const HELD_BACK =
+  "held back behind an earlier row with the same key whose request got no answer (VBA may still apply it)";
+
+/** "3 not done yet" and, when some of them were held back, how many and why. */
+export function notDoneYet(pending: number, heldBack: number, fmt: (n: number) => string): string {
+  if (heldBack <= 0) return `${fmt(pending)} not done yet`;
+  const which = heldBack === pending ? (pending === 1 ? "" : "all ") : `${fmt(heldBack)} `;
+  return `${fmt(pending)} not done yet (${which}${HELD_BACK})`;
+}
+
 export const EXIT_HELP = `Exit codes:
   0    every row succeeded
   1    some rows failed, were invalid or are not done yet (see failed.csv; rows held back

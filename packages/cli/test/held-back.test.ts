@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { readCsv, tempDir, vbapi } from "./helpers.ts";
+import { readCsv, readJson, tempDir, vbapi } from "./helpers.ts";
 
 let server: MockServer;
 beforeAll(async () => {
@@ -29,12 +29,16 @@ it("a held-back row: exit 1 said to include rows not done yet, and resume sends 
   const r = await vbapi([...args, "--concurrency", "1"], { env });
   fault.cancel();
   expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr).toMatch(/1 not done yet/);
+  // Why it is not done yet is said at the end of the run, in summary.json and in the report.
+  expect(r.stderr).toMatch(/1 not done yet \(held back behind an earlier row with the same key/);
+  expect(readJson(join(out, "summary.json")).totals).toMatchObject({ pending: 1, heldBack: 1 });
   // The client's retry of the 504 succeeded: nothing failed, one row is held back.
   expect(readCsv(join(out, "failed.csv"))).toEqual([]);
   const html = readFileSync(join(out, "report.html"), "utf8");
   const title = /data-exit-code="1" title="([^"]*)"/.exec(html)?.[1];
   expect(title).toMatch(/not done yet/);
+  expect(html).toMatch(/1 row is not done yet \(held back behind an earlier row with the same key/);
+  expect(html).not.toMatch(/or not reported on/);
   const help = await vbapi(["--help"]);
   expect(help.stdout).toMatch(/1 +some rows failed, were invalid or are not done yet/);
   const resumed = await vbapi(["resume", out], { env });

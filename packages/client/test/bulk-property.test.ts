@@ -148,6 +148,7 @@ describe("upsertAll reliability (property-based, reference server)", () => {
             report.items.forEach((item, i) => {
               if (item.outcome !== "not_attempted") return;
               expect(item.message).toBe(UNSETTLED_KEY_MESSAGE);
+              expect(item.heldBack).toBe(true);
               const key = (records[i] as Tolerance).tolerance_Key;
               expect(records.slice(0, i).some((r) => r.tolerance_Key === key)).toBe(true);
             });

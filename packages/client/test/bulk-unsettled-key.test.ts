@@ -140,7 +140,7 @@ describe("a later record with the key of one whose request may still be applied"
     expect(["created", "updated"]).toContain(other?.outcome);
     expect(stored(database, 7)).toEqual(records[1]);
     // The later record of key 18 was never sent: to send again (vbapi resume does).
-    expect(later).toMatchObject({ outcome: "not_attempted", attempts: 0 });
+    expect(later).toMatchObject({ outcome: "not_attempted", attempts: 0, heldBack: true });
     expect(later?.message).toBe(UNSETTLED_KEY_MESSAGE);
     // What VBA keeps is the first record: reported saved, or failed and "may have been
     // applied" (a cut connection, or a gateway's 504: the server behind it went on).
@@ -173,6 +173,7 @@ describe("a later record with the key of one whose request may still be applied"
     server.faults.clear();
     // A 503 from the server itself is an answer: nothing of that request is still on its way.
     expect(report.items.map((i) => i.outcome)).toEqual(["created", "updated"]);
+    expect(report.items.some((i) => i.heldBack)).toBe(false);
     expect(stored(database, 18)).toEqual(twice[1]);
   });
 });

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { count, fmt } from "../count.ts";
 import type { Display } from "../display.ts";
-import { EXIT } from "../exit.ts";
+import { EXIT, notDoneYet } from "../exit.ts";
 import { loadReportData, type ReportData } from "../report-html/data.ts";
 import { REPORT_FILE, writeHtmlReport } from "../report-html/index.ts";
 import { terminalText } from "../safe-text.ts";
@@ -93,7 +93,7 @@ export async function report(
   if (display.mode === "json") return;
   const t = s.totals;
   const lines = [
-    `${s.entity}: ${count(t.rows, "row")}: ${fmt(t.created + t.updated)} succeeded (${fmt(t.created)} created, ${fmt(t.updated)} updated), ${fmt(t.failed)} failed, ${fmt(t.invalid)} invalid${t.pending > 0 ? `, ${fmt(t.pending)} not done yet` : ""}${t.resent > 0 ? ` (${fmt(t.resent)} resent after the interruption)` : ""}`,
+    `${s.entity}: ${count(t.rows, "row")}: ${fmt(t.created + t.updated)} succeeded (${fmt(t.created)} created, ${fmt(t.updated)} updated), ${fmt(t.failed)} failed, ${fmt(t.invalid)} invalid${t.pending > 0 ? `, ${notDoneYet(t.pending, t.heldBack, fmt)}` : ""}${t.resent > 0 ? ` (${fmt(t.resent)} resent after the interruption)` : ""}`,
     `  ${(s.timings.sessionMs / 1000).toFixed(1)} s, ${count(s.requests, "request")}, ${count(s.retries, "retry", "retries")}, ${fmt(s.rateLimited)} answered 429`,
   ];
   if (s.error) lines.push(`error: ${s.error}`);
@@ -127,7 +127,7 @@ function textReport(d: ReportData): string[] {
     `${d.entity}: ${d.status}${d.exitCode === undefined ? "" : `, exit code ${d.exitCode}`}`,
     ...(d.statusNote ? [`  ${d.statusNote}`] : []),
     ...(d.error ? [`  error: ${d.error}`] : []),
-    `${count(t.rows, "row")}: ${fmt(t.created + t.updated)} succeeded (${fmt(t.created)} created, ${fmt(t.updated)} updated), ${fmt(t.failed)} failed, ${fmt(t.invalid)} invalid${t.pending > 0 ? `, ${fmt(t.pending)} not done yet` : ""}`,
+    `${count(t.rows, "row")}: ${fmt(t.created + t.updated)} succeeded (${fmt(t.created)} created, ${fmt(t.updated)} updated), ${fmt(t.failed)} failed, ${fmt(t.invalid)} invalid${t.pending > 0 ? `, ${notDoneYet(t.pending, t.heldBack, fmt)}` : ""}`,
     `${count(d.requests, "request")}, ${count(d.retries, "retry", "retries")}, ${fmt(d.rateLimited)} answered 429, ${count(Math.max(1, d.sessions.length), "session")}`,
     `input: ${d.input.path} (${d.input.size === undefined ? "size unknown" : count(d.input.size, "byte")}, SHA-256 ${d.input.sha256 ?? "-"})`,
     `target: ${d.target.baseUrl}, database ${d.target.database}`,

@@ -250,6 +250,7 @@ export async function loadReportData(dir: string): Promise<ReportData> {
         failed: num(t.failed),
         invalid: num(t.invalid),
         pending: num(t.pending),
+        heldBack: num(t.heldBack),
         resent: num(t.resent),
       }
     : {
@@ -259,6 +260,7 @@ export async function loadReportData(dir: string): Promise<ReportData> {
         failed: counts.f,
         invalid: counts.i,
         pending: 0,
+        heldBack: 0,
         resent: 0,
       };
   const status = summary ? (optStr(summary.status) ?? "unknown") : "unfinished";

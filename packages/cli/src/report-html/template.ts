@@ -2,6 +2,7 @@
 // SVG, no script, no font, no image, nothing fetched). Every value from the run folder goes
 // through `html`, which escapes it.
 import { count, fmt } from "../count.ts";
+import { HELD_BACK } from "../exit.ts";
 import { timelineChart } from "./chart.ts";
 import type { ReportData } from "./data.ts";
 import { type Html, html, raw } from "./html.ts";
@@ -20,6 +21,13 @@ const EXIT_MEANING: Record<number, string> = {
 
 type Tone = "good" | "warn" | "bad" | "neutral";
 
+/** Why a finished run's rows are not done yet (summary.json's heldBack, absent before it). */
+function notDoneWhy({ pending, heldBack }: ReportData["totals"]): string {
+  if (heldBack <= 0) return `${HELD_BACK}, or not reported on`;
+  if (heldBack >= pending) return HELD_BACK;
+  return `${fmt(heldBack)} ${HELD_BACK}; the others not reported on`;
+}
+
 function headline(d: ReportData): { label: string; tone: Tone; text: string } {
   const failed = d.totals.failed + d.totals.invalid;
   switch (d.status) {
@@ -33,7 +41,7 @@ function headline(d: ReportData): { label: string; tone: Tone; text: string } {
               failed > 0 &&
                 `${count(failed, "row")} failed or ${failed === 1 ? "was" : "were"} invalid.`,
               d.totals.pending > 0 &&
-                `${count(d.totals.pending, "row")} ${d.totals.pending === 1 ? "is" : "are"} not done yet (held back behind an earlier row with the same key whose request may still be applied, or not reported on)${d.next.kind === "resume" ? `: vbapi resume sends ${d.totals.pending === 1 ? "it" : "them"}` : ""}.`,
+                `${count(d.totals.pending, "row")} ${d.totals.pending === 1 ? "is" : "are"} not done yet (${notDoneWhy(d.totals)})${d.next.kind === "resume" ? `: vbapi resume sends ${d.totals.pending === 1 ? "it" : "them"}` : ""}.`,
             ]
               .filter(Boolean)
               .join(" ")}`,

@@ -21,6 +21,8 @@ export class Tally {
   created = 0;
   updated = 0;
   pending = 0;
+  /** Of the pending rows, those the SDK held back behind an earlier row with the same key. */
+  heldBack = 0;
   resent = 0;
   /** The first ten failures, `row N: reason`, for the end-of-run report. */
   readonly firstFailures: string[] = [];
@@ -92,6 +94,7 @@ export class Tally {
     if (unreachable) this.unreachable = true;
     if (item.outcome === "not_attempted" || auth || unreachable || (aborted && item.status === 0)) {
       this.pending++;
+      if (item.heldBack === true) this.heldBack++;
       return { final: false };
     }
     this.counters.failed++;

@@ -60,6 +60,8 @@ export interface RunTotals {
   failed: number;
   invalid: number;
   pending: number;
+  /** Of `pending`, the rows held back behind an earlier row with the same key (see HELD_BACK). */
+  heldBack: number;
   resent: number;
 }
 
@@ -82,6 +84,7 @@ function totalsOf(journal: JournalState | undefined, tally: Tally): RunTotals {
     failed: before.f + c.failed,
     invalid: before.i + c.invalid,
     pending: tally.pending,
+    heldBack: tally.heldBack,
     resent: tally.resent,
   };
 }

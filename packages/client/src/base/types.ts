@@ -57,6 +57,13 @@ export interface BulkItem<K = Record<string, unknown>> {
    * record refused alone inside a 207 has no `stopped`.
    */
   stopped?: BulkStop["reason"] | undefined;
+  /**
+   * Set on a `not_attempted` record held back in this run: an earlier record with the same key
+   * went in a request given up on without its answer (a timeout, a connection cut after sending,
+   * an abort in flight) or answered by a gateway's 502/504, which VBA may still apply after
+   * anything sent since. Send it again once that record is checked.
+   */
+  heldBack?: true | undefined;
 }
 
 export interface BulkReport<K = Record<string, unknown>> {

@@ -326,7 +326,7 @@ class BulkRun<R, K> implements RunState<R, K> {
         this.unsettledKeys.size > 0 ? this.unsettledKeys.get(pending.keyId) : undefined;
       if (unsettledBy !== undefined && unsettledBy < pending.index) {
         this.carry = undefined;
-        this.ledger.skip(pending.index, UNSETTLED_KEY_MESSAGE);
+        this.ledger.skip(pending.index, UNSETTLED_KEY_MESSAGE, undefined, true);
         this.progress.tick(performance.now());
         continue;
       }

@@ -197,7 +197,7 @@ export class BulkLedger<K> {
    * The record was not sent (again). A record already sent is failed instead, unless the run's
    * stop held it back and no attempt may have been applied: then it is not attempted.
    */
-  skip(index: number, message: string, stopped?: BulkStop["reason"]): void {
+  skip(index: number, message: string, stopped?: BulkStop["reason"], heldBack = false): void {
     const item = this.openItem(index);
     if (stopped) item.stopped = stopped;
     // Sent before and not applied (a retryable status), then held back by the run's stop: not
@@ -209,6 +209,7 @@ export class BulkLedger<K> {
     item.outcome = "not_attempted";
     item.status = 0;
     item.message = message;
+    if (heldBack) item.heldBack = true;
     this.counts.notAttempted++;
     this.close(item);
   }
