@@ -1,5 +1,5 @@
 // A request given up on without its answer (a connection cut after sending, a timeout) or one a
-// gateway gave up on (502, 504) may still reach VBA and be applied later, after a record sent
+// gateway gave up on (502, 504; a CDN's 520, 524) may still reach VBA and be applied later, after a record sent
 // since. Here a fetch of the test's own plays that: the chosen calls fail as the network would,
 // while their requests are held and delivered to the reference server after the run, so the
 // store shows what VBA would end with. A later record with the same key is then not sent in the
@@ -21,7 +21,7 @@ let scenario = 0;
 /** What the network does to a call: "cut" (the connection closes after the request went out),
  *  "504" (a gateway gives up), "400" (the batch refused as a whole); both of the first two
  *  deliver the request to the server later. */
-type Trouble = "cut" | "504" | "400";
+type Trouble = "cut" | "504" | "524" | "400";
 
 function troubledClient(database: string, troubles: (Trouble | undefined)[], maxRetries: number) {
   const held: (() => Promise<unknown>)[] = [];
@@ -49,6 +49,13 @@ function troubledClient(database: string, troubles: (Trouble | undefined)[], max
         return new Response(JSON.stringify({ title: "Gateway Timeout", status: 504 }), {
           status: 504,
           headers: { "content-type": "application/problem+json" },
+        });
+      }
+      // Cloudflare's own page when the origin took the request and did not answer in 100 s.
+      if (trouble === "524") {
+        return new Response("<html><title>524: A timeout occurred</title></html>", {
+          status: 524,
+          headers: { "content-type": "text/html" },
         });
       }
       // What undici throws when the server's side closes after the request was written.
@@ -109,6 +116,13 @@ describe("a later record with the key of one whose request may still be applied"
       troubles: ["504"],
       maxRetries: 0,
       maxRecordRetries: 0,
+      chunkSize: 1,
+    },
+    {
+      how: "a CDN answered 524, its origin timed out (not retried)",
+      troubles: ["524"],
+      maxRetries: 1,
+      maxRecordRetries: 1,
       chunkSize: 1,
     },
     {

@@ -21,11 +21,13 @@ export const DEFAULT_BACKOFF: BackoffOptions = {
 };
 
 /**
- * A gateway's 502 or 504: it gave up waiting for the server behind it, which may still apply the
- * request (later than anything sent since).
+ * A gateway's 502 or 504, or a CDN's 520 (the origin's answer was empty or unreadable) or 524 (the
+ * origin took the request and did not answer in time; Cloudflare's codes): it gave up on the
+ * server behind it, which may still apply the request (later than anything sent since). A CDN's
+ * 521, 522, 523 and 525 say the origin was never reached: nothing is on its way.
  */
 export function gatewayGaveUp(status: number | undefined): boolean {
-  return status === 502 || status === 504;
+  return status === 502 || status === 504 || status === 520 || status === 524;
 }
 
 /**

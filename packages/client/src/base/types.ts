@@ -40,7 +40,7 @@ export interface BulkItem<K = Record<string, unknown>> {
   attempts: number;
   /**
    * True when the record did not succeed and some attempt failed ambiguously (a connection
-   * reset, timeout or abort after the request was sent, a gateway's 502 or 504 in a bulk run,
+   * reset, timeout or abort after the request was sent, a gateway's 502 or 504 (a CDN's 520 or 524) in a bulk run,
    * an unreadable 2xx body, or a record the server did not report on): the server may have
    * applied it, so re-check it.
    */
@@ -60,7 +60,7 @@ export interface BulkItem<K = Record<string, unknown>> {
   /**
    * Set on a `not_attempted` record held back in this run: an earlier record with the same key
    * went in a request given up on without its answer (a timeout, a connection cut after sending,
-   * an abort in flight) or answered by a gateway's 502/504, which VBA may still apply after
+   * an abort in flight) or answered by a gateway's 502/504 (a CDN's 520/524), which VBA may still apply after
    * anything sent since. Send it again once that record is checked.
    */
   heldBack?: true | undefined;

@@ -41,7 +41,7 @@ import { Waker } from "./waker.ts";
 const STOP_GRACE_MS = 100;
 /** The message of a record held back behind an unsettled one with its key (see unsettledKeys). */
 export const UNSETTLED_KEY_MESSAGE =
-  "not sent: an earlier record with the same key went in a request given up on without its answer (timed out, cut off, or a gateway's 502/504), which VBA may still apply after this one; send this record again once that one is checked";
+  "not sent: an earlier record with the same key went in a request given up on without its answer (timed out, cut off, or a gateway's 502/504 or a CDN's 520/524), which VBA may still apply after this one; send this record again once that one is checked";
 
 const SKIPPED: unique symbol = Symbol("skipped");
 
