@@ -10,7 +10,7 @@ export const EXIT = {
 
 /** Why a held-back row is not done yet (the SDK's `heldBack`), as the run's end and report say it. */
 export const HELD_BACK =
-  "held back behind an earlier row with the same key whose request got no answer (VBA may still apply it)";
+  "held back behind an earlier row with the same key whose request VBA may still apply";
 
 /** "3 not done yet" and, when some of them were held back, how many and why. */
 export function notDoneYet(pending: number, heldBack: number, fmt: (n: number) => string): string {

@@ -40,9 +40,9 @@ export interface BulkItem<K = Record<string, unknown>> {
   attempts: number;
   /**
    * True when the record did not succeed and some attempt failed ambiguously (a connection
-   * reset, timeout or abort after the request was sent, a gateway's 502 or 504 (a CDN's 520 or 524) in a bulk run,
-   * an unreadable 2xx body, or a record the server did not report on): the server may have
-   * applied it, so re-check it.
+   * reset, timeout or abort after the request was sent, a gateway's 502 or 504 or a CDN's 520
+   * or 524 in a bulk run, an unreadable 2xx body, or a record the server did not report on): the
+   * server may have applied it, so re-check it.
    */
   mayHaveBeenApplied: boolean;
   /** VBA's `debug.activityID` of the last answer about this record (quote it to VBA). */
@@ -60,8 +60,8 @@ export interface BulkItem<K = Record<string, unknown>> {
   /**
    * Set on a `not_attempted` record held back in this run: an earlier record with the same key
    * went in a request given up on without its answer (a timeout, a connection cut after sending,
-   * an abort in flight) or answered by a gateway's 502/504 (a CDN's 520/524), which VBA may still apply after
-   * anything sent since. Send it again once that record is checked.
+   * an abort in flight) or answered by a gateway's 502/504 (a CDN's 520/524), which VBA may still
+   * apply after anything sent since. Send it again once that record is checked.
    */
   heldBack?: true | undefined;
 }
