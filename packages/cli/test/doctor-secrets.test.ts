@@ -151,6 +151,14 @@ describe("vbapi doctor never prints a secret the server echoes", () => {
     expect(r.stdout).toContain("key *** used; Authorization: Bearer *** or BASIC ***");
   });
 
+  it("the client code, and the API key upper-cased", async () => {
+    const clientCode = "ZQXW-ClientCode-55x";
+    loginEcho = () => problem(`cc=${clientCode} KEY=${KEY.toUpperCase()} refused`);
+    const r = await doctor(["--json"], { ...env(), VBAPI_CLIENT_CODE: clientCode });
+    expectNone(r, [...ALL, clientCode, KEY.toUpperCase()]);
+    expect(r.stdout).toContain("cc=*** KEY=*** refused");
+  });
+
   it("proxy credentials, URL-encoded in the variable and decoded in the text", async () => {
     const proxyPassword = "p@ss/Prx61Distinctive";
     const written = encodeURIComponent(proxyPassword);

@@ -3,9 +3,14 @@
 import { inspect } from "node:util";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { redact } from "../src/base/redact.ts";
-import { createVbapiClient, type Logger, type VbapiClientOptions } from "../src/index.ts";
-import { problem, scriptedFetch } from "./helpers.ts";
+import { redact, redactAll } from "../src/base/redact.ts";
+import {
+  createVbapiClient,
+  type Logger,
+  passwordLogin,
+  type VbapiClientOptions,
+} from "../src/index.ts";
+import { json, problem, scriptedFetch } from "./helpers.ts";
 
 const API_KEY = "sk-SECRET-APIKEY-5f1e2d3c4b5a";
 const TOKEN = "eyJ.SECRET-TOKEN-9a8b7c6d.sig";
@@ -234,6 +239,121 @@ describe("no secret or record content leaks", () => {
       "Basic authentication is not enabled",
     ]) {
       expect(redact(text, [])).toBe(text);
+    }
+  });
+
+  it("redact() finds a secret in any case and as a server would quote it (JSON, URL, base64)", () => {
+    const b64 = Buffer.from(API_KEY).toString("base64");
+    for (const form of [
+      API_KEY.toUpperCase(),
+      API_KEY.toLowerCase(),
+      b64,
+      b64.replace(/=+$/, ""),
+      Buffer.from(API_KEY).toString("base64url"),
+      encodeURIComponent(`${API_KEY} x"y`),
+      JSON.stringify(`${API_KEY} x"y`).slice(1, -1),
+    ]) {
+      const out = redact(`got ${form} here`, [`${API_KEY} x"y`, API_KEY]);
+      expect(out, form).not.toContain("SECRET");
+      expect(out.toLowerCase(), form).not.toContain("secret");
+      expect(out, form).toMatch(/^got \[redacted\]( here)?/);
+    }
+  });
+
+  it("redactAll() blanks overlapping matches once, ignoring case, exact where case folding grows", () => {
+    expect(redactAll("a ABCDEF b abcdefgh c", ["abcdef", "cdefgh"])).toBe(
+      "a [redacted] b [redacted] c",
+    );
+    expect(redactAll("xx İİSECRETİ yy", ["İSECRETİ"])).toBe("xx İ[redacted] yy");
+    expect(redactAll("nothing here", ["absent"])).toBe("nothing here");
+  });
+
+  it("per-record text and the activity id are cleaned whole, then cut: no part of a secret or value survives the cut", async () => {
+    const rec = { tolerance_Key: 1, tolerance1: 1, entry_User: MARKER };
+    const { fetch } = scriptedFetch(() =>
+      json(207, {
+        data: [
+          {
+            id: [{ key: "tolerance_Key", value: 1 }],
+            status: 400,
+            body: `${"x".repeat(490)}${API_KEY}`,
+          },
+          { id: [{ key: "tolerance_Key", value: 2 }], status: 400, body: "y".repeat(5_000) },
+        ],
+        debug: { activityID: `${"a".repeat(190)}${MARKER}${API_KEY}` },
+      }),
+    );
+    const result = await createVbapiClient({
+      fetch,
+      apiKey: API_KEY,
+      token: TOKEN,
+      database: "d",
+      baseUrl: "http://x.test",
+      logLevel: "off",
+    }).upsertBatch("Tolerance", [rec, { ...rec, tolerance_Key: 2 }]);
+    const texts = [inspect(result, { depth: 10 }), JSON.stringify(result)];
+    for (const text of texts) {
+      for (const needle of NEEDLES) expect(text).not.toContain(needle);
+      expect(text).not.toContain(API_KEY.slice(0, 8));
+      expect(text).not.toContain(MARKER.slice(0, 8));
+    }
+    expect(result.items[0]?.message).toBe(`${"x".repeat(490)}[redacted]`);
+    expect(result.items[1]?.message).toBe(`${"y".repeat(500)}…`);
+  });
+
+  it("server text echoing the request body: numbers, JSON-escaped and re-cased values are removed", async () => {
+    const rec = {
+      tolerance_Key: 1,
+      tolerance1: 4242.75,
+      group_ID: 'O"BRIEN-SMITHX',
+      entry_User: "patientjohndoe",
+    };
+    const echo = JSON.stringify({ ...rec, entry_User: rec.entry_User.toUpperCase() });
+    const { fetch } = scriptedFetch(() => problem(500, `could not save ${echo}`));
+    const error = await createVbapiClient({
+      fetch,
+      apiKey: API_KEY,
+      token: TOKEN,
+      database: "d",
+      baseUrl: "http://x.test",
+      logLevel: "off",
+      maxRetries: 0,
+    })
+      .upsertBatch("Tolerance", [rec])
+      .catch((e) => e);
+    for (const text of renderings(error)) {
+      for (const needle of ["4242.75", "BRIEN-SMITHX", "PATIENTJOHNDOE", "patientjohndoe"])
+        expect(text).not.toContain(needle);
+    }
+    // Short values stay (they would blank ordinary words): the key field's name is still there.
+    expect(error.detail).toContain('"tolerance_Key":1');
+  });
+
+  it("a login refused with text that echoes the API key (base64, upper case) and the client code", async () => {
+    const CLIENT_CODE = "ZQXW-CLIENTCODE-55";
+    const b64 = Buffer.from(API_KEY).toString("base64");
+    const { fetch } = scriptedFetch(() =>
+      problem(
+        401,
+        `refused key=${b64} KEY=${API_KEY.toUpperCase()} cc=${CLIENT_CODE} pw=PA55W0RD!SECRET`,
+      ),
+    );
+    const provider = passwordLogin({
+      baseUrl: "http://x.test",
+      apiKey: API_KEY,
+      username: "user",
+      password: "pa55w0rd!secret",
+      clientId: "client",
+      clientCode: CLIENT_CODE,
+      database: "d",
+      fetch,
+      maxRetries: 0,
+    });
+    const error = await provider().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    for (const text of renderings(error)) {
+      for (const needle of [b64, API_KEY.toUpperCase(), CLIENT_CODE, "PA55W0RD!SECRET"])
+        expect(text).not.toContain(needle);
     }
   });
 });

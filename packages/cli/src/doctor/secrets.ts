@@ -27,13 +27,19 @@ function userInfoOf(url: string | undefined): string[] {
 }
 
 /**
- * Every value that must never be printed: the API key, VBAPI_TOKEN, the password, the Redis
- * URL, proxy credentials (as written and decoded), `more` (the ID token the login received),
+ * Every value that must never be printed: the API key, VBAPI_TOKEN, the password, the client
+ * code, the Redis URL, proxy credentials (as written and decoded), `more` (the ID token the login received),
  * the Basic value's `user:password`, and the base64 of each (what a gateway would quote).
  * Longest first, so a secret inside another is not blanked first.
  */
 export function secretsOf(env: NodeJS.ProcessEnv, more: readonly (string | undefined)[] = []) {
-  const values = [env.VBAPI_API_KEY, env.VBAPI_TOKEN, env.VBAPI_PASSWORD, env.VBAPI_REDIS_URL];
+  const values = [
+    env.VBAPI_API_KEY,
+    env.VBAPI_TOKEN,
+    env.VBAPI_PASSWORD,
+    env.VBAPI_CLIENT_CODE,
+    env.VBAPI_REDIS_URL,
+  ];
   values.push(...more);
   if (env.VBAPI_PASSWORD) values.push(`${env.VBAPI_USERNAME ?? ""}:${env.VBAPI_PASSWORD}`);
   for (const name of ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "VBAPI_REDIS_URL"])
@@ -78,10 +84,15 @@ function formsOf(secret: string): string[] {
  */
 export function scrub(text: string, secrets: readonly string[]): string {
   const forms = [...new Set(secrets.flatMap(formsOf))].sort((a, b) => b.length - a.length);
-  let out = text;
-  for (const form of forms) out = out.split(form).join("***");
+  // Any letter case: a gateway may quote a value upper-cased. Longest first in the alternation.
+  const out =
+    forms.length === 0
+      ? text
+      : text.replace(new RegExp(forms.map(escapeRegExp).join("|"), "gi"), "***");
   return blankRuns(out, runsOf(secrets));
 }
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
 
 /**
  * Every MIN_RUN-character piece of every secret's forms. A `user:password` value is left out:

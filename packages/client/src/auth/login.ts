@@ -20,7 +20,7 @@ import {
 } from "../base/errors.ts";
 import { describeNetworkFailure, errorCode } from "../base/failure.ts";
 import { isHeaderSafe } from "../base/headers.ts";
-import { redact } from "../base/redact.ts";
+import { base64, redact } from "../base/redact.ts";
 import {
   type BackoffOptions,
   parseRetryAfter,
@@ -93,13 +93,6 @@ export interface LoginTokenProvider {
 }
 
 const LOCK_TTL_MS = 60_000;
-
-function base64(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
 
 async function sha256(text: string): Promise<string> {
   const digest = await globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -174,7 +167,8 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
   const userAgent = options.userAgent ?? defaultUserAgent();
   if (!isHeaderSafe(userAgent)) fail("userAgent holds characters a header cannot carry");
   const authorization = `Basic ${base64(`${username}:${password}`)}`;
-  const secrets = [password, apiKey, authorization.slice(6)];
+  // The client code too: VBA pairs it with the client id to name the account.
+  const secrets = [password, apiKey, authorization.slice(6), clientCode];
   const scrub = (text: string) => redact(text, secrets);
   const url = `${baseUrl}/user-authentication`;
   // Each login request is an HTTP client span (`POST /user-authentication`) and counts in vbapi.logins.

@@ -10,7 +10,7 @@ import {
   VbapiError,
 } from "../base/errors.ts";
 import type { Logger } from "../base/logger.ts";
-import { redact } from "../base/redact.ts";
+import { clip, redactAll } from "../base/redact.ts";
 import type { BatchItem, BatchResult } from "../base/types.ts";
 import { type EntityName, entities } from "../generated/entities.ts";
 import { matchItems, toBatchResult } from "./results.ts";
@@ -79,29 +79,23 @@ function targetOf(
 const MIN_VALUE = 6;
 
 /**
- * Removes the client's secrets and the records' string values from server text. Each distinct
- * text is cleaned once (a 207 repeats "Created" for every record); the records' values are
- * collected only when a text is long enough to hold one, and only the values a text contains
- * are replaced (longest first).
+ * Removes the client's secrets and the records' values from server text. Each distinct text is
+ * cleaned once (a 207 repeats "Created" for every record); the records' values are collected
+ * only when a text is long enough to hold one, and only the values a text contains are replaced:
+ * strings ignoring case, also as escaped inside a JSON string (when the text has a backslash),
+ * and numbers as written (when it has a digit).
  */
 function cleaner(ctx: BatchContext, records: readonly unknown[]): (text: string) => string {
-  let values: string[] | undefined;
+  let values: RecordValues | undefined;
   const done = new Map<string, string>();
   return (text) => {
     let out = done.get(text);
     if (out === undefined) {
       out = ctx.scrub(text);
       if (out.length >= MIN_VALUE) {
-        values ??= recordStrings(records);
-        const found: string[] = [];
-        for (const value of values) {
-          if (value.length <= out.length && out.includes(value)) found.push(value);
-        }
-        if (found.length > 0)
-          out = redact(
-            out,
-            found.sort((a, b) => b.length - a.length),
-          );
+        values ??= recordValues(records);
+        const found = valuesIn(out, values);
+        if (found.length > 0) out = redactAll(out, found);
       }
       if (done.size < 1_000) done.set(text, out);
     }
@@ -109,21 +103,53 @@ function cleaner(ctx: BatchContext, records: readonly unknown[]): (text: string)
   };
 }
 
-/** String values of the records' own fields, MIN_VALUE characters or more (repeats possible). */
-function recordStrings(records: readonly unknown[]): string[] {
-  const out: string[] = [];
+interface RecordValues {
+  /** String values of MIN_VALUE characters or more (repeats possible). */
+  strings: string[];
+  /** Number values (only those written with MIN_VALUE characters or more are looked for). */
+  numbers: number[];
+}
+
+/** The records' own field values worth looking for in server text. */
+function recordValues(records: readonly unknown[]): RecordValues {
+  const strings: string[] = [];
+  const numbers: number[] = [];
   for (const record of records) {
     if (typeof record !== "object" || record === null) continue;
     try {
       // Object.values (own enumerable fields) measured faster than for-in with Object.hasOwn.
       for (const value of Object.values(record)) {
-        if (typeof value === "string" && value.length >= MIN_VALUE) out.push(value);
+        if (typeof value === "string") {
+          if (value.length >= MIN_VALUE) strings.push(value);
+        } else if (typeof value === "number") numbers.push(value);
       }
     } catch {
       // A record with a throwing getter was already refused before sending.
     }
   }
-  return out;
+  return { strings, numbers };
+}
+
+/** The forms of the records' values that `text` contains (see cleaner). */
+function valuesIn(text: string, { strings, numbers }: RecordValues): string[] {
+  const found: string[] = [];
+  const lower = text.toLowerCase();
+  const escapes = text.includes("\\");
+  for (const value of strings) {
+    if (value.length > text.length) continue;
+    if (lower.includes(value.toLowerCase())) found.push(value);
+    else if (escapes) {
+      const escaped = JSON.stringify(value).slice(1, -1);
+      if (escaped !== value && lower.includes(escaped.toLowerCase())) found.push(escaped);
+    }
+  }
+  if (numbers.length > 0 && /[0-9]/.test(text)) {
+    for (const value of numbers) {
+      const written = String(value);
+      if (written.length >= MIN_VALUE && text.includes(written)) found.push(written);
+    }
+  }
+  return found;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
@@ -276,7 +302,7 @@ function interpret<K>(
   const activityIdRaw = envelope?.debug?.activityID ?? envelope?.debug?.activityId;
   const activityId =
     typeof activityIdRaw === "string" && activityIdRaw !== ""
-      ? clean(activityIdRaw.slice(0, 200))
+      ? clean(activityIdRaw).slice(0, 200)
       : undefined;
   if (
     typeof body !== "object" ||
@@ -299,7 +325,8 @@ function interpret<K>(
       `${operation}: ${matched.unmatchedEntries} entr${matched.unmatchedEntries === 1 ? "y" : "ies"} of the answer named no record of the request (or one already reported on) and ${matched.unmatchedEntries === 1 ? "was" : "were"} ignored${activityId ? ` [activityId ${activityId}]` : ""}`,
     );
   }
-  for (const item of matched.items) if (item.message) item.message = clean(item.message);
+  // Cleaned whole, then cut: a secret or value across the cut would leave its first part.
+  for (const item of matched.items) if (item.message) item.message = clip(clean(item.message));
   const result = toBatchResult<K>(matched.items, activityId);
   ctx.logger.debug(
     `${operation}: ${result.succeeded} succeeded, ${result.failed} failed${activityId ? ` [activityId ${activityId}]` : ""}`,

@@ -10,7 +10,6 @@
 // they fail with status 0 (never "saved" on the strength of the first of two answers).
 
 import { keyIdOf, keyIdOfValues, keyOf, keyPart } from "../base/keys.ts";
-import { clip } from "../base/redact.ts";
 import type { BatchItem, BatchResult, Outcome } from "../base/types.ts";
 
 /** One entry of VBA's `data` array, as loosely as it may arrive. */
@@ -91,7 +90,7 @@ function itemOf<K>(index: number, key: K, entry: MultiCodeEntry | undefined): Ba
     return { index, key, status: 0, outcome: "failed", message: NOT_REPORTED_MESSAGE };
   const status = typeof entry.status === "number" ? entry.status : 0;
   const message =
-    typeof entry.body === "string" && entry.body !== "" ? clip(entry.body) : `HTTP ${status}`;
+    typeof entry.body === "string" && entry.body !== "" ? entry.body : `HTTP ${status}`;
   return { index, key, status, outcome: outcomeOf(status), message };
 }
 
