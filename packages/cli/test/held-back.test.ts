@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { readCsv, readJson, tempDir, vbapi } from "./helpers.ts";
+import { readCsv, readJson, start, tempDir, vbapi } from "./helpers.ts";
 
 let server: MockServer;
 beforeAll(async () => {
@@ -47,4 +47,61 @@ it("a held-back row: exit 1 said to include rows not done yet, and resume sends 
     tolerance_Key: 18,
     tolerance1: 2,
   });
+});
+
+/** Resolves once `condition` holds (checked every 20 ms); fails after `ms`. */
+async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+it("kill -9 with a request in flight: resume holds back later rows with its key, a later resume sends them", async () => {
+  const dir = tempDir();
+  const file = join(dir, "t.csv");
+  // Row 1 is key 1 with the old data, row 41 key 1 with the new; keys 2 to 40 between.
+  const rows = ["1,1", ...Array.from({ length: 39 }, (_, i) => `${i + 2},0`), "1,2"];
+  writeFileSync(file, `tolerance_Key,tolerance1\n${rows.join("\n")}\n`);
+  const out = join(dir, "run");
+  const database = "KILLED";
+  const env = {
+    VBAPI_BASE_URL: server.url,
+    VBAPI_API_KEY: server.credentials.apiKey,
+    VBAPI_TOKEN: server.credentials.token,
+    VBAPI_DATABASE: database,
+  };
+  const key1 = () => server.store.get(database, "Tolerance", { tolerance_Key: 1 });
+  // The first request (rows 1-20) reaches the server and is applied 3 s later: still on its way
+  // when the process is killed, it lands after whatever the resume sends.
+  const late = server.faults.add({
+    type: "delay",
+    ms: 3_000,
+    phase: "before-apply",
+    count: 1,
+    target: { database },
+  });
+  const run = start(
+    ["upsert", "tolerances", file, "--out", out, "--chunk-size", "20", "--concurrency", "1"],
+    { env },
+  );
+  await until(() => late.fired === 1, 15_000, "the first request to arrive");
+  run.child.kill("SIGKILL");
+  await run.done;
+  const resumed = await vbapi(["resume", out], { env });
+  // Row 41 is not sent while row 1's first request may still land: not reported saved.
+  expect(resumed.code, resumed.stderr).toBe(1);
+  expect(resumed.stderr).toMatch(
+    /1 not done yet \(held back behind an earlier row with the same key/,
+  );
+  expect(readCsv(join(out, "succeeded.csv")).map((r) => r.row)).not.toContain("41");
+  // The late request lands (key 1's second write: the resume's re-send of row 1 was the first).
+  await until(() => key1()?.writes === 2, 15_000, "the late request to land");
+  expect(key1()?.body).toEqual({ tolerance_Key: 1, tolerance1: 1 });
+  const again = await vbapi(["resume", out], { env });
+  expect(again.code, again.stderr).toBe(0);
+  expect(readCsv(join(out, "succeeded.csv")).filter((r) => r.row === "41")).toHaveLength(1);
+  expect(key1()?.body).toEqual({ tolerance_Key: 1, tolerance1: 2 });
+  late.cancel();
 });

@@ -165,6 +165,52 @@ describe("a later record with the key of one whose request may still be applied"
     expect(report.totals).toMatchObject({ total: 3, notAttempted: 1 });
   });
 
+  it.each([
+    ["says so", (index: number) => index === 0],
+    [
+      "throws (taken as true)",
+      (index: number) => {
+        if (index === 0) throw new Error("lookup failed");
+        return false;
+      },
+    ],
+  ])(
+    "a record an earlier run may have sent (sentBefore %s): it goes, later ones with its key wait",
+    async (_how, sentBefore) => {
+      const database = `unsettled${++scenario}`;
+      const client = createVbapiClient({
+        baseUrl: server.url,
+        apiKey: server.credentials.apiKey,
+        token: server.credentials.token,
+        database,
+        rateLimit: false,
+        logLevel: "off",
+      });
+      const report = await upsertAllTolerances(client, records, { chunkSize: 1, sentBefore });
+      expect(report.items.map((i) => [i.outcome, i.heldBack])).toEqual([
+        ["created", undefined],
+        ["created", undefined],
+        ["not_attempted", true],
+      ]);
+      expect(stored(database, 18)).toEqual(records[0]);
+    },
+  );
+
+  it("sentBefore that is not a function is refused before anything is sent", async () => {
+    const client = createVbapiClient({
+      baseUrl: server.url,
+      apiKey: server.credentials.apiKey,
+      token: server.credentials.token,
+      database: "unsettled-refused",
+      rateLimit: false,
+      logLevel: "off",
+    });
+    await expect(
+      upsertAllTolerances(client, records, { sentBefore: true as never }),
+    ).rejects.toThrow(/sentBefore must be a function/);
+    expect(server.store.list("unsettled-refused", "Tolerance")).toEqual([]);
+  });
+
   it("a record answered in time leaves later records of its key free to go", async () => {
     const database = `unsettled${++scenario}`;
     const client = createVbapiClient({

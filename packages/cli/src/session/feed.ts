@@ -36,6 +36,14 @@ export class Feed {
     return row;
   }
 
+  /**
+   * The row at the engine's `index` was read by an earlier session (it may have been in a
+   * request in flight when that session ended): the engine holds back later rows with its key.
+   */
+  sentBefore(index: number): boolean {
+    return this.inFlight.get(index)?.resent === true;
+  }
+
   /** Rows handed to the engine that it never reported. */
   get unreported(): number {
     return this.inFlight.size;

@@ -255,6 +255,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       onRecord,
       report: "totals",
       pathParams: config.pathParams,
+      // A request of the interrupted session may still be applied after anything sent now.
+      sentBefore: (index: number) => feed.sentBefore(index),
     });
   } finally {
     stopWatching();

@@ -9,7 +9,7 @@
  */
 
 import { linkSignal, type SignalLink } from "../base/abort-link.ts";
-import { BulkCallbackError, BulkInputError } from "../base/errors.ts";
+import { BulkCallbackError, BulkInputError, ConfigurationError } from "../base/errors.ts";
 import type { BulkProgress, BulkReport, BulkStop } from "../base/types.ts";
 import { ChunkBuilder, type ChunkLimits, normalizeLimits } from "./chunker.ts";
 import { Concurrency } from "./concurrency.ts";
@@ -84,6 +84,8 @@ class BulkRun<R, K> implements RunState<R, K> {
    * lands last).
    */
   private readonly unsettledKeys = new Map<string, number>();
+  /** See BulkOptions.sentBefore. */
+  private readonly sentBefore: ((index: number) => boolean) | undefined;
   /** A record pulled but not yet placed in a chunk (byte limit reached or key busy). */
   private carry: Pending<R, K> | undefined;
   private nextIndex = 0;
@@ -114,6 +116,10 @@ class BulkRun<R, K> implements RunState<R, K> {
       () => driver.burst?.(),
     );
     this.settings = retrySettings(options);
+    if (options.sentBefore !== undefined && typeof options.sentBefore !== "function") {
+      throw new ConfigurationError("upsertAll: sentBefore must be a function (index) => boolean");
+    }
+    this.sentBefore = options.sentBefore;
     // The run follows the caller's signal through one link (one listener, removed at the end).
     this.link = linkSignal(options.signal);
     this.signal = this.link.signal;
@@ -273,7 +279,17 @@ class BulkRun<R, K> implements RunState<R, K> {
       this.progress.tick(performance.now());
       return SKIPPED;
     }
+    if (this.sentBefore !== undefined && this.wasSentBefore(index)) this.markUnsettled(pending);
     return pending;
+  }
+
+  /** The caller's sentBefore for a record; a throw is taken as "it may have been sent". */
+  private wasSentBefore(index: number): boolean {
+    try {
+      return (this.sentBefore as (index: number) => boolean)(index) === true;
+    } catch {
+      return true;
+    }
   }
 
   private unfinishedRecords(builderSize: number): number {

@@ -153,6 +153,15 @@ export interface BulkOptions<K = Record<string, unknown>> {
    * `onRecord` instead.
    */
   report?: "items" | "totals";
+  /**
+   * For a load that resumes an interrupted one: true for a record an earlier run may have sent
+   * without learning what became of it (its request was in flight when that run was killed or
+   * aborted). That request may still be applied, after anything sent now: the record itself is
+   * sent (the same data, whichever copy lands last), and the later records with its key are held
+   * back in this run (`not_attempted` with `heldBack`), as after a request this run gave up on.
+   * Called once per record as it is read, with its index in this run; a throw counts as true.
+   */
+  sentBefore?: (index: number) => boolean;
 }
 
 /**
