@@ -16,6 +16,7 @@ import { ColumnError } from "./convert.ts";
 import { EXIT, EXIT_HELP } from "./exit.ts";
 import { InputError } from "./input/types.ts";
 import { endLogFormat, log, logFormatOf, useLogFormat } from "./log-format.ts";
+import { LockError } from "./run-dir/lock.ts";
 import { safeJson } from "./safe-text.ts";
 import { endTelemetry } from "./telemetry/run.ts";
 import { CLI_VERSION } from "./version.ts";
@@ -89,7 +90,9 @@ async function runProgram(argv: string[]): Promise<number> {
       // A bad option or credential variable, checked by the SDK (names it, never its value).
       error instanceof ConfigurationError ||
       error instanceof InputError ||
-      error instanceof ColumnError
+      error instanceof ColumnError ||
+      // Another process works on the run folder: its own message says which and what to do.
+      error instanceof LockError
     ) {
       return fail(error.message, EXIT.usage);
     }

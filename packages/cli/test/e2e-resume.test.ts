@@ -6,6 +6,23 @@ import { csvRun, env, server, tolerancesCsv, upsertArgs } from "./e2e-setup.ts";
 import { events, readCsv, readJson, start, vbapi } from "./helpers.ts";
 
 describe("interrupted runs and vbapi resume", () => {
+  it("a resume while another process works on the run folder: a plain message, exit 2", async () => {
+    const { file, database, out } = csvRun(tolerancesCsv(40));
+    const slow = server.faults.delay(2_000, { target: { database } });
+    const run = start(upsertArgs(file, database, out, "--chunk-size", "40"), { env });
+    const deadline = Date.now() + 15_000;
+    while (slow.fired === 0) {
+      if (Date.now() > deadline) throw new Error("the first run's request never arrived");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const second = await vbapi(["resume", out], { env });
+    slow.cancel();
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/^vbapi: another vbapi process \(pid \d+\) is working on /m);
+    expect(second.stderr).not.toContain("unexpected error");
+    expect((await run.done).code).toBe(0);
+  });
+
   it("stops at a 401 with exit 3, and resumes once the credentials are right", async () => {
     const { file, database, out } = csvRun(tolerancesCsv(30));
     const r = await vbapi(upsertArgs(file, database, out, "--chunk-size", "10"), {
