@@ -9,16 +9,42 @@
  */
 const FORMULA = /^[\t\r]|^\s*[=+\-@]/;
 
-/** A cell the CLI adds to a CSV file, with a leading `'` when it would start a formula. */
+/**
+ * A formula trigger after a `;` or a tab inside a cell: a spreadsheet whose list separator is
+ * `;` (German, French locales) splits the comma-separated file there, and the piece after it
+ * starts a cell of its own (quotes and whitespace before the trigger do not stop it).
+ */
+const FORMULA_AFTER_SEPARATOR = /([;\t][\s"']*)(?=[=+\-@])/g;
+
+/**
+ * A cell the CLI adds to a CSV file: a leading `'` when it would start a formula, and a `'`
+ * before a trigger after a `;` or a tab inside it.
+ */
 export function spreadsheetCell(text: string): string {
-  return FORMULA.test(text) ? `'${text}` : text;
+  // A tab that starts the cell is the FORMULA case: the whole cell gets its one `'`.
+  const cell = text.slice(0, 1) + text.slice(1).replace(FORMULA_AFTER_SEPARATOR, "$1'");
+  return FORMULA.test(cell) ? `'${cell}` : cell;
 }
 
-/** C0 controls, DEL, C1 controls, and the bidi embeddings, overrides and isolates. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const UNSAFE_ON_TERMINAL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * C0 controls, DEL, C1 controls, the bidi embeddings, overrides and isolates, and the invisible
+ * marks that hide or reorder text: the zero-width space, the left-to-right, right-to-left and
+ * Arabic letter marks, the line and paragraph separators, the word joiner and invisible
+ * operators, the byte order mark. The zero-width joiner and non-joiner stay: scripts (Persian,
+ * Indic) and emoji sequences are written with them.
+ */
+const UNSAFE_ON_TERMINAL =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 /** The same, minus C0: JSON.stringify escapes those itself, and indented JSON has new lines. */
-const RAW_IN_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const RAW_IN_JSON = /[\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+/**
+ * The same, minus tab, new line and a carriage return before one (CRLF): what server text in a
+ * CSV cell must not carry raw. A bare carriage return would let `cat` overwrite the line.
+ */
+const RAW_IN_FILE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  /\r(?!\n)|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 
 const hex = (c: string, digits: number) =>
   (c.codePointAt(0) as number).toString(16).padStart(digits, "0");
@@ -27,6 +53,17 @@ const hex = (c: string, digits: number) =>
 export function terminalText(text: string): string {
   return text.replace(UNSAFE_ON_TERMINAL, (c) =>
     c <= "\u00ff" ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`,
+  );
+}
+
+/**
+ * Server text for a CSV cell (a message, an activity id): each control, bidi or invisible
+ * character but tab, new line and CRLF shown as an escape, as on the terminal, so `cat failed.csv`
+ * acts on nothing; then {@link spreadsheetCell}.
+ */
+export function serverTextCell(text: string): string {
+  return spreadsheetCell(
+    text.replace(RAW_IN_FILE, (c) => (c <= "\u00ff" ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`)),
   );
 }
 

@@ -74,7 +74,12 @@ describe("hostile text", () => {
     const failed = readCsv(join(out, "failed.csv")).sort((a, b) => Number(a._row) - Number(b._row));
     expect(failed.map((f) => f._row)).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9"]);
     ROWS.forEach(([key, t1, group, notes, message], i) => {
-      const quoted = message.startsWith("a ") ? message : `'${message}`;
+      // A bare carriage return is shown as an escape (`cat` would overwrite the line with it).
+      const quoted = message.startsWith("a ")
+        ? message
+        : message.startsWith("\r")
+          ? message.replace("\r", "\\x0d")
+          : `'${message}`;
       expect(failed[i]).toEqual({
         tolerance_Key: key,
         tolerance1: t1,
@@ -140,6 +145,10 @@ describe("hostile text", () => {
     );
     expect(text.stderr).not.toMatch(/^\s*row 99/m);
     expect(text.stderr).toContain("/r1\\x1b]0;x\\x07/failed.csv");
+    // In the result files too: `cat failed.csv` acts on nothing the server wrote.
+    const failedCsv = readFileSync(join(dir, "r1\x1b]0;x\x07", "failed.csv"), "utf8");
+    expect(withoutNewLines(failedCsv)).not.toMatch(RAW_CONTROL);
+    expect(failedCsv).toContain("\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u202egnp.exe");
 
     // A 401 whose detail is hostile: the text report and the --json done event.
     const refuse = () =>

@@ -56,7 +56,8 @@ describe("failed.csv rows", () => {
       ["-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"],
       ["@SUM(1,2)", "'@SUM(1,2)"],
       ["\t=1+2", "'\t=1+2"],
-      ["\r=1+2", "'\r=1+2"],
+      // A bare carriage return is shown as an escape: the cell starts with a backslash.
+      ["\r=1+2", "\\x0d=1+2"],
       [" =1+2", "' =1+2"],
       ["-", "'-"],
       ["Conflict", "Conflict"],

@@ -1,7 +1,7 @@
 // Unit tests of the escaping helpers: CSV cells the CLI adds (no spreadsheet formulas), text on
 // a terminal (no control sequences, no bidi overrides) and JSON lines (no raw C1 or bidi).
 import { describe, expect, it } from "vitest";
-import { safeJson, spreadsheetCell, terminalText } from "../src/safe-text.ts";
+import { safeJson, serverTextCell, spreadsheetCell, terminalText } from "../src/safe-text.ts";
 import { RAW_CONTROL, withoutNewLines } from "./helpers.ts";
 
 describe("spreadsheetCell", () => {
@@ -46,6 +46,30 @@ describe("spreadsheetCell", () => {
   });
 });
 
+describe("spreadsheetCell after a ; or a tab (spreadsheets that split on ;)", () => {
+  it("puts a ' before a trigger that would start a cell of its own", () => {
+    expect(spreadsheetCell('Invalid value;=HYPERLINK(A1&"")')).toBe(
+      `Invalid value;'=HYPERLINK(A1&"")`,
+    );
+    expect(spreadsheetCell('a; "+1+1" b\t-2')).toBe(`a; "'+1+1" b\t'-2`);
+    expect(spreadsheetCell("=a;@b")).toBe("'=a;'@b");
+    for (const text of ["a;b", "x; y", "1;2", "a,=b"]) expect(spreadsheetCell(text)).toBe(text);
+  });
+});
+
+describe("serverTextCell", () => {
+  it("shows controls, bidi and invisible marks as escapes, keeps new lines and tabs, and guards formulas", () => {
+    const hostile = "\x1b]8;;http://x\x07go\x1b]8;;\x07\r\u009b2J\u202e\u200bok\nnext\tcol";
+    const cell = serverTextCell(hostile);
+    expect(cell).toBe(
+      "\\x1b]8;;http://x\\x07go\\x1b]8;;\\x07\\x0d\\x9b2J\\u202e\\u200bok\nnext\tcol",
+    );
+    expect(withoutNewLines(cell.replace(/\t/g, ""))).not.toMatch(RAW_CONTROL);
+    expect(serverTextCell("=1+1")).toBe("'=1+1");
+    expect(serverTextCell("\u0000=1")).toBe("\\x00=1");
+  });
+});
+
 describe("terminalText", () => {
   it("shows every C0 control, DEL and C1 control as a visible escape", () => {
     for (let code = 0; code <= 0x9f; code++) {
@@ -61,6 +85,16 @@ describe("terminalText", () => {
     for (const code of [0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]) {
       expect(terminalText(`x${String.fromCharCode(code)}y`)).toBe(`x\\u${code.toString(16)}y`);
     }
+  });
+
+  it("shows the invisible marks that hide or reorder text as escapes", () => {
+    for (const code of [0x061c, 0x200b, 0x200e, 0x200f, 0x2028, 0x2029, 0x2060, 0x2064, 0xfeff]) {
+      expect(terminalText(`x${String.fromCharCode(code)}y`)).toBe(
+        `x\\u${code.toString(16).padStart(4, "0")}y`,
+      );
+    }
+    // Joiners stay: Persian and Indic text, and emoji sequences, are written with them.
+    expect(terminalText("می\u200cخواهم 👩\u200d💻")).toBe("می\u200cخواهم 👩\u200d💻");
   });
 
   it("defuses a title change, a screen clear, a CSI in 8 bits and a fake new line", () => {

@@ -7,7 +7,7 @@
 // fixed file loads as it is.
 import { stringify } from "csv-stringify/sync";
 import { isResultColumn, RESULT_COLUMNS } from "../convert.ts";
-import { safeJson, spreadsheetCell } from "../safe-text.ts";
+import { safeJson, serverTextCell, spreadsheetCell } from "../safe-text.ts";
 import type { RunConfig } from "./config.ts";
 
 /** A row as it was read: CSV cells, or the NDJSON/JSON value. */
@@ -42,7 +42,7 @@ export function succeededRow(
       return typeof value === "string" ? spreadsheetCell(value) : (value ?? "");
     }),
     spreadsheetCell(outcome),
-    spreadsheetCell(activityId),
+    serverTextCell(activityId),
     spreadsheetCell(resent ? "true" : ""),
   ];
 }
@@ -81,7 +81,7 @@ export class FailedRowFormat {
           ? this.keepColumns.map((i) => cells[i] ?? "")
           : cells
         : cells;
-      const added = extra.map((cell) => spreadsheetCell(String(cell)));
+      const added = extra.map((cell) => serverTextCell(String(cell)));
       return stringify([[...kept, ...added]], { delimiter: this.config.input.delimiter ?? "," });
     }
     const value = original.value;
