@@ -410,4 +410,14 @@ describe("bulk engine (in-memory fake)", () => {
     expect(snapshots.length).toBe(2); // leading edge + final
     expect(snapshots.at(-1)).toMatchObject({ done: 100, total: 100, inFlight: 0 });
   });
+
+  it("progressIntervalMs must be a number of milliseconds a timer holds", async () => {
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, "100" as never]) {
+      const fake = new Fake([{ kind: "ok" }], true);
+      await expect(runBulk(fake, [{ id: 1, v: 1 }], { progressIntervalMs: value })).rejects.toThrow(
+        /upsertAll: progressIntervalMs must be a finite number of milliseconds/,
+      );
+      expect(fake.sentTimes.size).toBe(0);
+    }
+  });
 });

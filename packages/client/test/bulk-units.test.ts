@@ -115,12 +115,15 @@ describe("chunker", () => {
     expect(normalizeLimits()).toEqual({ chunkSize: 500, maxChunkBytes: 1024 * 1024 });
   });
 
-  it("delay options must be finite: NaN or Infinity is a ConfigurationError naming the option", () => {
-    // NaN was taken as is: every re-send went out at once, without backoff.
+  it("delay options must be finite and fit a timer: NaN, Infinity or past 2^31 - 1 ms is a ConfigurationError naming the option", () => {
+    // NaN was taken as is: every re-send went out at once, without backoff; past 2^31 - 1 ms a
+    // timer fires after 1 ms.
     for (const name of ["recordRetryDelayMs", "lingerMs"] as const) {
-      for (const value of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      for (const value of [Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, "100" as never]) {
         expect(() => retrySettings({ [name]: value })).toThrow(
-          new ConfigurationError(`upsertAll: ${name} must be a finite number of milliseconds`),
+          new ConfigurationError(
+            `upsertAll: ${name} must be a finite number of milliseconds, at most 2147483647 (about 24.8 days, the longest timer)`,
+          ),
         );
       }
     }

@@ -167,8 +167,26 @@ describe("passwordLogin", () => {
     expect(() => login({ baseUrl: "ftp://vba.example" })).toThrow(
       /baseUrl must be an http or https URL/,
     );
-    expect(() => login({ timeoutMs: 0 })).toThrow(/timeoutMs must be a finite number >= 1/);
+    expect(() => login({ timeoutMs: 0 })).toThrow(/timeoutMs must be a number >= 1 and at most/);
+    // Past the longest timer, each attempt was aborted after 1 ms and called "no answer".
+    expect(() => login({ timeoutMs: 3e9 })).toThrow(
+      /timeoutMs must be a number >= 1 and at most 2147483647/,
+    );
+    expect(() => login({ maxRetryAfterMs: 3e9 })).toThrow(
+      /maxRetryAfterMs must be a number >= 0 and at most 2147483647/,
+    );
     expect(() => login({ maxRetries: Number.NaN })).toThrow(/maxRetries/);
+  });
+
+  it("a fractional timeoutMs is rounded up (AbortSignal.timeout takes whole ms): a timeout, not a connection failure", async () => {
+    const hung: typeof fetch = (_url, init) =>
+      new Promise((_resolve, reject) =>
+        init?.signal?.addEventListener("abort", () => reject(init.signal?.reason)),
+      );
+    const started = performance.now();
+    const error = await login({ timeoutMs: 1.5, maxRetries: 0, fetch: hung })().catch((e) => e);
+    expect(String(error?.message)).toMatch(/no answer within 2 ms/);
+    expect(performance.now() - started).toBeLessThan(5_000);
     expect(() => login({ clientId: "id\r\nx" })).toThrow(/clientId holds characters/);
   });
 });

@@ -443,7 +443,12 @@ describe("errors before a byte was sent", () => {
     [
       "backoff NaN",
       { backoff: { initialDelayMs: Number.NaN } },
-      /backoff.initialDelayMs must be a finite number/,
+      /backoff.initialDelayMs must be a number >= 0 and at most 2147483647/,
+    ],
+    [
+      "backoff past the longest timer (a Retry-After wait would fire after 1 ms)",
+      { backoff: { maxRetryAfterMs: 3e9 } },
+      /backoff.maxRetryAfterMs must be a number >= 0 and at most 2147483647/,
     ],
     ["backoff negative", { backoff: { maxDelayMs: -1 } }, /backoff.maxDelayMs/],
     ["fetch", { fetch: "nope" as never }, /fetch must be a function/],

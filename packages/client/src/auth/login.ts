@@ -27,7 +27,7 @@ import {
   retryDelay,
   shouldRetryStatus,
 } from "../base/retry.ts";
-import { sleep } from "../base/timeout.ts";
+import { MAX_TIMER_MS, sleep } from "../base/timeout.ts";
 import { readCapped } from "../transport/read-capped.ts";
 import {
   type AttemptInfo,
@@ -147,17 +147,34 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
   if (typeof cache?.get !== "function" || typeof cache.set !== "function") {
     fail("cache must have get() and set() methods");
   }
-  const number = (name: string, value: number | undefined, fallback: number, min: number) => {
+  const number = (
+    name: string,
+    value: number | undefined,
+    fallback: number,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER,
+  ) => {
     const n = value ?? fallback;
-    if (typeof n !== "number" || !Number.isFinite(n) || n < min) {
-      fail(`${name} must be a finite number >= ${min}`);
+    if (typeof n !== "number" || !Number.isFinite(n) || n < min || n > max) {
+      fail(
+        max === MAX_TIMER_MS
+          ? `${name} must be a number >= ${min} and at most ${MAX_TIMER_MS} (about 24.8 days, the longest timer)`
+          : `${name} must be a finite number >= ${min}`,
+      );
     }
     return n;
   };
   const renewBeforeMs = number("renewBeforeMs", options.renewBeforeMs, 5 * 60_000, 0);
-  const timeoutMs = number("timeoutMs", options.timeoutMs, 30_000, 1);
+  // A whole number of ms: AbortSignal.timeout takes no fraction.
+  const timeoutMs = Math.ceil(number("timeoutMs", options.timeoutMs, 30_000, 1, MAX_TIMER_MS));
   const maxRetries = Math.floor(number("maxRetries", options.maxRetries, 4, 0));
-  const maxRetryAfterMs = number("maxRetryAfterMs", options.maxRetryAfterMs, 60_000, 0);
+  const maxRetryAfterMs = number(
+    "maxRetryAfterMs",
+    options.maxRetryAfterMs,
+    60_000,
+    0,
+    MAX_TIMER_MS,
+  );
   // The client's backoff policy, starting at a second: logging in too often is rate limited.
   const backoff: BackoffOptions = {
     initialDelayMs: 1_000,

@@ -1,5 +1,11 @@
 // One timeout per attempt, combined with the caller's signal (never one signal shared by attempts).
 
+/**
+ * The longest delay a timer holds (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms
+ * (Node warns, browsers say nothing). Options are checked against it; waits are capped at it.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export interface AttemptSignal {
   signal: AbortSignal;
   /** True when this attempt's own timer fired (as opposed to the caller aborting). */
@@ -67,10 +73,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(signal?.reason);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -19,6 +19,7 @@ import {
   type BulkDriver,
   type BulkOptions,
   type DriverStats,
+  delayMs,
   MAX_RECORD_RETRY_DELAY_MS,
   positiveInt,
   retrySettings,
@@ -133,7 +134,7 @@ class BulkRun<R, K> implements RunState<R, K> {
     }
     this.progress = new ProgressThrottle(
       options.onProgress,
-      Math.max(0, options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS),
+      delayMs("progressIntervalMs", options.progressIntervalMs, DEFAULT_PROGRESS_INTERVAL_MS),
       () => this.snapshot(),
     );
   }

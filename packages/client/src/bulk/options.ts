@@ -1,5 +1,6 @@
 // The bulk engine's contract with the outside world (the driver) and its options.
 import { ConfigurationError } from "../base/errors.ts";
+import { MAX_TIMER_MS } from "../base/timeout.ts";
 import type { BatchResult, BulkItem, BulkProgress } from "../base/types.ts";
 
 /** An integer option of upsertAll, at least `min`; anything else is a ConfigurationError. */
@@ -207,10 +208,12 @@ export function retrySettings(options: {
 }
 
 /** A delay option in ms: a finite number (below 0 counts as 0); NaN or Infinity is refused. */
-function delayMs(name: string, value: number | undefined, fallback: number): number {
+export function delayMs(name: string, value: number | undefined, fallback: number): number {
   const ms = value ?? fallback;
-  if (typeof ms !== "number" || !Number.isFinite(ms)) {
-    throw new ConfigurationError(`upsertAll: ${name} must be a finite number of milliseconds`);
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms > MAX_TIMER_MS) {
+    throw new ConfigurationError(
+      `upsertAll: ${name} must be a finite number of milliseconds, at most ${MAX_TIMER_MS} (about 24.8 days, the longest timer)`,
+    );
   }
   return Math.max(0, ms);
 }

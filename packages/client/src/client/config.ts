@@ -13,6 +13,7 @@ import { ConfigurationError } from "../base/errors.ts";
 import { isHeaderSafe } from "../base/headers.ts";
 import type { Logger, LogLevel } from "../base/logger.ts";
 import { type BackoffOptions, DEFAULT_BACKOFF } from "../base/retry.ts";
+import { MAX_TIMER_MS } from "../base/timeout.ts";
 import {
   DEFAULT_RATE_LIMIT,
   type Limiter,
@@ -108,9 +109,12 @@ function headerValue(name: string, value: unknown): string | undefined {
   return value;
 }
 
+/** A delay option: a number of milliseconds from 0 to the longest timer. */
 function nonNegative(name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    fail(`${name} must be a finite number >= 0`);
+  if (typeof value !== "number" || !(value >= 0) || !(value <= MAX_TIMER_MS)) {
+    fail(
+      `${name} must be a number >= 0 and at most ${MAX_TIMER_MS} (about 24.8 days, the longest timer)`,
+    );
   }
   return value;
 }
@@ -215,7 +219,6 @@ export function checkCredentials(config: ResolvedConfig): void {
 }
 
 /** The longest timer Node and browsers keep (a longer one fires after 1 ms). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** A timeout: undefined, or a number > 0 and at most MAX_TIMER_MS (about 24.8 days). */
 export function checkTimeout(where: string, timeoutMs: unknown): void {

@@ -1,6 +1,7 @@
 // ONE token bucket per client, shared by every request it makes (single batches and bulk runs).
 import { linkSignal } from "../base/abort-link.ts";
 import { ConfigurationError } from "../base/errors.ts";
+import { MAX_TIMER_MS } from "../base/timeout.ts";
 // A 429 pauses the whole bucket, so concurrent requests back off together.
 
 export interface RateLimitOptions {
@@ -211,7 +212,7 @@ export class RateLimiter implements Limiter {
           this.timer = undefined;
           this.schedule();
         },
-        Math.max(1, Math.ceil(wait)),
+        Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(wait))),
       );
       return;
     }
