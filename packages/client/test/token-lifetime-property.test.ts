@@ -286,8 +286,14 @@ describe("claims that cannot be a token's lifetime", () => {
     ["iat of 0 (not a time)", { iat: 0, exp: sent / 1000 + 300 }, 299_950, "local-clock"],
     ["iat years before exp", { iat: 1, exp: sent / 1000 + 300 }, 299_950, "local-clock"],
     [
-      "exp before iat, already past",
+      "exp before iat, 50 ms past (within the clocks' agreement): about to expire",
       { iat: sent / 1000 + 300, exp: sent / 1000 },
+      1_000,
+      "local-clock",
+    ],
+    [
+      "exp before iat, an hour past by every clock: unreadable",
+      { iat: sent / 1000 + 300, exp: sent / 1000 - 3600 },
       86_400_000,
       "default",
     ],
@@ -296,6 +302,25 @@ describe("claims that cannot be a token's lifetime", () => {
     const measured = measureToken(jwt(claims), sent, sent + 50, null);
     expect(measured).toMatchObject({ lifetimeMs, source });
   });
+
+  it.each([
+    ["1.5 s behind", -1_500],
+    ["1.9 s behind", -1_900],
+    ["1.5 s ahead", 1_500],
+    ["1.9 s ahead", 1_900],
+  ])(
+    "a 1-second token without iat, the server's clock %s (inside the clocks' agreement): a second, not a day",
+    async (_, skewMs) => {
+      const { measureToken } = await import("../src/auth/token-life.ts");
+      const arrived = sent + 50;
+      const serverNow = arrived + skewMs;
+      const token = jwt({ exp: (serverNow + 1_000) / 1000 });
+      const date = new Date(Math.floor(serverNow / 1000) * 1000).toUTCString();
+      const measured = measureToken(token, sent, arrived, date);
+      expect(measured.lifetimeMs).toBeLessThanOrEqual(1_000);
+      expect(measured.lifetimeMs).toBeGreaterThan(0);
+    },
+  );
 
   it("a 5-minute token with iat is counted from when the login was sent, not when it arrived", async () => {
     const { measureToken } = await import("../src/auth/token-life.ts");

@@ -6,7 +6,9 @@
 //
 // - `exp - iat` when the token carries both (the issuer's own clock on both sides);
 // - else `exp` against the server's `Date` header when that header disagrees with this
-//   machine's clock (they share the issuer's clock), else against this machine's clock;
+//   machine's clock (they share the issuer's clock), else against the clock of the two that
+//   leaves it less time (a second at least: an `exp` within the clocks' agreement of now is a
+//   token about to expire);
 // - else (no readable `exp`, or one already past by every clock at hand) a default lifetime,
 //   and the server stays the judge: a 401 renews the token once. Claims that cannot be a token
 //   lifetime (a non-positive one, or one over a week: `exp` in milliseconds, a bogus `iat`) count
@@ -78,8 +80,19 @@ export function measureToken(
     const server = serverDate ? Date.parse(serverDate) + 1_000 : Number.NaN;
     if (Number.isFinite(server) && Math.abs(server - arrivedAt) > CLOCK_AGREEMENT_MS) {
       if (plausible(exp - server)) return lasting(Math.max(exp - server, 1_000), "server-date");
-    } else if (plausible(exp - arrivedAt)) {
-      return lasting(exp - arrivedAt, "local-clock");
+    } else {
+      // The clocks agree to within CLOCK_AGREEMENT_MS, which is a short token's whole life: the
+      // shorter reading is believed (the server's clock may be ahead), and an `exp` inside that
+      // band (past by this machine's clock, maybe not by VBA's) is a token about to expire: a
+      // second, not the default day.
+      const local = exp - arrivedAt;
+      const byServer = Number.isFinite(server) ? exp - server : Number.POSITIVE_INFINITY;
+      const shortest = Math.min(local, byServer);
+      if (local <= MAX_LIFETIME_MS && shortest > -CLOCK_AGREEMENT_MS) {
+        return byServer < local
+          ? lasting(Math.max(byServer, 1_000), "server-date")
+          : lasting(Math.max(local, 1_000), "local-clock");
+      }
     }
   }
   return lasting(DEFAULT_TOKEN_LIFETIME_MS, "default");
