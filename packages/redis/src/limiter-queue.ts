@@ -85,7 +85,10 @@ export class RedisQueue {
     return last;
   }
 
-  /** Back from an outage: a bucket Redis lost meanwhile is recreated empty, not full. */
+  /**
+   * Back from an outage: the bucket restarts empty, not full, whether Redis lost it (restarted)
+   * or kept it (hung: it refilled meanwhile, while the sharers went on at their local share).
+   */
   startCold(): void {
     this.cold = true;
   }

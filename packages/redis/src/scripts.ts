@@ -38,7 +38,9 @@ end
 `;
 
 /**
- * ARGV: rate, burst, n (permits wanted), horizon (µs), initial tokens for a missing hash.
+ * ARGV: rate, burst, n (permits wanted), horizon (µs), initial tokens: for a missing hash, and
+ * at most what a kept one holds (0 after an outage: a bucket Redis kept while it hung refilled
+ * as if nobody had sent, while every sharer went on at its local share of the rate).
  * Grants permits in arrival order, each now or at a reserved moment no further than `horizon`
  * ahead. Returns {granted, pausedUs, retryUs, seq, delayUs...}: pausedUs > 0 when a 429 pause is
  * on (nothing granted); retryUs: when the next permit comes within the horizon (if not all granted).
@@ -47,6 +49,7 @@ export const ACQUIRE = new LuaScript(`${PRELUDE}
 tokens = tokens or tonumber(ARGV[5])
 if pausedUntil > now then return {0, pausedUntil - now, 0, seq} end
 refill()
+tokens = math.min(tokens, tonumber(ARGV[5]))
 local n = tonumber(ARGV[3])
 local horizon = tonumber(ARGV[4])
 local out = {0, 0, 0, seq}

@@ -183,6 +183,58 @@ describe("Redis unreachable mid-run", () => {
     }
   });
 
+  it("back from an outage to a bucket someone refilled meanwhile: it restarts empty, no burst on top of the local permits", async () => {
+    // One sharer (expectedProcesses 1): before, during and after the outage, its permits
+    // together stay within ONE bucket of 40/s, burst 8. When Redis comes back, the bucket may be
+    // full although every sharer went on at its local share: a hung Redis runs the commands the
+    // sharers gave up on once it resumes, recreating the bucket full (seen: 11 answers 429 for
+    // three processes after a 6 s SIGSTOP). Here another client fills it before the return.
+    const apiKey = randomUUID();
+    const limiter = createRedisRateLimiter({
+      url: server.url,
+      apiKey,
+      requestsPerSecond: 40,
+      burst: 8,
+      maxReservationMs: 100,
+      commandTimeoutMs: 300,
+      reconnectIntervalMs: 600,
+      fallback: { expectedProcesses: 1 },
+      logger: recordingLogger(),
+    });
+    const grants: number[] = [];
+    let stopping = false;
+    const run = Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (!stopping) {
+          await limiter.acquire();
+          grants.push(performance.now());
+        }
+      }),
+    );
+    try {
+      await until(() => grants.length >= 20, 3000);
+      const [key] = await admin.keys("vbapi:*");
+      await server.halt();
+      await until(() => limiter.stats().backend === "local", 3000);
+      await server.restart();
+      const [seconds, micros] = (await admin.time()) as [string, string];
+      await admin.hset(key as string, {
+        tokens: 8,
+        ts: Number(seconds) * 1e6 + Number(micros),
+        pausedUntil: 0,
+        seq: 0,
+      });
+      await until(() => limiter.stats().backend === "redis", 5000);
+      const back = grants.length;
+      await until(() => grants.length >= back + 20, 3000);
+    } finally {
+      stopping = true;
+      await run;
+      await limiter.close();
+    }
+    expect(maxExcess(grants, 40, 8)).toBeLessThanOrEqual(1.5);
+  });
+
   it("with fallback: false, acquire rejects with RedisUnavailableError while Redis is down, and works again after", async () => {
     const limiter = createRedisRateLimiter({
       url: server.url,
