@@ -111,6 +111,16 @@ describe("interrupted runs and vbapi resume", () => {
         .map((s) => Number(s.row))
         .sort((a, b) => a - b),
     ).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    // The resent rows are the run's: a resume of the finished run resends nothing and keeps them.
+    const resent = readCsv(join(out, "succeeded.csv")).filter((s) => s.resent === "true").length;
+    expect(resent).toBeGreaterThan(0);
+    expect(readJson(join(out, "summary.json"))).toMatchObject({ totals: { resent } });
+    const again = await vbapi(["resume", out], { env });
+    expect(again.code).toBe(0);
+    expect(readJson(join(out, "summary.json"))).toMatchObject({
+      totals: { resent },
+      timings: { sessions: 3 },
+    });
   });
 
   it("survives kill -9 at a random moment: resume completes the run, every row once, nothing confirmed is re-sent", async () => {

@@ -37,7 +37,7 @@ const config = (format: "csv" | "ndjson" = "csv"): RunConfig => ({
     rateLimit: undefined,
   },
 });
-const stats = { requests: 1, retries: 0, rateLimited: 0, elapsedMs: 5 };
+const stats = { requests: 1, retries: 0, rateLimited: 0, elapsedMs: 5, resent: 0 };
 
 describe("RowSet", () => {
   it("grows and counts each row once", () => {

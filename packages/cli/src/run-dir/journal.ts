@@ -2,7 +2,7 @@
 // time, and replayed on resume. Lines:
 //   {"t":"s","n":2,"at":…}                    session 2 started
 //   {"t":"r","n":1500}                        rows up to 1500 may have been read (and sent)
-//   {"t":"c","fl":…,"sl":…,"s":2,"req":…,"ret":…,"rl":…,"ms":…,"c":[…],"u":[…],"f":[…],"i":[…]}
+//   {"t":"c","fl":…,"sl":…,"s":2,"req":…,"ret":…,"rl":…,"ms":…,"rs":…,"c":[…],"u":[…],"f":[…],"i":[…]}
 //                                             a commit: the result files' lengths, the session's
 //                                             stats, the rows that became final by outcome
 //   {"t":"q","ts":…,"ms":120,"st":207,"n":500}
@@ -28,6 +28,8 @@ export interface SessionStats {
   retries: number;
   rateLimited: number;
   elapsedMs: number;
+  /** Rows the session saved that an earlier session had read ("rs"; absent before it: 0). */
+  resent: number;
 }
 
 /** What the journal says so far (replayed on resume). */
@@ -102,6 +104,7 @@ export class JournalWriter {
       ret: commit.stats.retries,
       rl: commit.stats.rateLimited,
       ms: Math.round(commit.stats.elapsedMs),
+      rs: commit.stats.resent,
     };
     for (const code of FINAL_CODES) {
       if (commit.final[code].length > 0) line[code] = commit.final[code];
@@ -274,7 +277,7 @@ export function readJournalHistory(
       s = {
         session: n,
         startedAt: undefined,
-        stats: { requests: 0, retries: 0, rateLimited: 0, elapsedMs: 0 },
+        stats: { requests: 0, retries: 0, rateLimited: 0, elapsedMs: 0, resent: 0 },
         requestLines: 0,
       };
       sessions.set(n, s);
@@ -325,6 +328,7 @@ function statsOf(entry: Record<string, unknown>): SessionStats {
     retries: Number(entry.ret) || 0,
     rateLimited: Number(entry.rl) || 0,
     elapsedMs: Number(entry.ms) || 0,
+    resent: Number(entry.rs) || 0,
   };
 }
 
@@ -339,6 +343,7 @@ function apply(state: JournalState, entry: Record<string, unknown>): void {
         retries: 0,
         rateLimited: 0,
         elapsedMs: 0,
+        resent: 0,
       });
       return;
     case "c": {

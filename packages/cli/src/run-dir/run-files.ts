@@ -92,7 +92,7 @@ export class RunFiles {
       1,
     );
     files.journal.startSession(1);
-    files.commit({ requests: 0, retries: 0, rateLimited: 0, elapsedMs: 0 });
+    files.commit({ requests: 0, retries: 0, rateLimited: 0, elapsedMs: 0, resent: 0 });
     // run.json last: its presence means the folder is complete enough to resume.
     writeFileSync(join(dir, `${RUN_FILE}.tmp`), `${safeJson(config, 2)}\n`);
     renameSync(join(dir, `${RUN_FILE}.tmp`), join(dir, RUN_FILE));

@@ -143,6 +143,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
         retries: counters.retries,
         rateLimited: tally.rateLimited,
         elapsedMs: Date.now() - started,
+        resent: tally.resent,
       });
     } catch (error) {
       writeError = error;

@@ -129,6 +129,8 @@ export function summarize(
     ([n]) => n !== context.session,
   );
   const sum = (f: (s: SessionStats) => number) => earlier.reduce((n, [, s]) => n + f(s), 0);
+  // Every session's resent rows: a resume of a finished run resends nothing, and the count stays.
+  totals.resent += sum((s) => s.resent);
   // resume keeps the run folder's URL: only --base-url changes it (VBAPI_BASE_URL does not).
   const errorMessage =
     status === "unreachable" && resumeCommand
