@@ -237,7 +237,7 @@ describe("vbapi upsert", () => {
     const r = await vbapi(upsertArgs(file, database, out), { env });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /CSV syntax error: a quoted field is not closed \(line \d+\), after row 50/,
+      /CSV syntax error: a quoted field opened in row 51 \(the row after row 50\) is not closed by the end of the file \(line \d+\); the rows from there on were not read/,
     );
     expect(server.store.count(database, "Tolerance")).toBe(50);
     expect(readJson(join(out, "summary.json"))).toMatchObject({

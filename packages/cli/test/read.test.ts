@@ -60,7 +60,7 @@ describe("CSV", () => {
     expect(seen).toEqual([1]);
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toMatch(
-      /CSV syntax error: a quoted field is not closed \(line \d+\), after row 1/,
+      /CSV syntax error: a quoted field opened in row 2 \(the row after row 1\) is not closed by the end of the file \(line \d+\)/,
     );
     expect((error as Error).message).not.toContain("SECRET");
     await expect(openInput({ path: file("empty.csv", "") })).rejects.toThrow(/needs a header row/);

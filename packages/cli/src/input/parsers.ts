@@ -73,6 +73,14 @@ export async function csvRows(
       }
     } catch (error) {
       if (error instanceof InputError) throw error;
+      // Found only at the end of the file: the quote opened in the row after the last one read
+      // (the rest of the file was read as that one field, so the line is the file's last).
+      if (error instanceof CsvError && error.code === "CSV_QUOTE_NOT_CLOSED") {
+        const last = (error as unknown as { lines?: number }).lines;
+        throw new InputError(
+          `CSV syntax error: a quoted field opened in row ${row + 1} (the row after row ${row}) is not closed by the end of the file${last ? ` (line ${last})` : ""}; the rows from there on were not read`,
+        );
+      }
       throw new InputError(`${csvMessage(error, CsvError)}, after row ${row}`);
     }
   })();
