@@ -163,6 +163,9 @@ describe("a bulk run and an unreachable server", () => {
       expect(report.totals).toMatchObject({ total: 30, failed: 0, notAttempted: 30 });
       expect(report.stopped?.reason).toBe("error");
       expect(report.stopped?.message).toContain("the token provider failed");
+      // It threw at once: no timeout is claimed, and its own words stay out of the message.
+      expect(report.stopped?.message).not.toContain("did not answer");
+      expect(report.stopped?.message).not.toContain("vault");
       const words = JSON.stringify(report);
       expect(words).not.toContain("could not be reached");
       expect(server.store.list("DB", "Tolerance")).toHaveLength(0);
