@@ -49,6 +49,33 @@ it("a held-back row: exit 1 said to include rows not done yet, and resume sends 
   });
 });
 
+it("rows held back in a session that ended settled all go in the next resume, in order", async () => {
+  const dir = tempDir();
+  const file = join(dir, "t.csv");
+  writeFileSync(file, "tolerance_Key,tolerance1\n18,1\n7,7\n18,2\n18,3\n18,4\n");
+  const out = join(dir, "run");
+  const env = {
+    VBAPI_BASE_URL: server.url,
+    VBAPI_API_KEY: server.credentials.apiKey,
+    VBAPI_TOKEN: server.credentials.token,
+    VBAPI_DATABASE: "SETTLED",
+  };
+  const fault = server.faults.failNext(1, 504, { target: { database: "SETTLED" } });
+  const args = ["upsert", "tolerances", file, "--out", out, "--chunk-size", "1"];
+  const r = await vbapi([...args, "--concurrency", "1"], { env });
+  fault.cancel();
+  expect(r.code, r.stderr).toBe(1);
+  expect(readJson(join(out, "summary.json")).totals).toMatchObject({ pending: 3, heldBack: 3 });
+  // Nothing of that session is still on its way: one resume finishes the run (no cascade).
+  const resumed = await vbapi(["resume", out], { env });
+  expect(resumed.code, resumed.stderr).toBe(0);
+  expect(readJson(join(out, "summary.json")).totals).toMatchObject({ pending: 0, heldBack: 0 });
+  expect(server.store.get("SETTLED", "Tolerance", { tolerance_Key: 18 })?.body).toEqual({
+    tolerance_Key: 18,
+    tolerance1: 4,
+  });
+});
+
 /** Resolves once `condition` holds (checked every 20 ms); fails after `ms`. */
 async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;

@@ -5,6 +5,9 @@
 //   {"t":"c","fl":…,"sl":…,"s":2,"req":…,"ret":…,"rl":…,"ms":…,"rs":…,"c":[…],"u":[…],"f":[…],"i":[…]}
 //                                             a commit: the result files' lengths, the session's
 //                                             stats, the rows that became final by outcome
+//   {"t":"e","n":2}                          session 2 ended with no request of its own left on its way
+//                                             (none aborted in flight, the process not killed):
+//                                             the next session holds nothing back for it
 //   {"t":"q","ts":…,"ms":120,"st":207,"n":500}
 //                                             an HTTP request of the session settled: when (epoch
 //                                             ms), after how long, its status (0: no answer) and
@@ -43,6 +46,11 @@ export interface JournalState {
   sessions: Map<number, SessionStats>;
   /** Where the last complete journal line ends. */
   validLength: number;
+  /**
+   * The last session ended with none of its requests left on its way (an end line): no row it
+   * read can still be applied late. False when it was killed or aborted requests in flight.
+   */
+  lastSessionSettled: boolean;
 }
 
 export interface Commit {
@@ -74,6 +82,11 @@ export class JournalWriter {
 
   startSession(session: number): void {
     this.write({ t: "s", n: session, at: new Date().toISOString() });
+  }
+
+  /** The session ended with every request it sent answered or given up on, none aborted. */
+  endSession(session: number): void {
+    this.write({ t: "e", n: session });
   }
 
   /** Not fsynced: it only has to survive the process, and it is written before the rows are sent. */
@@ -198,6 +211,7 @@ export function replayJournal(path: string): JournalState {
     succeededLength: 0,
     sessions: new Map(),
     validLength: 0,
+    lastSessionSettled: false,
   };
   let sawCommit = false;
   forEachEntry(path, (entry, end) => {
@@ -337,7 +351,12 @@ function apply(state: JournalState, entry: Record<string, unknown>): void {
     case "r":
       state.readMark = Math.max(state.readMark, Number(entry.n) || 0);
       return;
+    case "e":
+      // Only the end of the last session started counts.
+      state.lastSessionSettled = Number(entry.n) === Math.max(0, ...state.sessions.keys());
+      return;
     case "s":
+      state.lastSessionSettled = false;
       state.sessions.set(Number(entry.n), {
         requests: 0,
         retries: 0,

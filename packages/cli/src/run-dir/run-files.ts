@@ -119,6 +119,12 @@ export class RunFiles {
     return this.session;
   }
 
+  /** The session ends with none of its requests left on its way (see JournalState). */
+  endSettled(): void {
+    if (this.closed) return;
+    this.journal.endSession(this.session);
+  }
+
   /** Rows taken from the input before they can be sent: kept ahead of sending (no fsync needed for a process crash). */
   markRead(row: number, ahead: number): void {
     if (row <= this.readMark) return;

@@ -37,11 +37,11 @@ export class Feed {
   }
 
   /**
-   * The row at the engine's `index` was read by an earlier session (it may have been in a
-   * request in flight when that session ended): the engine holds back later rows with its key.
+   * The row at the engine's `index` may still be in a request of the previous session (it was
+   * killed or aborted requests in flight): the engine holds back later rows with its key.
    */
   sentBefore(index: number): boolean {
-    return this.inFlight.get(index)?.resent === true;
+    return this.inFlight.get(index)?.mayBeOnItsWay === true;
   }
 
   /** Rows handed to the engine that it never reported. */

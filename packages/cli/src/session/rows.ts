@@ -40,6 +40,11 @@ export interface RowToSend {
   original: OriginalRow;
   /** An earlier session may have sent it already (it was read before the interruption). */
   resent: boolean;
+  /**
+   * A request of the previous session may still carry it (that session read it and did not end
+   * settled: killed, or requests aborted in flight): later rows with its key are held back.
+   */
+  mayBeOnItsWay: boolean;
 }
 
 export interface RowsToSendOptions {
@@ -49,6 +54,8 @@ export interface RowsToSendOptions {
   skip: RowSet | undefined;
   /** Rows up to this one may have been sent by an earlier session. */
   readMark: number;
+  /** Rows up to this one may still be in a request of the previous session (0: none). */
+  onItsWayMark: number;
   counters: Counters;
   /** An invalid row: final here, never sent (counted by the callee). */
   onInvalid(row: number, original: OriginalRow, message: string): void;
@@ -72,6 +79,12 @@ export async function* rowsToSend(options: RowsToSendOptions): AsyncGenerator<Ro
       options.onInvalid(r.row, original, `invalid, not sent: ${describeIssues(converted.issues)}`);
       continue;
     }
-    yield { row: r.row, record: converted.record, original, resent: r.row <= options.readMark };
+    yield {
+      row: r.row,
+      record: converted.record,
+      original,
+      resent: r.row <= options.readMark,
+      mayBeOnItsWay: r.row <= options.onItsWayMark,
+    };
   }
 }

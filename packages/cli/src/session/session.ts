@@ -164,6 +164,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       convert,
       skip: journal?.final,
       readMark: journal?.readMark ?? 0,
+      onItsWayMark: journal && !journal.lastSessionSettled ? journal.readMark : 0,
       counters,
       onInvalid: (row, original, message) => {
         tally.invalid(row, message);
@@ -273,6 +274,9 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   counters.inFlight = 0;
   counters.retries = report?.retries ?? counters.retries;
   commitNow();
+  // Every request of this session was answered or given up on, none aborted in flight: the next
+  // session need not hold back rows behind the ones this session read.
+  if (!abort.signal.aborted && writeError === undefined) files.endSettled();
   refresh(true);
   display.stop(counters);
 
