@@ -260,6 +260,28 @@ describe("no secret or record content leaks", () => {
     }
   });
 
+  it("redactAll() ignores case also in a text where lower-casing grows a character, and reads \\uXXXX escapes", () => {
+    expect(redactAll("İstanbul office: key ABCD1234SECRET", ["abcd1234secret"])).toBe(
+      "İstanbul office: key [redacted]",
+    );
+    // A .NET server escapes + < > & ' and non-ASCII as \uXXXX.
+    expect(redactAll("bad password P@ss\\u002Bword\\u003C1\\u003E here", ["P@ss+word<1>"])).toBe(
+      "bad password [redacted] here",
+    );
+    expect(redactAll("name Jos\\u00E9 Garc\\u00EDa-Lopez", ["José García-Lopez"])).toBe(
+      "name [redacted]",
+    );
+  });
+
+  it("redactAll() matches exact needles as written and numbers only whole", () => {
+    expect(redactAll("Member member MEMBER", [], { exact: ["Member"] })).toBe(
+      "[redacted] member MEMBER",
+    );
+    expect(redactAll("123456 1234567 0123456 123456.5 x123456y", [], { numbers: ["123456"] })).toBe(
+      "[redacted] 1234567 0123456 123456.5 x[redacted]y",
+    );
+  });
+
   it("redactAll() blanks overlapping matches once, ignoring case, exact where case folding grows", () => {
     expect(redactAll("a ABCDEF b abcdefgh c", ["abcdef", "cdefgh"])).toBe(
       "a [redacted] b [redacted] c",
@@ -280,7 +302,7 @@ describe("no secret or record content leaks", () => {
           },
           { id: [{ key: "tolerance_Key", value: 2 }], status: 400, body: "y".repeat(5_000) },
         ],
-        debug: { activityID: `${"a".repeat(190)}${MARKER}${API_KEY}` },
+        debug: { activityID: `${"a".repeat(195)}${API_KEY}` },
       }),
     );
     const result = await createVbapiClient({
@@ -299,6 +321,56 @@ describe("no secret or record content leaks", () => {
     }
     expect(result.items[0]?.message).toBe(`${"x".repeat(490)}[redacted]`);
     expect(result.items[1]?.message).toBe(`${"y".repeat(500)}…`);
+  });
+
+  it("ordinary words and numbers stay: a 6- or 7-letter value only as written, numbers only whole", async () => {
+    const rec = { tolerance_Key: 1, tolerance1: 100000, group_ID: "Member", entry_User: "Active" };
+    const { fetch } = scriptedFetch(() =>
+      json(207, {
+        data: [
+          {
+            id: [{ key: "tolerance_Key", value: 1 }],
+            status: 400,
+            body: "The member is not active: 1000000 exceeds the limit (error 100000123); Member Active 100000",
+          },
+        ],
+        debug: { activityID: "act-2024-1000007" },
+      }),
+    );
+    const result = await createVbapiClient({
+      fetch,
+      apiKey: API_KEY,
+      token: TOKEN,
+      database: "d",
+      baseUrl: "http://x.test",
+      logLevel: "off",
+    }).upsertBatch("Tolerance", [rec]);
+    expect(result.items[0]?.message).toBe(
+      "The member is not active: 1000000 exceeds the limit (error 100000123); [redacted] [redacted] [redacted]",
+    );
+    expect(result.activityId).toBe("act-2024-1000007");
+  });
+
+  it("many records with the same value, echoed whole: one pass per distinct value", async () => {
+    const records = Array.from({ length: 5_000 }, (_, i) => ({
+      tolerance_Key: i + 1,
+      tolerance1: 1,
+      entry_User: "CLAIMSCFG",
+    }));
+    const { fetch } = scriptedFetch((call) => problem(500, `could not save ${call.body}`));
+    const error = await createVbapiClient({
+      fetch,
+      apiKey: API_KEY,
+      token: TOKEN,
+      database: "d",
+      baseUrl: "http://x.test",
+      logLevel: "off",
+      maxRetries: 0,
+    })
+      .upsertBatch("Tolerance", records)
+      .catch((e) => e);
+    expect(error.detail).not.toContain("CLAIMSCFG");
+    expect(error.detail).toContain('"entry_User":"[redacted]"');
   });
 
   it("server text echoing the request body: numbers, JSON-escaped and re-cased values are removed", async () => {

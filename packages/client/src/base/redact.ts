@@ -51,40 +51,112 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
   return redactAll(text, forms).replace(CREDENTIAL, `$1$2${REDACTED}`);
 }
 
+/** What `redactAll` looks for besides the needles it matches ignoring case. */
+export interface ExactNeedles {
+  /** Matched with their letter case as given. */
+  exact?: readonly string[] | undefined;
+  /** Numbers as written, matched only as a whole number (no digit or `.` right beside). */
+  numbers?: readonly string[] | undefined;
+}
+
 /**
- * Replaces every occurrence of each of `needles` in `text`, ignoring case (as `toLowerCase`
- * folds it); overlapping matches become one `[redacted]`.
+ * `text` lower-cased one UTF-16 unit at a time where lower-casing would change its length (İ),
+ * so that every unit keeps its position.
  */
-export function redactAll(text: string, needles: readonly string[]): string {
-  if (needles.length === 0 || text.length === 0) return text;
-  // Lower-casing keeps each UTF-16 unit's position unless a character grows (İ): then exact.
+function fold(text: string): string {
   const lower = text.toLowerCase();
-  const folded = lower.length === text.length;
-  const spans: number[] = [];
-  for (const needle of needles) {
-    if (needle.length === 0 || needle.length > text.length) continue;
-    const low = needle.toLowerCase();
-    const [hay, find] = folded && low.length === needle.length ? [lower, low] : [text, needle];
-    for (let at = hay.indexOf(find); at !== -1; at = hay.indexOf(find, at + 1))
-      spans.push(at, at + find.length);
-  }
-  if (spans.length === 0) return text;
-  const order = Array.from({ length: spans.length / 2 }, (_, i) => 2 * i).sort(
-    (a, b) => (spans[a] as number) - (spans[b] as number),
-  );
+  if (lower.length === text.length) return lower;
   let out = "";
-  let end = -1;
-  for (const i of order) {
-    const start = spans[i] as number;
-    const stop = spans[i + 1] as number;
-    if (start > end) {
-      // A new stretch to blank: the text since the last one, then (at the end) the mark.
-      if (end >= 0) out += REDACTED;
-      out += text.slice(Math.max(end, 0), start);
-      end = stop;
-    } else if (stop > end) end = stop;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    const l = c.toLowerCase();
+    out += l.length === 1 ? l : c;
   }
-  return `${out}${REDACTED}${text.slice(end)}`;
+  return out;
+}
+
+/**
+ * The text as a reader sees it, for matching: lower-cased, with JSON's `\uXXXX` escapes read as
+ * their characters (a .NET server escapes `+ < > & '` and non-ASCII so), and where each read
+ * character starts in `text` (`at`, one more entry for the end; undefined when the same).
+ */
+function readable(text: string): { read: string; at: number[] | undefined } {
+  if (!text.includes("\\u")) return { read: fold(text), at: undefined };
+  const chars: string[] = [];
+  const at: number[] = [];
+  const escape = /\\u([0-9a-fA-F]{4})/y;
+  for (let i = 0; i < text.length; ) {
+    escape.lastIndex = i;
+    const hex = escape.exec(text)?.[1];
+    at.push(i);
+    chars.push(hex ? String.fromCharCode(Number.parseInt(hex, 16)) : (text[i] as string));
+    i += hex ? 6 : 1;
+  }
+  at.push(text.length);
+  return { read: fold(chars.join("")), at };
+}
+
+const DIGIT_OR_DOT = /[0-9.]/;
+
+/**
+ * Replaces every occurrence in `text` of each of `needles` (ignoring case, also written with
+ * `\uXXXX` escapes), of each `exact` needle, and of each of `numbers` as a whole number; what
+ * the matches cover, overlapping or touching, becomes one `[redacted]` per stretch. Linear in
+ * the text per needle: repeated needles count once.
+ */
+export function redactAll(
+  text: string,
+  needles: readonly string[],
+  { exact, numbers }: ExactNeedles = {},
+): string {
+  if (text.length === 0) return text;
+  let covered: Uint8Array | undefined;
+  const cover = (from: number, to: number) => {
+    covered ??= new Uint8Array(text.length);
+    covered.fill(1, from, to);
+  };
+  /** Each occurrence of `find` in `hay` (overlapping ones too), covering each unit once. */
+  const each = (hay: string, find: string, onMatch: (from: number, to: number) => void) => {
+    let done = 0;
+    for (let i = hay.indexOf(find); i !== -1; i = hay.indexOf(find, i + 1)) {
+      onMatch(Math.max(i, done), i + find.length);
+      done = i + find.length;
+    }
+  };
+  if (needles.length > 0) {
+    const { read, at } = readable(text);
+    for (const needle of new Set(needles)) {
+      if (needle.length === 0 || needle.length > read.length) continue;
+      each(read, fold(needle), (from, to) =>
+        at ? cover(at[from] as number, at[to] as number) : cover(from, to),
+      );
+    }
+  }
+  for (const needle of new Set(exact ?? [])) {
+    if (needle.length > 0 && needle.length <= text.length) each(text, needle, cover);
+  }
+  for (const number of new Set(numbers ?? [])) {
+    if (number.length === 0 || number.length > text.length) continue;
+    for (let i = text.indexOf(number); i !== -1; i = text.indexOf(number, i + 1)) {
+      const end = i + number.length;
+      if (DIGIT_OR_DOT.test(text[i - 1] ?? "") || DIGIT_OR_DOT.test(text[end] ?? "")) continue;
+      cover(i, end);
+    }
+  }
+  if (covered === undefined) return text;
+  const marks = covered;
+  let out = "";
+  for (let i = 0; i < text.length; ) {
+    const start = i;
+    if (marks[i]) {
+      while (i < text.length && marks[i]) i++;
+      out += REDACTED;
+    } else {
+      while (i < text.length && !marks[i]) i++;
+      out += text.slice(start, i);
+    }
+  }
+  return out;
 }
 
 /** Base64 of the UTF-8 bytes of `text` (what a Basic credential or a gateway quotes). */

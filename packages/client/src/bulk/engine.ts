@@ -19,7 +19,6 @@ import {
   type BulkDriver,
   type BulkOptions,
   type DriverStats,
-  delayMs,
   MAX_RECORD_RETRY_DELAY_MS,
   positiveInt,
   retrySettings,
@@ -45,6 +44,18 @@ export const UNSETTLED_KEY_MESSAGE =
   "not sent: an earlier record with the same key went in a request given up on without its answer (timed out, cut off, or a gateway's 502/504 or a CDN's 520/524), which VBA may still apply after this one; send this record again once that one is checked";
 
 const SKIPPED: unique symbol = Symbol("skipped");
+
+/**
+ * `progressIntervalMs`: a throttle on timestamps, not a timer, so any number of ms from 0 up
+ * (Infinity: the first call and the last); NaN or not a number is refused.
+ */
+function progressInterval(value: number | undefined): number {
+  const ms = value ?? DEFAULT_PROGRESS_INTERVAL_MS;
+  if (typeof ms !== "number" || Number.isNaN(ms)) {
+    throw new ConfigurationError("upsertAll: progressIntervalMs must be a number of milliseconds");
+  }
+  return Math.max(0, ms);
+}
 
 /** Runs one bulk upsert. See `upsertAll` for the semantics. */
 export async function runBulk<R, K>(
@@ -134,7 +145,7 @@ class BulkRun<R, K> implements RunState<R, K> {
     }
     this.progress = new ProgressThrottle(
       options.onProgress,
-      delayMs("progressIntervalMs", options.progressIntervalMs, DEFAULT_PROGRESS_INTERVAL_MS),
+      progressInterval(options.progressIntervalMs),
       () => this.snapshot(),
     );
   }

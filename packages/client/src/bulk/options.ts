@@ -208,7 +208,7 @@ export function retrySettings(options: {
 }
 
 /** A delay option in ms: a finite number (below 0 counts as 0); NaN or Infinity is refused. */
-export function delayMs(name: string, value: number | undefined, fallback: number): number {
+function delayMs(name: string, value: number | undefined, fallback: number): number {
   const ms = value ?? fallback;
   if (typeof ms !== "number" || !Number.isFinite(ms) || ms > MAX_TIMER_MS) {
     throw new ConfigurationError(

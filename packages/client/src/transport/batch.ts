@@ -77,13 +77,15 @@ function targetOf(
 
 /** Shortest record value removed from server text (so ordinary words in messages survive). */
 const MIN_VALUE = 6;
+/** Shortest record value removed in any letter case (a 6- or 7-letter word stays as written). */
+const MIN_ANY_CASE = 8;
+/** VBA's usual per-record words: no record value is looked for in them. */
+const USUAL_WORDS = new Set(["Created", "Updated"]);
 
 /**
  * Removes the client's secrets and the records' values from server text. Each distinct text is
  * cleaned once (a 207 repeats "Created" for every record); the records' values are collected
- * only when a text is long enough to hold one, and only the values a text contains are replaced:
- * strings ignoring case, also as escaped inside a JSON string (when the text has a backslash),
- * and numbers as written (when it has a digit).
+ * once per request, only when a text other than VBA's usual words comes (see recordValues).
  */
 function cleaner(ctx: BatchContext, records: readonly unknown[]): (text: string) => string {
   let values: RecordValues | undefined;
@@ -92,10 +94,9 @@ function cleaner(ctx: BatchContext, records: readonly unknown[]): (text: string)
     let out = done.get(text);
     if (out === undefined) {
       out = ctx.scrub(text);
-      if (out.length >= MIN_VALUE) {
+      if (out.length >= MIN_VALUE && !USUAL_WORDS.has(out)) {
         values ??= recordValues(records);
-        const found = valuesIn(out, values);
-        if (found.length > 0) out = redactAll(out, found);
+        out = redactAll(out, values.anyCase, values);
       }
       if (done.size < 1_000) done.set(text, out);
     }
@@ -104,52 +105,42 @@ function cleaner(ctx: BatchContext, records: readonly unknown[]): (text: string)
 }
 
 interface RecordValues {
-  /** String values of MIN_VALUE characters or more (repeats possible). */
-  strings: string[];
-  /** Number values (only those written with MIN_VALUE characters or more are looked for). */
-  numbers: number[];
+  /** String values of MIN_ANY_CASE characters or more, or with a digit: matched ignoring case. */
+  anyCase: string[];
+  /** Shorter string values (MIN_VALUE or more): matched as written (a word stays in any other case). */
+  exact: string[];
+  /** Number values written with MIN_VALUE characters or more: matched as whole numbers. */
+  numbers: string[];
 }
 
-/** The records' own field values worth looking for in server text. */
+/**
+ * The records' own field values worth looking for in server text, each once. A string's JSON
+ * escaping (a quote, a backslash) is looked for too; `\uXXXX` escapes are read by redactAll.
+ */
 function recordValues(records: readonly unknown[]): RecordValues {
-  const strings: string[] = [];
-  const numbers: number[] = [];
+  const anyCase = new Set<string>();
+  const exact = new Set<string>();
+  const numbers = new Set<string>();
   for (const record of records) {
     if (typeof record !== "object" || record === null) continue;
     try {
       // Object.values (own enumerable fields) measured faster than for-in with Object.hasOwn.
       for (const value of Object.values(record)) {
-        if (typeof value === "string") {
-          if (value.length >= MIN_VALUE) strings.push(value);
-        } else if (typeof value === "number") numbers.push(value);
+        if (typeof value === "number") {
+          const written = String(value);
+          if (written.length >= MIN_VALUE) numbers.add(written);
+        } else if (typeof value === "string" && value.length >= MIN_VALUE) {
+          const set = value.length >= MIN_ANY_CASE || /[0-9]/.test(value) ? anyCase : exact;
+          set.add(value);
+          const escaped = JSON.stringify(value).slice(1, -1);
+          if (escaped !== value) set.add(escaped);
+        }
       }
     } catch {
       // A record with a throwing getter was already refused before sending.
     }
   }
-  return { strings, numbers };
-}
-
-/** The forms of the records' values that `text` contains (see cleaner). */
-function valuesIn(text: string, { strings, numbers }: RecordValues): string[] {
-  const found: string[] = [];
-  const lower = text.toLowerCase();
-  const escapes = text.includes("\\");
-  for (const value of strings) {
-    if (value.length > text.length) continue;
-    if (lower.includes(value.toLowerCase())) found.push(value);
-    else if (escapes) {
-      const escaped = JSON.stringify(value).slice(1, -1);
-      if (escaped !== value && lower.includes(escaped.toLowerCase())) found.push(escaped);
-    }
-  }
-  if (numbers.length > 0 && /[0-9]/.test(text)) {
-    for (const value of numbers) {
-      const written = String(value);
-      if (written.length >= MIN_VALUE && text.includes(written)) found.push(written);
-    }
-  }
-  return found;
+  return { anyCase: [...anyCase], exact: [...exact], numbers: [...numbers] };
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
