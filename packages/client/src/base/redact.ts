@@ -84,10 +84,10 @@ function readable(text: string): { read: string; at: number[] | undefined } {
   if (!text.includes("\\u")) return { read: fold(text), at: undefined };
   const chars: string[] = [];
   const at: number[] = [];
-  const escape = /\\u([0-9a-fA-F]{4})/y;
+  const unicodeEscape = /\\u([0-9a-fA-F]{4})/y;
   for (let i = 0; i < text.length; ) {
-    escape.lastIndex = i;
-    const hex = escape.exec(text)?.[1];
+    unicodeEscape.lastIndex = i;
+    const hex = unicodeEscape.exec(text)?.[1];
     at.push(i);
     chars.push(hex ? String.fromCharCode(Number.parseInt(hex, 16)) : (text[i] as string));
     i += hex ? 6 : 1;
