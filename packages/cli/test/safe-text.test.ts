@@ -53,7 +53,13 @@ describe("spreadsheetCell after a ; or a tab (spreadsheets that split on ;)", ()
     );
     expect(spreadsheetCell('a; "+1+1" b\t-2')).toBe(`a; "'+1+1" b\t'-2`);
     expect(spreadsheetCell("=a;@b")).toBe("'=a;'@b");
-    for (const text of ["a;b", "x; y", "1;2", "a,=b"]) expect(spreadsheetCell(text)).toBe(text);
+    // A cell that starts with the separator, and a comma (a `;`-delimited file in a comma locale).
+    expect(spreadsheetCell(";=1+1")).toBe(";'=1+1");
+    expect(spreadsheetCell(";-2+3")).toBe(";'-2+3");
+    expect(spreadsheetCell("bad value,=1+1")).toBe("bad value,'=1+1");
+    expect(spreadsheetCell("\t=1+2")).toBe("'\t=1+2");
+    for (const text of ["a;b", "x; y", "1;2", "a,b", "1,5"])
+      expect(spreadsheetCell(text)).toBe(text);
   });
 });
 

@@ -56,8 +56,9 @@ export class RedisBucket {
 
   /**
    * Permits for `n` waiters, in arrival order, each now or reserved at most `horizonMs` ahead.
-   * A missing bucket starts full, or empty with `startEmpty` (after an outage: Redis may have
-   * lost it).
+   * A missing bucket starts full. With `startEmpty` (after an outage) the bucket starts empty:
+   * created empty if Redis lost it, emptied if Redis kept it (it refilled meanwhile, or the
+   * commands given up on recreated it full).
    */
   acquire(n: number, horizonMs: number, startEmpty: boolean): Promise<AcquireReply> {
     return this.call(ACQUIRE, [n, horizonMs * 1000, startEmpty ? 0 : this.burst]).then(

@@ -128,7 +128,11 @@ export function acquireLock(dir: string): void {
       // A dead holder's lock is taken over; one holding no pid only once no writer could be at it.
       if ((readable || lock.ageMs > UNREADABLE_STALE_MS) && removeStale(path, lock.seen)) continue;
     }
-    if (Date.now() > deadline) throw new Error(`cannot lock ${dir}`);
+    if (Date.now() > deadline) {
+      throw new LockError(
+        `cannot lock ${dir}: its run.lock stayed unreadable or kept being taken over for ${WAIT_MS / 1000} s (another vbapi process?)`,
+      );
+    }
     pause(10);
   }
 }
