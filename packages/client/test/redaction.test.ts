@@ -242,7 +242,7 @@ describe("no secret or record content leaks", () => {
     }
   });
 
-  it("redact() finds a secret in any case and as a server would quote it (JSON, URL, base64)", () => {
+  it("redact() finds a secret in any case and as a server would quote it (JSON, HTML, URL, base64)", () => {
     const b64 = Buffer.from(API_KEY).toString("base64");
     for (const form of [
       API_KEY.toUpperCase(),
@@ -252,6 +252,7 @@ describe("no secret or record content leaks", () => {
       Buffer.from(API_KEY).toString("base64url"),
       encodeURIComponent(`${API_KEY} x"y`),
       JSON.stringify(`${API_KEY} x"y`).slice(1, -1),
+      `${API_KEY} x&quot;y`,
     ]) {
       const out = redact(`got ${form} here`, [`${API_KEY} x"y`, API_KEY]);
       expect(out, form).not.toContain("SECRET");

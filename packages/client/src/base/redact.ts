@@ -13,8 +13,8 @@ const CREDENTIAL =
 
 /**
  * The forms a secret is written in by a server that echoes it: as given, escaped inside a JSON
- * string, URL-encoded (also with `+` for spaces) and base64 (standard and URL-safe, with and
- * without padding). Matched ignoring case.
+ * string, escaped for HTML, URL-encoded (also with `+` for spaces) and base64 (standard and
+ * URL-safe, with and without padding). Matched ignoring case.
  */
 function formsOf(secret: string): readonly string[] {
   let forms = FORMS.get(secret);
@@ -26,6 +26,7 @@ function formsOf(secret: string): readonly string[] {
       ...new Set([
         secret,
         JSON.stringify(secret).slice(1, -1),
+        htmlEscaped(secret),
         url,
         url.replace(/%20/g, "+"),
         b64,
@@ -38,6 +39,15 @@ function formsOf(secret: string): readonly string[] {
   }
   return forms;
 }
+/** As an HTML page (a gateway's error page) writes it. */
+const htmlEscaped = (text: string) =>
+  text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+
 /** Forms per secret (a client's few secrets and the tokens it saw; cleared when it fills). */
 const FORMS = new Map<string, readonly string[]>();
 
