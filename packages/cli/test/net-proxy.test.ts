@@ -9,7 +9,8 @@ import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { EnvHttpProxyAgent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Result, tempDir, vbapi } from "./helpers.ts";
-import { freePort, proxyTestsRun, startTinyproxy, type Tinyproxy } from "./proxy-harness.ts";
+import { proxyTestsRun, startTinyproxy, type Tinyproxy } from "./proxy-harness.ts";
+import { closedPort } from "./telemetry-setup.ts";
 
 const run = proxyTestsRun("the proxy tests (net-proxy.test.ts)");
 
@@ -189,7 +190,7 @@ describe.runIf(run)("through a real forward proxy (tinyproxy)", () => {
 
   it("a proxy that is down: exit 2 at once, naming it", async () => {
     const s = setup(5);
-    const port = await freePort();
+    const port = await closedPort();
     const started = performance.now();
     const r = await vbapi([...s.args, "--out", s.out], {
       env: { ...tokenEnv(), HTTP_PROXY: `http://u:DOWNPW-SECRET@127.0.0.1:${port}` },
