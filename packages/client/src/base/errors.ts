@@ -19,7 +19,7 @@
 // fields below, and toJSON()/inspect show nothing else (`cause` is kept for debugging but never
 // serialized).
 import type { ValidationIssue } from "../generated/validators.ts";
-import { clip } from "./redact.ts";
+import { clip, MAX_CLEANED_TEXT } from "./redact.ts";
 import { parseRetryAfter } from "./retry.ts";
 import type { BulkReport } from "./types.ts";
 
@@ -172,7 +172,8 @@ export function apiErrorFromAnswer(
     string,
     unknown
   >;
-  const clean = (v: unknown) => (typeof v === "string" && v !== "" ? clip(scrub(v)) : undefined);
+  const clean = (v: unknown) =>
+    typeof v === "string" && v !== "" ? clip(scrub(v.slice(0, MAX_CLEANED_TEXT))) : undefined;
   let redirectOrigin: string | undefined;
   if (answer.status >= 300 && answer.status < 400) {
     try {

@@ -6,6 +6,13 @@ const REDACTED = "[redacted]";
 /** Longest server-provided text (a per-record message, a problem detail) the SDK passes on. */
 export const MAX_SERVER_TEXT = 500;
 
+/**
+ * Server text is cut to this before it is cleaned of secrets and values (then to what is kept):
+ * far past what is kept, so no secret or value across the final cut is missed, and a hostile
+ * megabyte is not searched for every value.
+ */
+export const MAX_CLEANED_TEXT = 64 * 1024;
+
 // A credential after "Bearer"/"Basic": at least 8 token characters including a digit, a dot or
 // a base64 sign, so "a bearer token is required" stays readable while a JWT or Basic pair goes.
 const CREDENTIAL =

@@ -10,7 +10,7 @@ import {
   VbapiError,
 } from "../base/errors.ts";
 import type { Logger } from "../base/logger.ts";
-import { clip, redactAll } from "../base/redact.ts";
+import { clip, MAX_CLEANED_TEXT, redactAll } from "../base/redact.ts";
 import type { BatchItem, BatchResult } from "../base/types.ts";
 import { type EntityName, entities } from "../generated/entities.ts";
 import { matchItems, toBatchResult } from "./results.ts";
@@ -293,7 +293,7 @@ function interpret<K>(
   const activityIdRaw = envelope?.debug?.activityID ?? envelope?.debug?.activityId;
   const activityId =
     typeof activityIdRaw === "string" && activityIdRaw !== ""
-      ? clean(activityIdRaw).slice(0, 200)
+      ? clean(activityIdRaw.slice(0, MAX_CLEANED_TEXT)).slice(0, 200)
       : undefined;
   if (
     typeof body !== "object" ||
@@ -317,7 +317,8 @@ function interpret<K>(
     );
   }
   // Cleaned whole, then cut: a secret or value across the cut would leave its first part.
-  for (const item of matched.items) if (item.message) item.message = clip(clean(item.message));
+  for (const item of matched.items)
+    if (item.message) item.message = clip(clean(item.message.slice(0, MAX_CLEANED_TEXT)));
   const result = toBatchResult<K>(matched.items, activityId);
   ctx.logger.debug(
     `${operation}: ${result.succeeded} succeeded, ${result.failed} failed${activityId ? ` [activityId ${activityId}]` : ""}`,
