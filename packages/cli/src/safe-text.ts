@@ -10,25 +10,22 @@
 const FORMULA = /^[\t\r]|^\s*[=+\-@]/;
 
 /**
- * A formula trigger after a `;`, a `,` or a tab inside a cell: a spreadsheet that splits on
- * another separator than the file's (a `;` locale opening a comma-separated file, a comma locale
- * opening one written with the input's `;`) starts a cell of its own there (quotes and
- * whitespace before the trigger do not stop it).
+ * A formula trigger after a `;`, a `,`, a tab or a line break inside a cell: a spreadsheet that
+ * splits on another separator than the file's (a `;` locale opening a comma-separated file, a
+ * comma locale opening one written with the input's `;`) starts a cell of its own there, and
+ * the cell's quote then no longer holds its line breaks together (quotes and whitespace before
+ * the trigger do not stop it).
  */
-const FORMULA_AFTER_SEPARATOR = /([;,\t][\s"']*)(?=[=+\-@])/g;
+const FORMULA_AFTER_SEPARATOR = /([;,\t\r\n][\s"']*)(?=[=+\-@])/g;
 
 /**
  * A cell the CLI adds to a CSV file: a leading `'` when it would start a formula, and a `'`
- * before a trigger after a `;`, a `,` or a tab inside it.
+ * before a trigger after a `;`, a `,`, a tab or a line break inside it (also one that starts
+ * it: a tab-split view starts a cell after it).
  */
 export function spreadsheetCell(text: string): string {
-  // A cell that starts a formula gets its one leading `'` (a tab that starts it is that case).
-  const leads = FORMULA.test(text);
-  const cell = text.replace(
-    FORMULA_AFTER_SEPARATOR,
-    (match: string, separator: string, at: number) => (at === 0 && leads ? match : `${separator}'`),
-  );
-  return leads ? `'${cell}` : cell;
+  const cell = text.replace(FORMULA_AFTER_SEPARATOR, "$1'");
+  return FORMULA.test(text) ? `'${cell}` : cell;
 }
 
 /**

@@ -75,11 +75,14 @@ describe("hostile text", () => {
     expect(failed.map((f) => f._row)).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9"]);
     ROWS.forEach(([key, t1, group, notes, message], i) => {
       // A bare carriage return is shown as an escape (`cat` would overwrite the line with it).
+      // A tab that starts it: a ' before the cell and one after the tab (a tab-split view).
       const quoted = message.startsWith("a ")
         ? message
         : message.startsWith("\r")
           ? message.replace("\r", "\\x0d")
-          : `'${message}`;
+          : message.startsWith("\t")
+            ? `'\t'${message.slice(1)}`
+            : `'${message}`;
       expect(failed[i]).toEqual({
         tolerance_Key: key,
         tolerance1: t1,

@@ -22,7 +22,9 @@ describe("spreadsheetCell", () => {
   it("also when the trigger comes after leading whitespace (spreadsheets that trim on import)", () => {
     for (const space of [" ", "   ", "\n", "\r\n", "\u00a0", "\u2003", "\u3000", "\ufeff", "\v"]) {
       for (const trigger of ["=", "+", "-", "@"]) {
-        expect(spreadsheetCell(`${space}${trigger}1`)).toBe(`'${space}${trigger}1`);
+        // After a line break the trigger gets its own ' too (see the separators below).
+        const inner = /[\r\n]/.test(space) ? `${space}'${trigger}1` : `${space}${trigger}1`;
+        expect(spreadsheetCell(`${space}${trigger}1`)).toBe(`'${inner}`);
       }
     }
   });
@@ -57,7 +59,9 @@ describe("spreadsheetCell after a ; or a tab (spreadsheets that split on ;)", ()
     expect(spreadsheetCell(";=1+1")).toBe(";'=1+1");
     expect(spreadsheetCell(";-2+3")).toBe(";'-2+3");
     expect(spreadsheetCell("bad value,=1+1")).toBe("bad value,'=1+1");
-    expect(spreadsheetCell("\t=1+2")).toBe("'\t=1+2");
+    expect(spreadsheetCell("\t=1+2")).toBe("'\t'=1+2");
+    expect(spreadsheetCell("x\n=1+1;")).toBe("x\n'=1+1;");
+    expect(spreadsheetCell("x\r\n@SUM(1)")).toBe("x\r\n'@SUM(1)");
     for (const text of ["a;b", "x; y", "1;2", "a,b", "1,5"])
       expect(spreadsheetCell(text)).toBe(text);
   });

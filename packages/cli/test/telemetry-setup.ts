@@ -132,6 +132,11 @@ export async function closedPort(): Promise<number> {
   for (const port of [47, 63, 71, 83, 89, 93, 97]) {
     const refused = await new Promise<boolean>((resolve) => {
       const socket = connect(port, "127.0.0.1");
+      // A firewall that drops the connection: not a refusal, try the next port.
+      socket.setTimeout(500, () => {
+        socket.destroy();
+        resolve(false);
+      });
       socket.once("connect", () => {
         socket.destroy();
         resolve(false);

@@ -253,8 +253,10 @@ describe("no secret or record content leaks", () => {
       encodeURIComponent(`${API_KEY} x"y`),
       JSON.stringify(`${API_KEY} x"y`).slice(1, -1),
       `${API_KEY} x&quot;y`,
+      `${API_KEY}/x&#x27;y`,
+      JSON.stringify(`${API_KEY}/x'y`).slice(1, -1).replace(/\//g, "\\/"),
     ]) {
-      const out = redact(`got ${form} here`, [`${API_KEY} x"y`, API_KEY]);
+      const out = redact(`got ${form} here`, [`${API_KEY} x"y`, `${API_KEY}/x'y`, API_KEY]);
       expect(out, form).not.toContain("SECRET");
       expect(out.toLowerCase(), form).not.toContain("secret");
       expect(out, form).toMatch(/^got \[redacted\]( here)?/);
@@ -272,6 +274,20 @@ describe("no secret or record content leaks", () => {
     expect(redactAll("name Jos\\u00E9 Garc\\u00EDa-Lopez", ["José García-Lopez"])).toBe(
       "name [redacted]",
     );
+  });
+
+  it("redactAll(): numbers before a full stop, as-written values in \\uXXXX form, needles that hold \\u, escaped backslashes", () => {
+    expect(
+      redactAll("not found: 1234567. Try 1234567.5 or 0.1234567", [], { numbers: ["1234567"] }),
+    ).toBe("not found: [redacted]. Try 1234567.5 or 0.1234567");
+    expect(
+      redactAll("Member O\\u0027Brien (user M\\u00FCller)", [], { exact: ["O'Brien", "Müller"] }),
+    ).toBe("Member [redacted] (user [redacted])");
+    expect(redact("bad password Pa\\u00e9ss99 for user", ["Pa\\u00e9ss99"])).toBe(
+      "bad password [redacted] for user",
+    );
+    // A literal backslash then "u0041" (JSON "\\\\u0041") is not an escape.
+    expect(redactAll("C:\\\\u0041bcdefgh", ["abcdefgh"])).toBe("C:\\\\u0041bcdefgh");
   });
 
   it("redactAll() matches exact needles as written and numbers only whole", () => {

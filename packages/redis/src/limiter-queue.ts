@@ -145,11 +145,12 @@ export class RedisQueue {
           this.host.onRedisError(error);
           return;
         }
-        this.cold = false;
         if (reply.pausedMs > 0) {
+          // Paused: the script returned before it emptied a kept bucket; the next call does.
           this.host.notePause(reply.pausedMs);
           continue;
         }
+        this.cold = false;
         let unused = 0;
         for (const delay of reply.delaysMs) {
           const w = this.queue.shift();

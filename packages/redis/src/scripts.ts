@@ -49,6 +49,7 @@ export const ACQUIRE = new LuaScript(`${PRELUDE}
 tokens = tokens or tonumber(ARGV[5])
 if pausedUntil > now then return {0, pausedUntil - now, 0, seq} end
 refill()
+local kept = tokens
 tokens = math.min(tokens, tonumber(ARGV[5]))
 local n = tonumber(ARGV[3])
 local horizon = tonumber(ARGV[4])
@@ -66,7 +67,9 @@ while granted < n do
   out[4 + granted] = wait
 end
 out[1] = granted
-if granted > 0 then save() end
+-- Saved also when nothing was granted but a kept bucket was emptied (a cold start whose first
+-- permit lies past the horizon: a slow rate).
+if granted > 0 or tokens < kept then save() end
 return out
 `);
 

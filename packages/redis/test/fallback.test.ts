@@ -217,10 +217,10 @@ describe("Redis unreachable mid-run", () => {
       await server.halt();
       await until(() => limiter.stats().backend === "local", 3000);
       await server.restart();
-      const [seconds, micros] = (await admin.time()) as [string, string];
+      const [seconds, micros] = (await admin.time()).map(Number) as [number, number];
       await admin.hset(key as string, {
         tokens: 8,
-        ts: Number(seconds) * 1e6 + Number(micros),
+        ts: seconds * 1e6 + micros,
         pausedUntil: 0,
         seq: 0,
       });

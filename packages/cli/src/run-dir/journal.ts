@@ -5,9 +5,11 @@
 //   {"t":"c","fl":…,"sl":…,"s":2,"req":…,"ret":…,"rl":…,"ms":…,"rs":…,"c":[…],"u":[…],"f":[…],"i":[…]}
 //                                             a commit: the result files' lengths, the session's
 //                                             stats, the rows that became final by outcome
-//   {"t":"e","n":2}                          session 2 ended with no request of its own left on its way
-//                                             (none aborted in flight, the process not killed):
-//                                             the next session holds nothing back for it
+//   {"t":"e","n":2,"h":900}                  session 2 ended with no request of its own left on its way
+//                                             (none aborted in flight, the process not killed);
+//                                             rows up to h (0 or absent: none) may still be on
+//                                             their way from an earlier session it did not finish
+//                                             re-sending: the next session holds back behind those
 //   {"t":"q","ts":…,"ms":120,"st":207,"n":500}
 //                                             an HTTP request of the session settled: when (epoch
 //                                             ms), after how long, its status (0: no answer) and
@@ -51,6 +53,8 @@ export interface JournalState {
    * read can still be applied late. False when it was killed or aborted requests in flight.
    */
   lastSessionSettled: boolean;
+  /** Rows up to this one may still be on their way from a session before (see the end line). */
+  owedMark: number;
 }
 
 export interface Commit {
@@ -84,9 +88,12 @@ export class JournalWriter {
     this.write({ t: "s", n: session, at: new Date().toISOString() });
   }
 
-  /** The session ended with every request it sent answered or given up on, none aborted. */
-  endSession(session: number): void {
-    this.write({ t: "e", n: session });
+  /**
+   * The session ended with every request it sent answered or given up on, none aborted; rows up
+   * to `owed` may still be on their way from an earlier session (it did not finish them).
+   */
+  endSession(session: number, owed: number): void {
+    this.write(owed > 0 ? { t: "e", n: session, h: owed } : { t: "e", n: session });
   }
 
   /** Not fsynced: it only has to survive the process, and it is written before the rows are sent. */
@@ -212,6 +219,7 @@ export function replayJournal(path: string): JournalState {
     sessions: new Map(),
     validLength: 0,
     lastSessionSettled: false,
+    owedMark: 0,
   };
   let sawCommit = false;
   forEachEntry(path, (entry, end) => {
@@ -354,6 +362,7 @@ function apply(state: JournalState, entry: Record<string, unknown>): void {
     case "e":
       // Only the end of the last session started counts.
       state.lastSessionSettled = Number(entry.n) === Math.max(0, ...state.sessions.keys());
+      state.owedMark = isCount(entry.h) ? entry.h : 0;
       return;
     case "s":
       state.lastSessionSettled = false;

@@ -119,10 +119,13 @@ export class RunFiles {
     return this.session;
   }
 
-  /** The session ends with none of its requests left on its way (see JournalState). */
-  endSettled(): void {
+  /**
+   * The session ends with none of its requests left on its way; rows up to `owed` may still be
+   * on their way from an earlier session (see JournalState).
+   */
+  endSettled(owed: number): void {
     if (this.closed) return;
-    this.journal.endSession(this.session);
+    this.journal.endSession(this.session, owed);
   }
 
   /** Rows taken from the input before they can be sent: kept ahead of sending (no fsync needed for a process crash). */

@@ -158,13 +158,19 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   };
 
   const ahead = config.client.chunkSize ?? defaults.bulk.chunkSize;
+  // Rows that may still be on their way from an earlier session: every row read so far when the
+  // last session did not end settled (killed, requests aborted in flight), else what it owed.
+  const onItsWayMark =
+    journal === undefined ? 0 : journal.lastSessionSettled ? journal.owedMark : journal.readMark;
+  /** Rows that may be on their way from an earlier session and are still not final here. */
+  let owedRowsLeft = 0;
   const feed = new Feed(
     rowsToSend({
       input,
       convert,
       skip: journal?.final,
       readMark: journal?.readMark ?? 0,
-      onItsWayMark: journal && !journal.lastSessionSettled ? journal.readMark : 0,
+      onItsWayMark,
       counters,
       onInvalid: (row, original, message) => {
         tally.invalid(row, message);
@@ -182,6 +188,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     const info = feed.take(item.index);
     if (info === undefined) return;
     const settled = tally.settle(item, info.row, info.resent, abort.signal.aborted);
+    if (settled.final === false && info.mayBeOnItsWay) owedRowsLeft++;
     const activityId = item.activityId ?? "";
     if (settled.final === "succeeded") {
       const key = item.key as Record<string, unknown>;
@@ -274,9 +281,6 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   counters.inFlight = 0;
   counters.retries = report?.retries ?? counters.retries;
   commitNow();
-  // Every request of this session was answered or given up on, none aborted in flight: the next
-  // session need not hold back rows behind the ones this session read.
-  if (!abort.signal.aborted && writeError === undefined) files.endSettled();
   refresh(true);
   display.stop(counters);
 
@@ -298,6 +302,12 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       unreachable: unreachable ?? (tally.unreachable ? unreachableNow(config) : undefined),
     },
   );
+  // Every request of this session was answered or given up on, none aborted in flight: an end
+  // line. It still owes the earlier session's rows unless it read every row and re-sent each of
+  // those (none left not final).
+  if (!abort.signal.aborted && writeError === undefined) {
+    files.endSettled(end.status === "complete" && owedRowsLeft === 0 ? 0 : onItsWayMark);
+  }
   files.writeSummary(end.summary);
   return { ...end, summary: { ...end.summary, firstFailures: tally.firstFailures } };
 }

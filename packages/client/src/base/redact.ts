@@ -33,7 +33,11 @@ function formsOf(secret: string): readonly string[] {
       ...new Set([
         secret,
         JSON.stringify(secret).slice(1, -1),
+        // As PHP's json_encode and others write it: "/" escaped.
+        JSON.stringify(secret).slice(1, -1).replace(/\//g, "\\/"),
         htmlEscaped(secret),
+        htmlEscaped(secret).replace(/&#39;/g, "&#x27;"),
+        htmlEscaped(secret).replace(/&#39;/g, "&apos;"),
         url,
         url.replace(/%20/g, "+"),
         b64,
@@ -72,7 +76,7 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
 export interface ExactNeedles {
   /** Matched with their letter case as given. */
   exact?: readonly string[] | undefined;
-  /** Numbers as written, matched only as a whole number (no digit or `.` right beside). */
+  /** Numbers as written, matched only as a whole number (not inside a longer number). */
   numbers?: readonly string[] | undefined;
 }
 
@@ -92,34 +96,58 @@ function fold(text: string): string {
   return out;
 }
 
+/** One way of reading a text for matching: the text so read, and where each unit starts. */
+interface View {
+  text: string;
+  /** Where each unit of `text` starts in the original (one more entry for the end); undefined: the same. */
+  at: number[] | undefined;
+}
+
 /**
- * The text as a reader sees it, for matching: lower-cased, with JSON's `\uXXXX` escapes read as
- * their characters (a .NET server escapes `+ < > & '` and non-ASCII so), and where each read
- * character starts in `text` (`at`, one more entry for the end; undefined when the same).
+ * The text as written, and, when it holds `\uXXXX` escapes, as a reader sees it: each escape
+ * read as its character (a .NET server escapes `+ < > & '` and non-ASCII so; an escaped
+ * backslash `\\` is a backslash, not the start of an escape).
  */
-function readable(text: string): { read: string; at: number[] | undefined } {
-  if (!text.includes("\\u")) return { read: fold(text), at: undefined };
+function views(text: string): View[] {
+  const written: View = { text, at: undefined };
+  if (!text.includes("\\u")) return [written];
   const chars: string[] = [];
   const at: number[] = [];
   const unicodeEscape = /\\u([0-9a-fA-F]{4})/y;
   for (let i = 0; i < text.length; ) {
+    at.push(i);
+    if (text[i] === "\\" && text[i + 1] === "\\") {
+      // An escaped backslash: two units as written (they stay together).
+      chars.push("\\");
+      at.push(i + 1);
+      chars.push("\\");
+      i += 2;
+      continue;
+    }
     unicodeEscape.lastIndex = i;
     const hex = unicodeEscape.exec(text)?.[1];
-    at.push(i);
     chars.push(hex ? String.fromCharCode(Number.parseInt(hex, 16)) : (text[i] as string));
     i += hex ? 6 : 1;
   }
   at.push(text.length);
-  return { read: fold(chars.join("")), at };
+  return [written, { text: chars.join(""), at }];
 }
 
-const DIGIT_OR_DOT = /[0-9.]/;
+const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
+
+/** Whether `text[from, to)` is a whole number: no digit beside it, nor a `.` then a digit. */
+function wholeNumber(text: string, from: number, to: number): boolean {
+  if (isDigit(text[from - 1]) || isDigit(text[to])) return false;
+  if (text[from - 1] === "." && isDigit(text[from - 2])) return false;
+  if (text[to] === "." && isDigit(text[to + 1])) return false;
+  return true;
+}
 
 /**
- * Replaces every occurrence in `text` of each of `needles` (ignoring case, also written with
- * `\uXXXX` escapes), of each `exact` needle, and of each of `numbers` as a whole number; what
- * the matches cover, overlapping or touching, becomes one `[redacted]` per stretch. Linear in
- * the text per needle: repeated needles count once.
+ * Replaces every occurrence in `text` of each of `needles` (ignoring case), of each `exact`
+ * needle, and of each of `numbers` as a whole number, as written and as read with `\uXXXX`
+ * escapes decoded; what the matches cover, overlapping or touching, becomes one `[redacted]` per
+ * stretch. Linear in the text per needle: repeated needles count once.
  */
 export function redactAll(
   text: string,
@@ -128,36 +156,33 @@ export function redactAll(
 ): string {
   if (text.length === 0) return text;
   let covered: Uint8Array | undefined;
-  const cover = (from: number, to: number) => {
-    covered ??= new Uint8Array(text.length);
-    covered.fill(1, from, to);
-  };
-  /** Each occurrence of `find` in `hay` (overlapping ones too), covering each unit once. */
-  const each = (hay: string, find: string, onMatch: (from: number, to: number) => void) => {
-    let done = 0;
-    for (let i = hay.indexOf(find); i !== -1; i = hay.indexOf(find, i + 1)) {
-      onMatch(Math.max(i, done), i + find.length);
-      done = i + find.length;
+  const anyCase = [...new Set(needles)].filter((n) => n.length > 0).map(fold);
+  const asWritten = [...new Set(exact ?? [])].filter((n) => n.length > 0);
+  const whole = [...new Set(numbers ?? [])].filter((n) => n.length > 0);
+  for (const view of views(text)) {
+    const cover = (from: number, to: number) => {
+      covered ??= new Uint8Array(text.length);
+      if (view.at) covered.fill(1, view.at[from], view.at[to]);
+      else covered.fill(1, from, to);
+    };
+    /** Each occurrence of `find` in `hay` (overlapping ones too), covering each unit once. */
+    const each = (hay: string, find: string, keep: (from: number, to: number) => boolean) => {
+      if (find.length > hay.length) return;
+      let done = 0;
+      for (let i = hay.indexOf(find); i !== -1; i = hay.indexOf(find, i + 1)) {
+        if (!keep(i, i + find.length)) continue;
+        cover(Math.max(i, done), i + find.length);
+        done = i + find.length;
+      }
+    };
+    const always = () => true;
+    if (anyCase.length > 0) {
+      const lower = fold(view.text);
+      for (const needle of anyCase) each(lower, needle, always);
     }
-  };
-  if (needles.length > 0) {
-    const { read, at } = readable(text);
-    for (const needle of new Set(needles)) {
-      if (needle.length === 0 || needle.length > read.length) continue;
-      each(read, fold(needle), (from, to) =>
-        at ? cover(at[from] as number, at[to] as number) : cover(from, to),
-      );
-    }
-  }
-  for (const needle of new Set(exact ?? [])) {
-    if (needle.length > 0 && needle.length <= text.length) each(text, needle, cover);
-  }
-  for (const number of new Set(numbers ?? [])) {
-    if (number.length === 0 || number.length > text.length) continue;
-    for (let i = text.indexOf(number); i !== -1; i = text.indexOf(number, i + 1)) {
-      const end = i + number.length;
-      if (DIGIT_OR_DOT.test(text[i - 1] ?? "") || DIGIT_OR_DOT.test(text[end] ?? "")) continue;
-      cover(i, end);
+    for (const needle of asWritten) each(view.text, needle, always);
+    for (const number of whole) {
+      each(view.text, number, (from, to) => wholeNumber(view.text, from, to));
     }
   }
   if (covered === undefined) return text;
