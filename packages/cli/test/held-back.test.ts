@@ -88,8 +88,9 @@ async function until(condition: () => boolean, ms: number, what: string): Promis
 it("kill -9 with a request in flight: resume holds back later rows with its key, a later resume sends them", async () => {
   const dir = tempDir();
   const file = join(dir, "t.csv");
-  // Row 1 is key 1 with the old data, row 41 key 1 with the new; keys 2 to 40 between.
-  const rows = ["1,1", ...Array.from({ length: 39 }, (_, i) => `${i + 2},0`), "1,2"];
+  // Rows 1 to 3 are key 1 with old data (all in the request in flight at the kill), row 42 key 1
+  // with the new; keys 2 to 39 between.
+  const rows = ["1,1", "1,3", "1,4", ...Array.from({ length: 38 }, (_, i) => `${i + 2},0`), "1,2"];
   writeFileSync(file, `tolerance_Key,tolerance1\n${rows.join("\n")}\n`);
   const out = join(dir, "run");
   const database = "KILLED";
@@ -117,18 +118,19 @@ it("kill -9 with a request in flight: resume holds back later rows with its key,
   run.child.kill("SIGKILL");
   await run.done;
   const resumed = await vbapi(["resume", out], { env });
-  // Row 41 is not sent while row 1's first request may still land: not reported saved.
+  // Rows 2, 3 and 42 are not sent while row 1's first request may still land: not reported saved.
   expect(resumed.code, resumed.stderr).toBe(1);
   expect(resumed.stderr).toMatch(
-    /1 not done yet \(held back behind an earlier row with the same key/,
+    /3 not done yet \(all held back behind an earlier row with the same key/,
   );
-  expect(readCsv(join(out, "succeeded.csv")).map((r) => r.row)).not.toContain("41");
+  expect(readCsv(join(out, "succeeded.csv")).map((r) => r.row)).not.toContain("42");
   // The late request lands (key 1's second write: the resume's re-send of row 1 was the first).
   await until(() => key1()?.writes === 2, 15_000, "the late request to land");
   expect(key1()?.body).toEqual({ tolerance_Key: 1, tolerance1: 1 });
+  // One more resume sends all three, in order (not one resume per row of the key).
   const again = await vbapi(["resume", out], { env });
   expect(again.code, again.stderr).toBe(0);
-  expect(readCsv(join(out, "succeeded.csv")).filter((r) => r.row === "41")).toHaveLength(1);
+  expect(readCsv(join(out, "succeeded.csv")).filter((r) => r.row === "42")).toHaveLength(1);
   expect(key1()?.body).toEqual({ tolerance_Key: 1, tolerance1: 2 });
   late.cancel();
 });

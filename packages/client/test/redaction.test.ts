@@ -290,6 +290,23 @@ describe("no secret or record content leaks", () => {
     expect(redactAll("C:\\\\u0041bcdefgh", ["abcdefgh"])).toBe("C:\\\\u0041bcdefgh");
   });
 
+  it("redact() reads HTML character references (.NET's &#x2B;, Go's &#34;) and a final sigma", () => {
+    const key = `Ab+c/Def"gh'Ij`;
+    for (const page of [
+      "<p>key=Ab&#x2B;c/Def&quot;gh&#x27;Ij</p>",
+      "<p>key=Ab+c/Def&#34;gh&#39;Ij</p>",
+      "<p>key=Ab&#43;c&#x2F;Def&#x22;gh&apos;Ij</p>",
+    ]) {
+      expect(redact(page, [key])).toBe("<p>key=[redacted]</p>");
+    }
+    expect(redact("user M&#xFC;ller-Schmidt refused", ["Müller-Schmidt"])).toBe(
+      "user [redacted] refused",
+    );
+    expect(redactAll("name ABCDEFΣ here", ["abcdefσ"])).toBe("name [redacted] here");
+    // A stray ampersand, an unknown name and a bad number stay as they are.
+    expect(redact("a & b &nbsp; &#xZZ; &#0;", ["zzzzzz"])).toBe("a & b &nbsp; &#xZZ; &#0;");
+  });
+
   it("redactAll() matches exact needles as written and numbers only whole", () => {
     expect(redactAll("Member member MEMBER", [], { exact: ["Member"] })).toBe(
       "[redacted] member MEMBER",

@@ -46,6 +46,7 @@ end
  * on (nothing granted); retryUs: when the next permit comes within the horizon (if not all granted).
  */
 export const ACQUIRE = new LuaScript(`${PRELUDE}
+local missing = tokens == nil
 tokens = tokens or tonumber(ARGV[5])
 if pausedUntil > now then return {0, pausedUntil - now, 0, seq} end
 refill()
@@ -67,9 +68,9 @@ while granted < n do
   out[4 + granted] = wait
 end
 out[1] = granted
--- Saved also when nothing was granted but a kept bucket was emptied (a cold start whose first
--- permit lies past the horizon: a slow rate).
-if granted > 0 or tokens < kept then save() end
+-- Saved also when nothing was granted but a cold start emptied a kept bucket or created a
+-- missing one below full (its first permit lies past the horizon: a slow rate).
+if granted > 0 or tokens < kept or (missing and tokens < burst) then save() end
 return out
 `);
 

@@ -235,6 +235,37 @@ describe("Redis unreachable mid-run", () => {
     expect(maxExcess(grants, 40, 8)).toBeLessThanOrEqual(1.5);
   });
 
+  it("a slow rate back from an outage that lost the bucket: its permits stay paced (no burst)", async () => {
+    // 2/s: one permit every 500 ms, past the 100 ms a reservation may reach. The cold start's
+    // first call grants nothing then; the empty bucket must still be written, or the next call
+    // finds none and creates it full (burst 10).
+    const limiter = createRedisRateLimiter({
+      url: server.url,
+      apiKey: randomUUID(),
+      requestsPerSecond: 2,
+      burst: 10,
+      maxReservationMs: 100,
+      commandTimeoutMs: 300,
+      reconnectIntervalMs: 200,
+      fallback: { expectedProcesses: 1 },
+      logger: recordingLogger(),
+    });
+    try {
+      await limiter.acquire();
+      await server.halt();
+      await limiter.acquire(); // fails over to the local bucket
+      expect(limiter.stats().backend).toBe("local");
+      await server.restart();
+      await until(() => limiter.stats().backend === "redis", 5000);
+      const started = performance.now();
+      for (let i = 0; i < 4; i++) await limiter.acquire();
+      // Paced: three intervals of 500 ms at least (a full bucket would give all four at once).
+      expect(performance.now() - started).toBeGreaterThan(1_200);
+    } finally {
+      await limiter.close();
+    }
+  });
+
   it("with fallback: false, acquire rejects with RedisUnavailableError while Redis is down, and works again after", async () => {
     const limiter = createRedisRateLimiter({
       url: server.url,

@@ -188,7 +188,9 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     const info = feed.take(item.index);
     if (info === undefined) return;
     const settled = tally.settle(item, info.row, info.resent, abort.signal.aborted);
-    if (settled.final === false && info.mayBeOnItsWay) owedRowsLeft++;
+    // A row held back behind an owed row of its key re-sent here is not itself on its way (a run
+    // never has two rows of one key in flight): only the others stay owed.
+    if (settled.final === false && info.mayBeOnItsWay && item.heldBack !== true) owedRowsLeft++;
     const activityId = item.activityId ?? "";
     if (settled.final === "succeeded") {
       const key = item.key as Record<string, unknown>;

@@ -86,14 +86,15 @@ export interface ExactNeedles {
  */
 function fold(text: string): string {
   const lower = text.toLowerCase();
-  if (lower.length === text.length) return lower;
+  // A final sigma (ς, lower-cased at a word's end) is the same letter as σ.
+  if (lower.length === text.length) return lower.replace(/ς/g, "σ");
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i] as string;
     const l = c.toLowerCase();
     out += l.length === 1 ? l : c;
   }
-  return out;
+  return out.replace(/ς/g, "σ");
 }
 
 /** One way of reading a text for matching: the text so read, and where each unit starts. */
@@ -103,14 +104,53 @@ interface View {
   at: number[] | undefined;
 }
 
+/** HTML character references: numeric (`&#43;`, `&#x2B;`) and the five XML names. */
+const HTML_REFERENCE = /&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|(amp|lt|gt|quot|apos));/y;
+const NAMED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+/** The text with its HTML character references read as their characters (a gateway's page). */
+function htmlView(text: string): View {
+  const chars: string[] = [];
+  const at: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    HTML_REFERENCE.lastIndex = i;
+    const ref = text[i] === "&" ? HTML_REFERENCE.exec(text) : null;
+    const code = ref
+      ? ref[1] !== undefined
+        ? Number(ref[1])
+        : ref[2] !== undefined
+          ? Number.parseInt(ref[2], 16)
+          : (NAMED[ref[3] as string] as string).charCodeAt(0)
+      : undefined;
+    if (ref && code !== undefined && code > 0 && code <= 0x10ffff) {
+      for (const unit of String.fromCodePoint(code)) {
+        for (let u = 0; u < unit.length; u++) at.push(i);
+        chars.push(unit);
+      }
+      i += ref[0].length;
+    } else {
+      at.push(i);
+      chars.push(text[i] as string);
+      i++;
+    }
+  }
+  at.push(text.length);
+  return { text: chars.join(""), at };
+}
+
 /**
- * The text as written, and, when it holds `\uXXXX` escapes, as a reader sees it: each escape
- * read as its character (a .NET server escapes `+ < > & '` and non-ASCII so; an escaped
- * backslash `\\` is a backslash, not the start of an escape).
+ * The text as written, and as a reader sees it: with its `\uXXXX` escapes read as their
+ * characters (a .NET server escapes `+ < > & '` and non-ASCII so; an escaped backslash `\\` is
+ * a backslash, not the start of an escape), and with its HTML character references read (a
+ * gateway's error page: `&#x2B;`, `&#34;`, `&quot;`).
  */
 function views(text: string): View[] {
   const written: View = { text, at: undefined };
-  if (!text.includes("\\u")) return [written];
+  const out = [written];
+  if (text.includes("&") && /&(?:#[0-9xX]|amp;|lt;|gt;|quot;|apos;)/.test(text)) {
+    out.push(htmlView(text));
+  }
+  if (!text.includes("\\u")) return out;
   const chars: string[] = [];
   const at: number[] = [];
   const unicodeEscape = /\\u([0-9a-fA-F]{4})/y;
@@ -130,7 +170,8 @@ function views(text: string): View[] {
     i += hex ? 6 : 1;
   }
   at.push(text.length);
-  return [written, { text: chars.join(""), at }];
+  out.push({ text: chars.join(""), at });
+  return out;
 }
 
 const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
