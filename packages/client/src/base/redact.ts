@@ -84,21 +84,21 @@ export interface ExactNeedles {
  * `text` lower-cased one UTF-16 unit at a time where lower-casing would change its length (İ),
  * so that every unit keeps its position.
  */
-function fold(text: string): string {
+export function fold(text: string): string {
   const lower = text.toLowerCase();
   // A final sigma (ς, lower-cased at a word's end) is the same letter as σ.
-  if (lower.length === text.length) return lower.replace(/ς/g, "σ");
+  if (lower.length === text.length) return lower.includes("ς") ? lower.replace(/ς/g, "σ") : lower;
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i] as string;
     const l = c.toLowerCase();
     out += l.length === 1 ? l : c;
   }
-  return out.replace(/ς/g, "σ");
+  return out.includes("ς") ? out.replace(/ς/g, "σ") : out;
 }
 
 /** One way of reading a text for matching: the text so read, and where each unit starts. */
-interface View {
+export interface View {
   text: string;
   /** Where each unit of `text` starts in the original (one more entry for the end); undefined: the same. */
   at: number[] | undefined;
@@ -144,7 +144,7 @@ function htmlView(text: string): View {
  * a backslash, not the start of an escape), and with its HTML character references read (a
  * gateway's error page: `&#x2B;`, `&#34;`, `&quot;`).
  */
-function views(text: string): View[] {
+export function views(text: string): View[] {
   const written: View = { text, at: undefined };
   const out = [written];
   if (text.includes("&") && /&(?:#[0-9xX]|amp;|lt;|gt;|quot;|apos;)/.test(text)) {

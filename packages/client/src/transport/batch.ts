@@ -10,7 +10,7 @@ import {
   VbapiError,
 } from "../base/errors.ts";
 import type { Logger } from "../base/logger.ts";
-import { clip, MAX_CLEANED_TEXT, redactAll } from "../base/redact.ts";
+import { clip, fold, MAX_CLEANED_TEXT, redactAll, views } from "../base/redact.ts";
 import type { BatchItem, BatchResult } from "../base/types.ts";
 import { type EntityName, entities } from "../generated/entities.ts";
 import { matchItems, toBatchResult } from "./results.ts";
@@ -85,7 +85,8 @@ const USUAL_WORDS = new Set(["Created", "Updated"]);
 /**
  * Removes the client's secrets and the records' values from server text. Each distinct text is
  * cleaned once (a 207 repeats "Created" for every record); the records' values are collected
- * once per request, only when a text other than VBA's usual words comes (see recordValues).
+ * once per request, only when a text other than VBA's usual words comes, and each text is
+ * searched only for the values it can hold (see valuesIn).
  */
 function cleaner(ctx: BatchContext, records: readonly unknown[]): (text: string) => string {
   let values: RecordValues | undefined;
@@ -96,7 +97,8 @@ function cleaner(ctx: BatchContext, records: readonly unknown[]): (text: string)
       out = ctx.scrub(text);
       if (out.length >= MIN_VALUE && !USUAL_WORDS.has(out)) {
         values ??= recordValues(records);
-        out = redactAll(out, values.anyCase, values);
+        const found = valuesIn(out, values);
+        if (found !== undefined) out = redactAll(out, found.anyCase, found);
       }
       if (done.size < 1_000) done.set(text, out);
     }
@@ -105,42 +107,83 @@ function cleaner(ctx: BatchContext, records: readonly unknown[]): (text: string)
 }
 
 interface RecordValues {
-  /** String values of MIN_ANY_CASE characters or more, or with a digit: matched ignoring case. */
-  anyCase: string[];
-  /** Shorter string values (MIN_VALUE or more): matched as written (a word stays in any other case). */
-  exact: string[];
-  /** Number values written with MIN_VALUE characters or more: matched as whole numbers. */
-  numbers: string[];
+  /** String values of MIN_VALUE characters or more, as they are (repeats possible). */
+  strings: string[];
+  /** Number values that are written with MIN_VALUE characters or more. */
+  numbers: number[];
 }
 
-/**
- * The records' own field values worth looking for in server text, each once. A string's JSON
- * escaping (a quote, a backslash) is looked for too; `\uXXXX` escapes are read by redactAll.
- */
+/** The records' own field values worth looking for in server text, collected as they are. */
 function recordValues(records: readonly unknown[]): RecordValues {
-  const anyCase = new Set<string>();
-  const exact = new Set<string>();
-  const numbers = new Set<string>();
+  const strings: string[] = [];
+  const numbers: number[] = [];
   for (const record of records) {
     if (typeof record !== "object" || record === null) continue;
     try {
       // Object.values (own enumerable fields) measured faster than for-in with Object.hasOwn.
       for (const value of Object.values(record)) {
-        if (typeof value === "number") {
-          const written = String(value);
-          if (written.length >= MIN_VALUE) numbers.add(written);
-        } else if (typeof value === "string" && value.length >= MIN_VALUE) {
-          const set = value.length >= MIN_ANY_CASE || /[0-9]/.test(value) ? anyCase : exact;
-          set.add(value);
-          const escaped = JSON.stringify(value).slice(1, -1);
-          if (escaped !== value) set.add(escaped);
+        if (typeof value === "string") {
+          if (value.length >= MIN_VALUE) strings.push(value);
+        } else if (
+          typeof value === "number" &&
+          // An integer under 100000 (and over -10000) is written with fewer than 6 characters.
+          (!Number.isInteger(value) || value >= 100_000 || value <= -10_000)
+        ) {
+          numbers.push(value);
         }
       }
     } catch {
       // A record with a throwing getter was already refused before sending.
     }
   }
-  return { anyCase: [...anyCase], exact: [...exact], numbers: [...numbers] };
+  return { strings, numbers };
+}
+
+/**
+ * The values `text` holds, by how they are matched: strings of MIN_ANY_CASE characters or more,
+ * or with a digit, in any letter case; shorter ones as written (a 6- or 7-letter word stays in
+ * any other case); numbers as whole numbers. A string is also looked for as escaped inside a
+ * JSON string (a quote, a backslash); redactAll reads `\uXXXX` and HTML escapes itself.
+ * Undefined when it holds none.
+ */
+function valuesIn(
+  text: string,
+  { strings, numbers }: RecordValues,
+): { anyCase: string[]; exact: string[]; numbers: string[] } | undefined {
+  const seen = views(text);
+  const lower = seen.map((view) => fold(view.text));
+  const escapes = text.includes("\\");
+  const anyCase: string[] = [];
+  const exact: string[] = [];
+  const tried = new Set<string>();
+  for (const value of strings) {
+    if (value.length > text.length || tried.has(value)) continue;
+    tried.add(value);
+    const forms = [value];
+    if (escapes) {
+      const escaped = JSON.stringify(value).slice(1, -1);
+      if (escaped !== value && escaped.length <= text.length) forms.push(escaped);
+    }
+    const ignoreCase = value.length >= MIN_ANY_CASE || /[0-9]/.test(value);
+    for (const form of forms) {
+      if (ignoreCase) {
+        const find = fold(form);
+        if (lower.some((l) => l.includes(find))) anyCase.push(form);
+      } else if (seen.some((view) => view.text.includes(form))) exact.push(form);
+    }
+  }
+  const whole: string[] = [];
+  if (numbers.length > 0 && /[0-9]/.test(text)) {
+    for (const value of numbers) {
+      const written = String(value);
+      if (written.length < MIN_VALUE || tried.has(written)) continue;
+      tried.add(written);
+      if (seen.some((view) => view.text.includes(written))) whole.push(written);
+    }
+  }
+  return anyCase.length + exact.length + whole.length > 0
+    ? { anyCase, exact, numbers: whole }
+    : undefined;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
