@@ -307,6 +307,30 @@ describe("no secret or record content leaks", () => {
     expect(redact("a & b &nbsp; &#xZZ; &#0;", ["zzzzzz"])).toBe("a & b &nbsp; &#xZZ; &#0;");
   });
 
+  it("a JSON-escaped value in a page that writes the backslash as a character reference", async () => {
+    const rec = { tolerance_Key: 1, tolerance1: 1, entry_User: 'Smith "Jr" Johnson' };
+    const { fetch } = scriptedFetch(() =>
+      json(207, {
+        data: [
+          {
+            id: [{ key: "tolerance_Key", value: 1 }],
+            status: 400,
+            body: "bad value Smith &#92;&quot;Jr&#92;&quot; Johnson",
+          },
+        ],
+      }),
+    );
+    const result = await createVbapiClient({
+      fetch,
+      apiKey: API_KEY,
+      token: TOKEN,
+      database: "d",
+      baseUrl: "http://x.test",
+      logLevel: "off",
+    }).upsertBatch("Tolerance", [rec]);
+    expect(result.items[0]?.message).toBe("bad value [redacted]");
+  });
+
   it("redactAll() matches exact needles as written and numbers only whole", () => {
     expect(redactAll("Member member MEMBER", [], { exact: ["Member"] })).toBe(
       "[redacted] member MEMBER",

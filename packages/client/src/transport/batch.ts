@@ -126,7 +126,9 @@ function recordValues(records: readonly unknown[]): RecordValues {
           if (value.length >= MIN_VALUE) strings.push(value);
         } else if (
           typeof value === "number" &&
-          // An integer under 100000 (and over -10000) is written with fewer than 6 characters.
+          // Sent as written (JSON sends no Infinity or NaN); an integer under 100000 (and over
+          // -10000) is written with fewer than 6 characters.
+          Number.isFinite(value) &&
           (!Number.isInteger(value) || value >= 100_000 || value <= -10_000)
         ) {
           numbers.push(value);
@@ -152,7 +154,8 @@ function valuesIn(
 ): { anyCase: string[]; exact: string[]; numbers: string[] } | undefined {
   const seen = views(text);
   const lower = seen.map((view) => fold(view.text));
-  const escapes = text.includes("\\");
+  // A backslash as written, or as read (`\u005C`, `&#92;`): JSON-escaped forms may be there.
+  const escapes = seen.some((view) => view.text.includes("\\"));
   const anyCase: string[] = [];
   const exact: string[] = [];
   const tried = new Set<string>();
