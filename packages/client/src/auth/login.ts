@@ -27,7 +27,7 @@ import {
   retryDelay,
   shouldRetryStatus,
 } from "../base/retry.ts";
-import { MAX_TIMER_MS, sleep } from "../base/timeout.ts";
+import { AT_MOST_LONGEST_TIMER, MAX_TIMER_MS, sleep } from "../base/timeout.ts";
 import { readCapped } from "../transport/read-capped.ts";
 import {
   type AttemptInfo,
@@ -158,7 +158,7 @@ export function passwordLogin(options: PasswordLoginOptions = {}): LoginTokenPro
     if (typeof n !== "number" || !Number.isFinite(n) || n < min || n > max) {
       fail(
         max === MAX_TIMER_MS
-          ? `${name} must be a number >= ${min} and at most ${MAX_TIMER_MS} (about 24.8 days, the longest timer)`
+          ? `${name} must be a number >= ${min} and ${AT_MOST_LONGEST_TIMER}`
           : `${name} must be a finite number >= ${min}`,
       );
     }

@@ -20,8 +20,9 @@ const CREDENTIAL =
 
 /**
  * The forms a secret is written in by a server that echoes it: as given, escaped inside a JSON
- * string, escaped for HTML, URL-encoded (also with `+` for spaces) and base64 (standard and
- * URL-safe, with and without padding). Matched ignoring case.
+ * string, URL-encoded (also with `+` for spaces) and base64 (standard and URL-safe, with and
+ * without padding). Matched ignoring case; `\uXXXX` escapes and HTML character references are
+ * read by `views`, so no form is needed for them.
  */
 function formsOf(secret: string): readonly string[] {
   let forms = FORMS.get(secret);
@@ -35,9 +36,6 @@ function formsOf(secret: string): readonly string[] {
         JSON.stringify(secret).slice(1, -1),
         // As PHP's json_encode and others write it: "/" escaped.
         JSON.stringify(secret).slice(1, -1).replace(/\//g, "\\/"),
-        htmlEscaped(secret),
-        htmlEscaped(secret).replace(/&#39;/g, "&#x27;"),
-        htmlEscaped(secret).replace(/&#39;/g, "&apos;"),
         url,
         url.replace(/%20/g, "+"),
         b64,
@@ -50,14 +48,6 @@ function formsOf(secret: string): readonly string[] {
   }
   return forms;
 }
-/** As an HTML page (a gateway's error page) writes it. */
-const htmlEscaped = (text: string) =>
-  text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
 
 /** Forms per secret (a client's few secrets and the tokens it saw; cleared when it fills). */
 const FORMS = new Map<string, readonly string[]>();
@@ -104,30 +94,25 @@ export interface View {
   at: number[] | undefined;
 }
 
-/** HTML character references: numeric (`&#43;`, `&#x2B;`) and the five XML names. */
-const HTML_REFERENCE = /&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|(amp|lt|gt|quot|apos));/y;
-const NAMED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-
-/** The text with its HTML character references read as their characters (a gateway's page). */
-function htmlView(text: string): View {
+/**
+ * The text with each `token` (a sticky pattern) read as `read` says (undefined: left as written),
+ * and where each read unit starts in `text`.
+ */
+function decodedView(
+  text: string,
+  token: RegExp,
+  read: (match: RegExpExecArray) => string | undefined,
+): View {
   const chars: string[] = [];
   const at: number[] = [];
   for (let i = 0; i < text.length; ) {
-    HTML_REFERENCE.lastIndex = i;
-    const ref = text[i] === "&" ? HTML_REFERENCE.exec(text) : null;
-    const code = ref
-      ? ref[1] !== undefined
-        ? Number(ref[1])
-        : ref[2] !== undefined
-          ? Number.parseInt(ref[2], 16)
-          : (NAMED[ref[3] as string] as string).charCodeAt(0)
-      : undefined;
-    if (ref && code !== undefined && code > 0 && code <= 0x10ffff) {
-      for (const unit of String.fromCodePoint(code)) {
-        for (let u = 0; u < unit.length; u++) at.push(i);
-        chars.push(unit);
-      }
-      i += ref[0].length;
+    token.lastIndex = i;
+    const match = token.exec(text);
+    const units = match ? read(match) : undefined;
+    if (match && units !== undefined) {
+      for (let u = 0; u < units.length; u++) at.push(i);
+      chars.push(units);
+      i += match[0].length;
     } else {
       at.push(i);
       chars.push(text[i] as string);
@@ -138,39 +123,31 @@ function htmlView(text: string): View {
   return { text: chars.join(""), at };
 }
 
+/** HTML character references: numeric (`&#43;`, `&#x2B;`) and the five XML names. */
+const HTML_REFERENCE = /&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|(amp|lt|gt|quot|apos));/y;
+const NAMED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+const readReference = (ref: RegExpExecArray): string | undefined => {
+  if (ref[3] !== undefined) return NAMED[ref[3]];
+  const code = ref[1] !== undefined ? Number(ref[1]) : Number.parseInt(ref[2] as string, 16);
+  return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : undefined;
+};
+
+/** A JSON `\uXXXX` escape, or an escaped backslash (`\\`: a backslash, not an escape's start). */
+const JSON_ESCAPE = /\\(?:u([0-9a-fA-F]{4})|\\)/y;
+const readEscape = (escape: RegExpExecArray): string =>
+  escape[1] === undefined ? escape[0] : String.fromCharCode(Number.parseInt(escape[1], 16));
+
 /**
  * The text as written, and as a reader sees it: with its `\uXXXX` escapes read as their
- * characters (a .NET server escapes `+ < > & '` and non-ASCII so; an escaped backslash `\\` is
- * a backslash, not the start of an escape), and with its HTML character references read (a
- * gateway's error page: `&#x2B;`, `&#34;`, `&quot;`).
+ * characters (a .NET server escapes `+ < > & '` and non-ASCII so), and with its HTML character
+ * references read (a gateway's error page: `&#x2B;`, `&#34;`, `&quot;`).
  */
 export function views(text: string): View[] {
-  const written: View = { text, at: undefined };
-  const out = [written];
+  const out: View[] = [{ text, at: undefined }];
   if (text.includes("&") && /&(?:#[0-9xX]|amp;|lt;|gt;|quot;|apos;)/.test(text)) {
-    out.push(htmlView(text));
+    out.push(decodedView(text, HTML_REFERENCE, readReference));
   }
-  if (!text.includes("\\u")) return out;
-  const chars: string[] = [];
-  const at: number[] = [];
-  const unicodeEscape = /\\u([0-9a-fA-F]{4})/y;
-  for (let i = 0; i < text.length; ) {
-    at.push(i);
-    if (text[i] === "\\" && text[i + 1] === "\\") {
-      // An escaped backslash: two units as written (they stay together).
-      chars.push("\\");
-      at.push(i + 1);
-      chars.push("\\");
-      i += 2;
-      continue;
-    }
-    unicodeEscape.lastIndex = i;
-    const hex = unicodeEscape.exec(text)?.[1];
-    chars.push(hex ? String.fromCharCode(Number.parseInt(hex, 16)) : (text[i] as string));
-    i += hex ? 6 : 1;
-  }
-  at.push(text.length);
-  out.push({ text: chars.join(""), at });
+  if (text.includes("\\u")) out.push(decodedView(text, JSON_ESCAPE, readEscape));
   return out;
 }
 

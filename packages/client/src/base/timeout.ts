@@ -5,6 +5,8 @@
  * (Node warns, browsers say nothing). Options are checked against it; waits are capped at it.
  */
 export const MAX_TIMER_MS = 2_147_483_647;
+/** How an option's message names that limit. */
+export const AT_MOST_LONGEST_TIMER = `at most ${MAX_TIMER_MS} (about 24.8 days, the longest timer)`;
 
 export interface AttemptSignal {
   signal: AbortSignal;

@@ -5,13 +5,10 @@
  */
 import { BulkAccountingError } from "../base/errors.ts";
 import type { BulkItem, BulkReport, BulkStop } from "../base/types.ts";
+import { USUAL_MESSAGES } from "../transport/results.ts";
 
 /** Phrase every message of a record that may have been applied contains. */
 export const MAY_HAVE_BEEN_APPLIED = "may have been applied";
-
-const COMMON_MESSAGES = new Map(
-  ["Created", "Updated", "HTTP 200", "HTTP 201"].map((m) => [m, m] as const),
-);
 
 /** Counters the engine adds to the report. */
 export interface RunStats {
@@ -166,7 +163,7 @@ export class BulkLedger<K> {
     item.outcome = outcome;
     item.status = status;
     // VBA's usual words are kept once, not once per record (a million-record report).
-    item.message = COMMON_MESSAGES.get(message) ?? message;
+    item.message = USUAL_MESSAGES.get(message) ?? message;
     item.mayHaveBeenApplied = false;
     this.counts[outcome]++;
     this.close(item);

@@ -1,6 +1,6 @@
 // The bulk engine's contract with the outside world (the driver) and its options.
 import { ConfigurationError } from "../base/errors.ts";
-import { MAX_TIMER_MS } from "../base/timeout.ts";
+import { AT_MOST_LONGEST_TIMER, MAX_TIMER_MS } from "../base/timeout.ts";
 import type { BatchResult, BulkItem, BulkProgress } from "../base/types.ts";
 
 /** An integer option of upsertAll, at least `min`; anything else is a ConfigurationError. */
@@ -212,7 +212,7 @@ function delayMs(name: string, value: number | undefined, fallback: number): num
   const ms = value ?? fallback;
   if (typeof ms !== "number" || !Number.isFinite(ms) || ms > MAX_TIMER_MS) {
     throw new ConfigurationError(
-      `upsertAll: ${name} must be a finite number of milliseconds, at most ${MAX_TIMER_MS} (about 24.8 days, the longest timer)`,
+      `upsertAll: ${name} must be a finite number of milliseconds, ${AT_MOST_LONGEST_TIMER}`,
     );
   }
   return Math.max(0, ms);

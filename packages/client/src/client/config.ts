@@ -13,7 +13,7 @@ import { ConfigurationError } from "../base/errors.ts";
 import { isHeaderSafe } from "../base/headers.ts";
 import type { Logger, LogLevel } from "../base/logger.ts";
 import { type BackoffOptions, DEFAULT_BACKOFF } from "../base/retry.ts";
-import { MAX_TIMER_MS } from "../base/timeout.ts";
+import { AT_MOST_LONGEST_TIMER, MAX_TIMER_MS } from "../base/timeout.ts";
 import {
   DEFAULT_RATE_LIMIT,
   type Limiter,
@@ -112,9 +112,7 @@ function headerValue(name: string, value: unknown): string | undefined {
 /** A delay option: a number of milliseconds from 0 to the longest timer. */
 function nonNegative(name: string, value: unknown): number {
   if (typeof value !== "number" || !(value >= 0) || !(value <= MAX_TIMER_MS)) {
-    fail(
-      `${name} must be a number >= 0 and at most ${MAX_TIMER_MS} (about 24.8 days, the longest timer)`,
-    );
+    fail(`${name} must be a number >= 0 and ${AT_MOST_LONGEST_TIMER}`);
   }
   return value;
 }
@@ -225,7 +223,7 @@ export function checkTimeout(where: string, timeoutMs: unknown): void {
   if (timeoutMs === undefined) return;
   if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || !(timeoutMs <= MAX_TIMER_MS)) {
     throw new ConfigurationError(
-      `${where}: timeoutMs must be a number > 0 and at most ${MAX_TIMER_MS} (about 24.8 days, the longest timer)`,
+      `${where}: timeoutMs must be a number > 0 and ${AT_MOST_LONGEST_TIMER}`,
     );
   }
 }

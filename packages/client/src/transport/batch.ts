@@ -13,7 +13,7 @@ import type { Logger } from "../base/logger.ts";
 import { clip, fold, MAX_CLEANED_TEXT, redactAll, views } from "../base/redact.ts";
 import type { BatchItem, BatchResult } from "../base/types.ts";
 import { type EntityName, entities } from "../generated/entities.ts";
-import { matchItems, toBatchResult } from "./results.ts";
+import { matchItems, toBatchResult, USUAL_MESSAGES } from "./results.ts";
 import { context, SpanKind, SpanStatusCode, type Telemetry, trace } from "./telemetry.ts";
 import type { Answer, InternalRequestOptions, Transport } from "./transport.ts";
 
@@ -79,8 +79,6 @@ function targetOf(
 const MIN_VALUE = 6;
 /** Shortest record value removed in any letter case (a 6- or 7-letter word stays as written). */
 const MIN_ANY_CASE = 8;
-/** VBA's usual per-record words: no record value is looked for in them. */
-const USUAL_WORDS = new Set(["Created", "Updated"]);
 
 /**
  * Removes the client's secrets and the records' values from server text. Each distinct text is
@@ -95,7 +93,7 @@ function cleaner(ctx: BatchContext, records: readonly unknown[]): (text: string)
     let out = done.get(text);
     if (out === undefined) {
       out = ctx.scrub(text);
-      if (out.length >= MIN_VALUE && !USUAL_WORDS.has(out)) {
+      if (out.length >= MIN_VALUE && !USUAL_MESSAGES.has(out)) {
         values ??= recordValues(records);
         const found = valuesIn(out, values);
         if (found !== undefined) out = redactAll(out, found.anyCase, found);

@@ -85,6 +85,14 @@ export interface Matched<K> {
   unmatchedEntries: number;
 }
 
+/**
+ * VBA's usual per-record messages (and the SDK's stand-ins for an empty body): kept once, not
+ * once per record, by the bulk ledger; no record value is looked for in them.
+ */
+export const USUAL_MESSAGES: ReadonlyMap<string, string> = new Map(
+  ["Created", "Updated", "HTTP 200", "HTTP 201"].map((m) => [m, m] as const),
+);
+
 function itemOf<K>(index: number, key: K, entry: MultiCodeEntry | undefined): BatchItem<K> {
   if (entry === undefined)
     return { index, key, status: 0, outcome: "failed", message: NOT_REPORTED_MESSAGE };
