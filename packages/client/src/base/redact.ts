@@ -134,8 +134,8 @@ const readReference = (ref: RegExpExecArray): string | undefined => {
 
 /** A JSON `\uXXXX` escape, or an escaped backslash (`\\`: a backslash, not an escape's start). */
 const JSON_ESCAPE = /\\(?:u([0-9a-fA-F]{4})|\\)/y;
-const readEscape = (escape: RegExpExecArray): string =>
-  escape[1] === undefined ? escape[0] : String.fromCharCode(Number.parseInt(escape[1], 16));
+const readEscape = (found: RegExpExecArray): string =>
+  found[1] === undefined ? found[0] : String.fromCharCode(Number.parseInt(found[1], 16));
 
 /**
  * The text as written, and as a reader sees it: with its `\uXXXX` escapes read as their
