@@ -12,11 +12,21 @@ export const EXIT = {
 export const HELD_BACK =
   "held back behind an earlier row with the same key whose request VBA may still apply";
 
+/** How many of the rows not done yet were held back, and why; undefined when none was. */
+export function heldBackReason(
+  pending: number,
+  heldBack: number,
+  fmt: (n: number) => string,
+): string | undefined {
+  if (heldBack <= 0) return undefined;
+  const which = heldBack >= pending ? (pending === 1 ? "" : "all ") : `${fmt(heldBack)} `;
+  return `${which}${HELD_BACK}`;
+}
+
 /** "3 not done yet" and, when some of them were held back, how many and why. */
 export function notDoneYet(pending: number, heldBack: number, fmt: (n: number) => string): string {
-  if (heldBack <= 0) return `${fmt(pending)} not done yet`;
-  const which = heldBack === pending ? (pending === 1 ? "" : "all ") : `${fmt(heldBack)} `;
-  return `${fmt(pending)} not done yet (${which}${HELD_BACK})`;
+  const reason = heldBackReason(pending, heldBack, fmt);
+  return `${fmt(pending)} not done yet${reason ? ` (${reason})` : ""}`;
 }
 
 export const EXIT_HELP = `Exit codes:

@@ -143,19 +143,19 @@ describe("journal end lines (what a resume holds back for)", () => {
   };
   it("a session without an end line (killed, or requests aborted in flight) is not settled", () => {
     const state = replay({ t: "s", n: 1 }, { t: "r", n: 100 });
-    expect(state).toMatchObject({ lastSessionSettled: false, owedMark: 0, readMark: 100 });
+    expect(state).toMatchObject({ onItsWayMark: 100, readMark: 100 });
   });
   it("an end line settles its session; what it still owes is carried (h), else nothing", () => {
     expect(
       replay({ t: "s", n: 1 }, { t: "r", n: 100 }, { t: "s", n: 2 }, { t: "e", n: 2, h: 100 }),
-    ).toMatchObject({ lastSessionSettled: true, owedMark: 100 });
+    ).toMatchObject({ onItsWayMark: 100 });
     expect(
       replay({ t: "s", n: 1 }, { t: "e", n: 1, h: 100 }, { t: "s", n: 2 }, { t: "e", n: 2 }),
-    ).toMatchObject({ lastSessionSettled: true, owedMark: 0 });
+    ).toMatchObject({ onItsWayMark: 0 });
   });
   it("an end line of an earlier session does not settle a later one that was killed", () => {
     expect(
       replay({ t: "s", n: 1 }, { t: "e", n: 1 }, { t: "s", n: 2 }, { t: "r", n: 50 }),
-    ).toMatchObject({ lastSessionSettled: false });
+    ).toMatchObject({ onItsWayMark: 50 });
   });
 });

@@ -2,7 +2,7 @@
 // SVG, no script, no font, no image, nothing fetched). Every value from the run folder goes
 // through `html`, which escapes it.
 import { count, fmt } from "../count.ts";
-import { HELD_BACK } from "../exit.ts";
+import { HELD_BACK, heldBackReason } from "../exit.ts";
 import { timelineChart } from "./chart.ts";
 import type { ReportData } from "./data.ts";
 import { type Html, html, raw } from "./html.ts";
@@ -23,9 +23,9 @@ type Tone = "good" | "warn" | "bad" | "neutral";
 
 /** Why a finished run's rows are not done yet (summary.json's heldBack, absent before it). */
 function notDoneWhy({ pending, heldBack }: ReportData["totals"]): string {
-  if (heldBack <= 0) return `${HELD_BACK}, or not reported on`;
-  if (heldBack >= pending) return HELD_BACK;
-  return `${fmt(heldBack)} ${HELD_BACK}; the others not reported on`;
+  const reason = heldBackReason(pending, heldBack, fmt);
+  if (reason === undefined) return `${HELD_BACK}, or not reported on`;
+  return heldBack >= pending ? reason : `${reason}; the others not reported on`;
 }
 
 function headline(d: ReportData): { label: string; tone: Tone; text: string } {

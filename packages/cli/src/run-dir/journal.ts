@@ -49,12 +49,11 @@ export interface JournalState {
   /** Where the last complete journal line ends. */
   validLength: number;
   /**
-   * The last session ended with none of its requests left on its way (an end line): no row it
-   * read can still be applied late. False when it was killed or aborted requests in flight.
+   * Rows up to this one may still be in a request of an earlier session, to be applied late:
+   * every row read when the last session did not end settled (no end line: killed, or requests
+   * aborted in flight), else what its end line says it still owes (`h`, 0 when nothing).
    */
-  lastSessionSettled: boolean;
-  /** Rows up to this one may still be on their way from a session before (see the end line). */
-  owedMark: number;
+  onItsWayMark: number;
 }
 
 export interface Commit {
@@ -218,16 +217,24 @@ export function replayJournal(path: string): JournalState {
     succeededLength: 0,
     sessions: new Map(),
     validLength: 0,
-    lastSessionSettled: false,
-    owedMark: 0,
+    onItsWayMark: 0,
   };
   let sawCommit = false;
+  /** The last session started has an end line; what that line owes. */
+  let settled = false;
+  let owed = 0;
   forEachEntry(path, (entry, end) => {
     apply(state, entry);
     if (entry.t === "c") sawCommit = true;
+    if (entry.t === "s") settled = false;
+    if (entry.t === "e" && Number(entry.n) === Math.max(0, ...state.sessions.keys())) {
+      settled = true;
+      owed = isCount(entry.h) ? entry.h : 0;
+    }
     state.validLength = end;
   });
   if (!sawCommit) throw new Error(`${path} has no commit: the run folder is incomplete`);
+  state.onItsWayMark = settled ? owed : state.readMark;
   return state;
 }
 
@@ -359,13 +366,7 @@ function apply(state: JournalState, entry: Record<string, unknown>): void {
     case "r":
       state.readMark = Math.max(state.readMark, Number(entry.n) || 0);
       return;
-    case "e":
-      // Only the end of the last session started counts.
-      state.lastSessionSettled = Number(entry.n) === Math.max(0, ...state.sessions.keys());
-      state.owedMark = isCount(entry.h) ? entry.h : 0;
-      return;
     case "s":
-      state.lastSessionSettled = false;
       state.sessions.set(Number(entry.n), {
         requests: 0,
         retries: 0,

@@ -158,10 +158,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   };
 
   const ahead = config.client.chunkSize ?? defaults.bulk.chunkSize;
-  // Rows that may still be on their way from an earlier session: every row read so far when the
-  // last session did not end settled (killed, requests aborted in flight), else what it owed.
-  const onItsWayMark =
-    journal === undefined ? 0 : journal.lastSessionSettled ? journal.owedMark : journal.readMark;
+  // Rows that may still be on their way from an earlier session (see JournalState).
+  const onItsWayMark = journal?.onItsWayMark ?? 0;
   /** Rows that may be on their way from an earlier session and are still not final here. */
   let owedRowsLeft = 0;
   const feed = new Feed(
