@@ -8,6 +8,13 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { promises as fs, readFileSync, rmSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
+import {
+  createLockFile,
+  processAlive,
+  readLockFile,
+  removeStaleLockFile,
+  UNREADABLE_STALE_MS,
+} from "./lock-file.ts";
 
 export interface CachedToken {
   token: string;
@@ -113,32 +120,22 @@ export class FileTokenCache {
     const lock = this.file(key, ".lock");
     const mine = JSON.stringify({ host: hostname(), pid: process.pid, id: randomUUID() });
     const deadline = Date.now() + Math.max(ttlMs, 0) * 2 + 1000;
-    // The lock file appears with its content (a hard link to a written temp file): a holder
-    // killed at any point never leaves an empty lock that no one can judge.
-    const temp = `${lock}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-    await fs.writeFile(temp, mine, { mode: 0o600, flag: "wx" });
     for (;;) {
       try {
-        await createLock(lock, temp, mine);
+        // Appears with its content (see ../lock-file.ts): never an empty lock no one can judge.
+        createLockFile(lock, mine);
         held.set(lock, mine);
         releaseOnExit();
-        await fs.rm(temp, { force: true });
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-          await fs.rm(temp, { force: true });
-          throw error;
-        }
-        const seen = await fs.readFile(lock, "utf8").catch(() => undefined);
-        const stat = await fs.stat(lock).catch(() => undefined);
-        if (seen !== undefined && stat !== undefined && isStale(lock, seen, stat.mtimeMs, ttlMs)) {
-          await removeStale(lock, seen);
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        const found = readLockFile(lock);
+        if (found !== undefined && isStale(lock, found.seen, found.ageMs, ttlMs)) {
+          if (!removeStaleLockFile(lock, found.seen)) await sleep(10); // another takes it over
           continue;
         }
-        if (Date.now() > deadline) {
-          await fs.rm(temp, { force: true });
+        if (Date.now() > deadline)
           throw new Error("FileTokenCache: timed out waiting for the lock");
-        }
         await sleep(25);
       }
     }
@@ -150,61 +147,6 @@ export class FileTokenCache {
         await fs.rm(lock, { force: true });
       }
       if (held.get(lock) === mine) held.delete(lock);
-    }
-  }
-}
-
-/** A takeover guard older than this was left by a process killed while holding it. */
-const GUARD_STALE_MS = 5_000;
-/** A lock that cannot be read (empty, garbage) older than this is stale (no writer takes so long). */
-const UNREADABLE_STALE_MS = 3_000;
-
-/**
- * Removes `lock` if it still holds `seen` (the content judged stale). Only the holder of a
- * takeover guard (a file created exclusively) may check and remove, so two processes taking
- * over the same dead lock never remove a lock the other has just created: the stale content
- * (unique to its holder) never comes back once removed.
- */
-async function removeStale(lock: string, seen: string): Promise<void> {
-  const guard = `${lock}.takeover`;
-  try {
-    await fs.writeFile(guard, String(process.pid), { mode: 0o600, flag: "wx" });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    const stat = await fs.stat(guard).catch(() => undefined);
-    if (stat && Date.now() - stat.mtimeMs > GUARD_STALE_MS) await fs.rm(guard, { force: true });
-    else await sleep(10);
-    return; // the caller looks again
-  }
-  try {
-    if ((await fs.readFile(lock, "utf8").catch(() => undefined)) === seen) {
-      await fs.rm(lock, { force: true });
-    }
-  } finally {
-    await fs.rm(guard, { force: true });
-  }
-}
-
-/**
- * Creates `lock` holding `content`, or fails with EEXIST: a hard link to the written `temp`
- * (its time refreshed, so a long wait does not make the new lock look old); where the file
- * system has no hard links, an exclusive create then a write.
- */
-async function createLock(lock: string, temp: string, content: string): Promise<void> {
-  const now = new Date();
-  await fs.utimes(temp, now, now);
-  try {
-    await fs.link(temp, lock);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS" && code !== "EOPNOTSUPP") {
-      throw error;
-    }
-    const handle = await fs.open(lock, "wx", 0o600);
-    try {
-      await handle.writeFile(content);
-    } finally {
-      await handle.close();
     }
   }
 }
@@ -226,24 +168,13 @@ function releaseOnExit(): void {
   });
 }
 
-/** Whether process `pid` exists on this host (EPERM: it exists, owned by another user). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * A lock is stale when its holder, on this host, no longer exists (or is this process, which
  * does not hold it: a PID reused after a restart, as in a container), when it cannot be read
  * (empty, garbage) and is older than a few seconds, or when it is older than `ttlMs` (a holder
  * on another host). A bare PID (the previous release's format) names a process of this host.
  */
-function isStale(lock: string, content: string, mtimeMs: number, ttlMs: number): boolean {
-  const age = Date.now() - mtimeMs;
+function isStale(lock: string, content: string, age: number, ttlMs: number): boolean {
   if (age > ttlMs) return true;
   const holder = holderOf(content);
   if (holder === undefined) return age > UNREADABLE_STALE_MS;
@@ -252,7 +183,7 @@ function isStale(lock: string, content: string, mtimeMs: number, ttlMs: number):
     return false;
   }
   if (pid === process.pid) return !held.has(lock);
-  return !alive(pid);
+  return !processAlive(pid);
 }
 
 /**

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleCli } from "@vbapi-sdk/tool-test-bin";
 import { beforeAll, describe, expect, it } from "vitest";
-import { removeStale } from "../src/run-dir/lock.ts";
+import { removeStaleLockFile as removeStale } from "../src/lock-file.ts";
 import { tempDir } from "./helpers.ts";
 
 let bin: string;
