@@ -13,17 +13,20 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+/** The bin's environment for the reference server and `database`. */
+const envFor = (database: string) => ({
+  VBAPI_BASE_URL: server.url,
+  VBAPI_API_KEY: server.credentials.apiKey,
+  VBAPI_TOKEN: server.credentials.token,
+  VBAPI_DATABASE: database,
+});
+
 it("a held-back row: exit 1 said to include rows not done yet, and resume sends it", async () => {
   const dir = tempDir();
   const file = join(dir, "t.csv");
   writeFileSync(file, "tolerance_Key,tolerance1\n18,1\n7,7\n18,2\n");
   const out = join(dir, "run");
-  const env = {
-    VBAPI_BASE_URL: server.url,
-    VBAPI_API_KEY: server.credentials.apiKey,
-    VBAPI_TOKEN: server.credentials.token,
-    VBAPI_DATABASE: "HELD",
-  };
+  const env = envFor("HELD");
   const fault = server.faults.failNext(1, 504, { target: { database: "HELD" } });
   const args = ["upsert", "tolerances", file, "--out", out, "--chunk-size", "1"];
   const r = await vbapi([...args, "--concurrency", "1"], { env });
@@ -54,12 +57,7 @@ it("rows held back in a session that ended settled all go in the next resume, in
   const file = join(dir, "t.csv");
   writeFileSync(file, "tolerance_Key,tolerance1\n18,1\n7,7\n18,2\n18,3\n18,4\n");
   const out = join(dir, "run");
-  const env = {
-    VBAPI_BASE_URL: server.url,
-    VBAPI_API_KEY: server.credentials.apiKey,
-    VBAPI_TOKEN: server.credentials.token,
-    VBAPI_DATABASE: "SETTLED",
-  };
+  const env = envFor("SETTLED");
   const fault = server.faults.failNext(1, 504, { target: { database: "SETTLED" } });
   const args = ["upsert", "tolerances", file, "--out", out, "--chunk-size", "1"];
   const r = await vbapi([...args, "--concurrency", "1"], { env });
@@ -94,12 +92,7 @@ it("kill -9 with a request in flight: resume holds back later rows with its key,
   writeFileSync(file, `tolerance_Key,tolerance1\n${rows.join("\n")}\n`);
   const out = join(dir, "run");
   const database = "KILLED";
-  const env = {
-    VBAPI_BASE_URL: server.url,
-    VBAPI_API_KEY: server.credentials.apiKey,
-    VBAPI_TOKEN: server.credentials.token,
-    VBAPI_DATABASE: database,
-  };
+  const env = envFor(database);
   const key1 = () => server.store.get(database, "Tolerance", { tolerance_Key: 1 });
   // The first request (rows 1-20) reaches the server and is applied 3 s later: still on its way
   // when the process is killed, it lands after whatever the resume sends.

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UNSETTLED_KEY_MESSAGE } from "../src/bulk/engine.ts";
 import { upsertAllTolerances } from "../src/bulk/index.ts";
 import { createVbapiClient } from "../src/client/client.ts";
+import { serverClient } from "./helpers.ts";
 
 let server: MockServer;
 beforeAll(async () => {
@@ -178,14 +179,7 @@ describe("a later record with the key of one whose request may still be applied"
     "a record an earlier run may have sent (sentBefore %s): it goes, later ones with its key wait",
     async (_how, sentBefore) => {
       const database = `unsettled${++scenario}`;
-      const client = createVbapiClient({
-        baseUrl: server.url,
-        apiKey: server.credentials.apiKey,
-        token: server.credentials.token,
-        database,
-        rateLimit: false,
-        logLevel: "off",
-      });
+      const client = serverClient(server, { rateLimit: false, database });
       const report = await upsertAllTolerances(client, records, { chunkSize: 1, sentBefore });
       expect(report.items.map((i) => [i.outcome, i.heldBack])).toEqual([
         ["created", undefined],
@@ -197,14 +191,7 @@ describe("a later record with the key of one whose request may still be applied"
   );
 
   it("sentBefore that is not a function is refused before anything is sent", async () => {
-    const client = createVbapiClient({
-      baseUrl: server.url,
-      apiKey: server.credentials.apiKey,
-      token: server.credentials.token,
-      database: "unsettled-refused",
-      rateLimit: false,
-      logLevel: "off",
-    });
+    const client = serverClient(server, { rateLimit: false, database: "unsettled-refused" });
     await expect(
       upsertAllTolerances(client, records, { sentBefore: true as never }),
     ).rejects.toThrow(/sentBefore must be a function/);
@@ -213,14 +200,7 @@ describe("a later record with the key of one whose request may still be applied"
 
   it("a record answered in time leaves later records of its key free to go", async () => {
     const database = `unsettled${++scenario}`;
-    const client = createVbapiClient({
-      baseUrl: server.url,
-      apiKey: server.credentials.apiKey,
-      token: server.credentials.token,
-      database,
-      rateLimit: false,
-      logLevel: "off",
-    });
+    const client = serverClient(server, { rateLimit: false, database });
     server.faults.add({ type: "status", status: 503, count: 1, target: { database } });
     const twice = [
       { tolerance_Key: 18, tolerance1: 1 },

@@ -53,6 +53,19 @@ const record = (key: number) => ({
   entry_User: MARKER,
 });
 
+/** A client of a scripted server that echoes what it was sent (this file's secrets, no logs). */
+function echoing(fetch: typeof globalThis.fetch, options: VbapiClientOptions = {}) {
+  return createVbapiClient({
+    fetch,
+    apiKey: API_KEY,
+    token: TOKEN,
+    database: "d",
+    baseUrl: "http://x.test",
+    logLevel: "off",
+    ...options,
+  });
+}
+
 function renderings(error: unknown): string[] {
   const e = error as Error;
   return [
@@ -181,14 +194,7 @@ describe("no secret or record content leaks", () => {
     const { fetch } = scriptedFetch(() =>
       problem(400, `key ${API_KEY} and Bearer ${TOKEN} rejected`),
     );
-    const error = await createVbapiClient({
-      fetch,
-      apiKey: API_KEY,
-      token: TOKEN,
-      database: "d",
-      baseUrl: "http://x.test",
-      logLevel: "off",
-    })
+    const error = await echoing(fetch)
       .upsertBatch("Tolerance", [record(1)])
       .catch((e) => e);
     expect(error.detail).toBe("key [redacted] and Bearer [redacted] rejected");
@@ -200,14 +206,7 @@ describe("no secret or record content leaks", () => {
     const { fetch } = scriptedFetch(() =>
       problem(400, `value '${MARKER}' is too long for group_ID`),
     );
-    const error = await createVbapiClient({
-      fetch,
-      apiKey: API_KEY,
-      token: TOKEN,
-      database: "d",
-      baseUrl: "http://x.test",
-      logLevel: "off",
-    })
+    const error = await echoing(fetch)
       .upsertBatch("Tolerance", [record(1)])
       .catch((e) => e);
     expect(error.detail).toBe("value '[redacted]' is too long for group_ID");
@@ -320,14 +319,7 @@ describe("no secret or record content leaks", () => {
         ],
       }),
     );
-    const result = await createVbapiClient({
-      fetch,
-      apiKey: API_KEY,
-      token: TOKEN,
-      database: "d",
-      baseUrl: "http://x.test",
-      logLevel: "off",
-    }).upsertBatch("Tolerance", [rec]);
+    const result = await echoing(fetch).upsertBatch("Tolerance", [rec]);
     expect(result.items[0]?.message).toBe("bad value [redacted]");
   });
 
@@ -363,14 +355,10 @@ describe("no secret or record content leaks", () => {
         debug: { activityID: `${"a".repeat(195)}${API_KEY}` },
       }),
     );
-    const result = await createVbapiClient({
-      fetch,
-      apiKey: API_KEY,
-      token: TOKEN,
-      database: "d",
-      baseUrl: "http://x.test",
-      logLevel: "off",
-    }).upsertBatch("Tolerance", [rec, { ...rec, tolerance_Key: 2 }]);
+    const result = await echoing(fetch).upsertBatch("Tolerance", [
+      rec,
+      { ...rec, tolerance_Key: 2 },
+    ]);
     const texts = [inspect(result, { depth: 10 }), JSON.stringify(result)];
     for (const text of texts) {
       for (const needle of NEEDLES) expect(text).not.toContain(needle);
@@ -395,14 +383,7 @@ describe("no secret or record content leaks", () => {
         debug: { activityID: "act-2024-1000007" },
       }),
     );
-    const result = await createVbapiClient({
-      fetch,
-      apiKey: API_KEY,
-      token: TOKEN,
-      database: "d",
-      baseUrl: "http://x.test",
-      logLevel: "off",
-    }).upsertBatch("Tolerance", [rec]);
+    const result = await echoing(fetch).upsertBatch("Tolerance", [rec]);
     expect(result.items[0]?.message).toBe(
       "The member is not active: 1000000 exceeds the limit (error 100000123); [redacted] [redacted] [redacted]",
     );
@@ -416,15 +397,7 @@ describe("no secret or record content leaks", () => {
       entry_User: "CLAIMSCFG",
     }));
     const { fetch } = scriptedFetch((call) => problem(500, `could not save ${call.body}`));
-    const error = await createVbapiClient({
-      fetch,
-      apiKey: API_KEY,
-      token: TOKEN,
-      database: "d",
-      baseUrl: "http://x.test",
-      logLevel: "off",
-      maxRetries: 0,
-    })
+    const error = await echoing(fetch, { maxRetries: 0 })
       .upsertBatch("Tolerance", records)
       .catch((e) => e);
     expect(error.detail).not.toContain("CLAIMSCFG");
@@ -440,15 +413,7 @@ describe("no secret or record content leaks", () => {
     };
     const echo = JSON.stringify({ ...rec, entry_User: rec.entry_User.toUpperCase() });
     const { fetch } = scriptedFetch(() => problem(500, `could not save ${echo}`));
-    const error = await createVbapiClient({
-      fetch,
-      apiKey: API_KEY,
-      token: TOKEN,
-      database: "d",
-      baseUrl: "http://x.test",
-      logLevel: "off",
-      maxRetries: 0,
-    })
+    const error = await echoing(fetch, { maxRetries: 0 })
       .upsertBatch("Tolerance", [rec])
       .catch((e) => e);
     for (const text of renderings(error)) {
