@@ -29,3 +29,34 @@ export function bundleCli(entry: string): string {
   });
   return outfile;
 }
+
+/**
+ * A loopback port nothing listens on, for tests of a refused connection: a port below 1024,
+ * which the system never hands out for port 0 (ephemeral ports start at 32768 on Linux), so no
+ * server another test starts meanwhile can take it, as it can a port freed after listening on
+ * port 0 (seen in CI: "HTTP 404" from another test's server instead of ECONNREFUSED). None is a
+ * "bad port" fetch refuses outright (9, 19, 37, ...). Each candidate is checked to refuse a
+ * connection now; binding it is not needed (nor allowed without root).
+ */
+export async function closedPort(): Promise<number> {
+  const { connect } = await import("node:net");
+  for (const port of [47, 63, 71, 83, 89, 93, 97]) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      // A firewall that drops the connection: not a refusal, try the next port.
+      socket.setTimeout(500, () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once("error", (error: NodeJS.ErrnoException) =>
+        resolve(error.code === "ECONNREFUSED"),
+      );
+    });
+    if (refused) return port;
+  }
+  throw new Error("no closed port below 1024 on 127.0.0.1");
+}

@@ -121,31 +121,5 @@ export function expectNothingSecret(text: string, extra: string[] = []) {
   expect(text).not.toMatch(/eyJ[\w-]{10,}/);
 }
 
-/** A loopback port nothing listens on. */
-export async function closedPort(): Promise<number> {
-  // A port below 1024: the system never hands one out for port 0 (ephemeral ports start at
-  // 32768 on Linux), so no server another test starts meanwhile can take it. A port freed after
-  // listening on port 0 could be (seen in CI: "HTTP 404" from another test's server instead of
-  // ECONNREFUSED). None is a "bad port" fetch refuses outright (9, 19, 37, ...). Each candidate is
-  // checked to refuse a connection now.
-  const { connect } = await import("node:net");
-  for (const port of [47, 63, 71, 83, 89, 93, 97]) {
-    const refused = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1");
-      // A firewall that drops the connection: not a refusal, try the next port.
-      socket.setTimeout(500, () => {
-        socket.destroy();
-        resolve(false);
-      });
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(false);
-      });
-      socket.once("error", (error: NodeJS.ErrnoException) =>
-        resolve(error.code === "ECONNREFUSED"),
-      );
-    });
-    if (refused) return port;
-  }
-  throw new Error("no closed port below 1024 on 127.0.0.1");
-}
+/** A loopback port nothing listens on (lib/test-bin). */
+export { closedPort } from "@vbapi-sdk/tool-test-bin";

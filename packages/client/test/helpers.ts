@@ -1,6 +1,5 @@
 // Test helpers: a scripted fetch that records every call (faults are injected here, never by
 // mocking the client itself).
-import { createServer } from "node:net";
 import { createVbapiClient, type VbapiClientOptions } from "../src/index.ts";
 
 export interface Call {
@@ -110,14 +109,8 @@ export const tolerance = (key: number, extra: Record<string, unknown> = {}) => (
   ...extra,
 });
 
-/** A loopback port nothing listens on (bound, then closed): a refused connection. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A loopback port nothing listens on: a refused connection (lib/test-bin). */
+export { closedPort } from "@vbapi-sdk/tool-test-bin";
 
 /** A client of the reference server `server` (its key and token, logging off), with `options`. */
 export function serverClient(

@@ -22,6 +22,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { upsertAllTolerances } from "../src/bulk/index.ts";
 import { createVbapiClient, type VbapiClientOptions } from "../src/client/client.ts";
 import { passwordLogin } from "../src/index.ts";
+import { closedPort } from "./helpers.ts";
 
 class TestReader extends MetricReader {
   constructor() {
@@ -84,16 +85,6 @@ function client(options: Partial<VbapiClientOptions> = {}) {
 
 const tolerances = (n: number, from = 1) =>
   Array.from({ length: n }, (_, i) => ({ tolerance_Key: from + i, tolerance1: 0.5 }));
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 const spans = () => exporter.getFinishedSpans();
 const named = (name: string) => spans().filter((s) => s.name === name);
