@@ -306,6 +306,26 @@ describe("no secret or record content leaks", () => {
     expect(redact("a & b &nbsp; &#xZZ; &#0;", ["zzzzzz"])).toBe("a & b &nbsp; &#xZZ; &#0;");
   });
 
+  it("a Date in a record sent without validation is removed as the ISO text it is sent as", async () => {
+    const rec = { armorCodeExCode_Key: 1, entry_Date: new Date("1961-03-04T00:00:00Z") };
+    const { fetch } = scriptedFetch((call) =>
+      json(207, {
+        data: [
+          {
+            id: [{ key: "armorCodeExCode_Key", value: 1 }],
+            status: 400,
+            body: `cannot save ${call.body}`,
+          },
+        ],
+      }),
+    );
+    const result = await echoing(fetch).upsertBatch("ArmorCodeExCode", [rec] as never, {
+      validate: false,
+    });
+    expect(result.items[0]?.message).not.toContain("1961-03-04");
+    expect(result.items[0]?.message).toContain('"entry_Date":"[redacted]"');
+  });
+
   it("a JSON-escaped value in a page that writes the backslash as a character reference", async () => {
     const rec = { tolerance_Key: 1, tolerance1: 1, entry_User: 'Smith "Jr" Johnson' };
     const { fetch } = scriptedFetch(() =>

@@ -111,7 +111,10 @@ interface RecordValues {
   numbers: number[];
 }
 
-/** The records' own field values worth looking for in server text, collected as they are. */
+/**
+ * The records' own field values worth looking for in server text, collected as they are (a
+ * Date as the ISO text it is sent as).
+ */
 function recordValues(records: readonly unknown[]): RecordValues {
   const strings: string[] = [];
   const numbers: number[] = [];
@@ -122,6 +125,9 @@ function recordValues(records: readonly unknown[]): RecordValues {
       for (const value of Object.values(record)) {
         if (typeof value === "string") {
           if (value.length >= MIN_VALUE) strings.push(value);
+        } else if (value instanceof Date) {
+          // Sent as its ISO text (JSON.stringify), also when the record was not validated.
+          if (!Number.isNaN(value.getTime())) strings.push(value.toISOString());
         } else if (
           typeof value === "number" &&
           // Sent as written (JSON sends no Infinity or NaN); an integer under 100000 (and over
