@@ -2,7 +2,7 @@
 // the server cannot read is refused at start-up with an error naming what is wrong and where.
 import { describe, expect, it } from "vitest";
 import { type OpenApiDocument, startMockServer } from "../src/index.ts";
-import { put, spec } from "./helpers.ts";
+import { put, spec, specRoutes } from "./helpers.ts";
 
 type Doc = OpenApiDocument & { components: { schemas: Record<string, Record<string, unknown>> } };
 
@@ -53,6 +53,37 @@ describe("a custom spec", () => {
       expect((await put(server, "/events-batch", [], bearer)).status).toBe(404);
     } finally {
       await server.close();
+    }
+  });
+
+  it("keeps its own routes beside servers of the bundled spec, whose compiled routes are shared", async () => {
+    const doc = specWith((d) => {
+      for (const path of Object.keys(d.paths))
+        if (path !== "/tolerances-batch") delete d.paths[path];
+    });
+    // Bundled, custom, bundled again: the custom document's routes reach neither bundled server.
+    const first = await startMockServer({ rateLimit: false });
+    const custom = await startMockServer({ spec: doc, rateLimit: false });
+    const second = await startMockServer({ rateLimit: false });
+    try {
+      const event = specRoutes().find((r) => r.entity === "Event")?.example;
+      expect((await put(custom, "/events-batch", event)).status).toBe(404);
+      for (const server of [first, second]) {
+        expect(server.routes).toHaveLength(5);
+        expect((await put(server, "/events-batch", event)).status).toBe(207);
+      }
+      // One server's invalid body and another's valid one, at once: each gets its own answer.
+      const [bad, good] = await Promise.all([
+        put(first, "/tolerances-batch", [{ tolerance_Key: "x" }]),
+        put(second, "/tolerances-batch", [{ tolerance_Key: 2, tolerance1: 1 }]),
+      ]);
+      expect(bad.status).toBe(400);
+      expect(bad.text).toContain("tolerance_Key");
+      expect(good.status).toBe(207);
+      expect(second.store.list("testdb", "Tolerance")).toHaveLength(1);
+      expect(first.store.list("testdb", "Tolerance")).toHaveLength(0);
+    } finally {
+      await Promise.all([first.close(), custom.close(), second.close()]);
     }
   });
 

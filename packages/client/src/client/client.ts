@@ -208,10 +208,9 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
     telemetry,
     database: config.database,
   };
-  const raw = createClient<VbapiPaths, "application/json">({
-    baseUrl: config.baseUrl,
-    fetch: rawFetch(config, transport, headers),
-  });
+  // Made at first use: openapi-fetch reads the global `Request` as it is made, and that loads
+  // Node's built-in fetch (about 15 ms of CPU), which a client given its own `fetch` never needs.
+  let raw: RawClient | undefined;
 
   async function upsertBatch<E extends EntityName>(
     entity: E,
@@ -265,7 +264,13 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
   }
 
   const client: VbapiClient = {
-    raw,
+    get raw() {
+      raw ??= createClient<VbapiPaths, "application/json">({
+        baseUrl: config.baseUrl,
+        fetch: rawFetch(config, transport, headers),
+      });
+      return raw;
+    },
     rateLimiter: limiter,
     config: Object.freeze({
       baseUrl: config.baseUrl,
