@@ -1,17 +1,19 @@
 // One memory run in a fresh process: streams `count` generated events from an async iterable
 // through upsertAllEvents (rate limit off, server in another process) while sampling RSS.
-// argv: <url> <count> <mode>; mode "stream": report "totals" with every settled record passed
+// argv: <url> <count> <mode> [settleMs]; mode "stream": report "totals" with every settled record passed
 // to onRecord (and counted), so nothing per record is kept; "full": the default report, whose
 // items stay reachable after the run (its heap per record is measured).
 import { type BulkItem, type EntityRecord, upsertAllEvents } from "@vbapi-sdk/client";
 import { events } from "@vbapi-sdk/tool-demo/sample-data.ts";
 import { benchClient } from "./server.ts";
 
-const [url = "", countArg = "0", mode = "stream"] = process.argv.slice(2);
+const [url = "", countArg = "0", mode = "stream", settleArg = "2000"] = process.argv.slice(2);
 const count = Number(countArg);
-if (!url || !(count > 0) || (mode !== "stream" && mode !== "full")) {
+/** How long the timers a run leaves behind get to fire before the heap without the report is read. */
+const settleMs = Number(settleArg);
+if (!url || !(count > 0) || (mode !== "stream" && mode !== "full") || !(settleMs >= 0)) {
   throw new Error(
-    `memory-child: usage <url> <count> <stream|full> (got ${process.argv.slice(2).join(" ")})`,
+    `memory-child: usage <url> <count> <stream|full> [settleMs] (got ${process.argv.slice(2).join(" ")})`,
   );
 }
 /** Keys cycle, so the server holds at most this many records whatever `count` is. */
@@ -61,7 +63,7 @@ const items = report.items.length;
 // timers the run left behind fire (they keep the run alive for a moment).
 const heapWithReport = heap() - heapBefore;
 report = undefined;
-await new Promise((resolve) => setTimeout(resolve, 2_000));
+await new Promise((resolve) => setTimeout(resolve, settleMs));
 const heapWithoutReport = heap() - heapBefore;
 process.send?.({
   mode,
