@@ -26,12 +26,7 @@ interface ChildResult {
 
 const TARGET = 1.2;
 
-function runChild(
-  url: string,
-  count: number,
-  mode: Mode,
-  settleMs: number,
-): Promise<ChildResult> {
+function runChild(url: string, count: number, mode: Mode, settleMs: number): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const args = [url, String(count), mode, String(settleMs)];
     const child = forkTs("./memory-child.ts", args, ["--expose-gc"]);
