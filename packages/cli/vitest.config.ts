@@ -19,6 +19,10 @@ export default mergeConfig(
       // timers; the in-process code adds no process listener a later file would trip on).
       isolate: false,
       setupFiles: ["test/per-file.ts"],
+      // The workspace packages' builds (the client, the reference server...) are imported by
+      // Node, as the packages in node_modules are: vitest would transform them (their real paths
+      // are outside node_modules) and test/per-file.ts would then evaluate them again per file.
+      server: { deps: { external: [/\/packages\/[^/]+\/dist\//] } },
     },
   }),
 );
