@@ -25,8 +25,9 @@ function fixture(files: Record<string, string>, dependencies: Record<string, str
   }
   return dir;
 }
+/** A build that hangs is killed after a minute (a sync child blocks the test's own timeout). */
 const build = (dir: string, ...args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: "utf8" });
+  spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: "utf8", timeout: 60_000 });
 const list = (dir: string, sub = ""): string[] =>
   execFileSync("find", [".", "-type", "f"], { cwd: join(dir, sub), encoding: "utf8" })
     .split("\n")

@@ -90,6 +90,21 @@ describe("requests", () => {
     expect(calls).toHaveLength(0);
   });
 
+  it("the raw client is made at first use, then is one plain property as it always was", () => {
+    const client = testClient(scriptedFetch(created("event_ID")).fetch);
+    const first = client.raw;
+    expect(client.raw).toBe(first);
+    expect(Object.getOwnPropertyDescriptor(client, "raw")).toMatchObject({
+      value: first,
+      writable: true,
+      enumerable: true,
+    });
+    // Assignable at runtime (TypeScript says readonly), before its first use as after it.
+    const other = testClient(scriptedFetch(created("event_ID")).fetch);
+    (other as { raw: unknown }).raw = first;
+    expect(other.raw).toBe(first);
+  });
+
   it("the raw client sends the database header itself and runs middleware", async () => {
     const { fetch, calls } = scriptedFetch(created("event_ID"));
     const client = testClient(fetch);

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { LatencyOptions } from "./latency.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
-import { loadBundledSpec, type OpenApiDocument } from "./spec.ts";
+import type { OpenApiDocument } from "./spec.ts";
 
 /** Default API key accepted by the mock server (for local testing only). */
 export const DEFAULT_API_KEY = "test-api-key";
@@ -139,7 +139,8 @@ export interface ResolvedOptions {
   discardCap: number;
   adminToken: string | null;
   adminHeader: string;
-  spec: OpenApiDocument;
+  /** The `spec` option's document; undefined for the bundled spec (compiled once: server.ts). */
+  spec: OpenApiDocument | undefined;
   basePath: string;
   maxErrors: number;
   log: ((entry: RequestLogEntry) => void) | undefined;
@@ -155,8 +156,8 @@ function toList(value: string | readonly string[] | undefined, fallback: string)
   return list;
 }
 
-function loadSpec(spec: MockServerOptions["spec"]): OpenApiDocument {
-  if (spec === undefined) return loadBundledSpec();
+/** The document given as `spec` (read when it is a path); undefined for the bundled spec. */
+function loadSpec(spec: MockServerOptions["spec"]): OpenApiDocument | undefined {
   if (typeof spec === "string") return JSON.parse(readFileSync(spec, "utf8")) as OpenApiDocument;
   return spec;
 }

@@ -41,6 +41,9 @@ export class RouteTable {
     const validators = compileValidators(model.routes);
     const keyFields = new Map<string, readonly string[]>();
     for (const info of model.routes) {
+      // Frozen: handed out in `summaries` (server.routes) and used to key the store, and the
+      // bundled spec's table is shared by every server of a process (server.ts).
+      Object.freeze(info.keyFields);
       keyFields.set(info.entity, info.keyFields);
       const route: CompiledRoute = {
         info,
@@ -60,13 +63,17 @@ export class RouteTable {
       }
     }
     this.keyFieldsByEntity = keyFields;
-    this.summaries = model.routes.map((r) => ({
-      method: r.method,
-      path: r.template,
-      operationId: r.operationId,
-      entity: r.entity,
-      keyFields: r.keyFields,
-    }));
+    this.summaries = Object.freeze(
+      model.routes.map((r) =>
+        Object.freeze({
+          method: r.method,
+          path: r.template,
+          operationId: r.operationId,
+          entity: r.entity,
+          keyFields: r.keyFields,
+        }),
+      ),
+    );
   }
 
   /** The routes whose template matches `path` (empty when none does). */

@@ -20,7 +20,7 @@ import {
 import { problem } from "./problem.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
 import { type RouteSummary, RouteTable } from "./routes.ts";
-import { buildSpecModel, loadBundledSpec, type SpecModel } from "./spec.ts";
+import { buildSpecModel, loadBundledSpec, type OpenApiDocument, type SpecModel } from "./spec.ts";
 import { type MockStats, ServerState } from "./state.ts";
 import type { MockStore } from "./store.ts";
 
@@ -234,7 +234,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-function routesOf(spec: ResolvedOptions["spec"]): { model: SpecModel; table: RouteTable } {
+function routesOf(spec: OpenApiDocument): { model: SpecModel; table: RouteTable } {
   const model = buildSpecModel(spec);
   return { model, table: new RouteTable(model) };
 }
@@ -242,8 +242,9 @@ function routesOf(spec: ResolvedOptions["spec"]): { model: SpecModel; table: Rou
 /**
  * The bundled spec's routes, compiled once per process: compiling their validators (Ajv) is most
  * of a server's start, and a process that starts many servers (a test suite) paid it for each.
- * Shared safely: the model and the table are read-only once built, and a validator's `errors`
- * are read right after the call that set them.
+ * Shared safely: the model and the table are only read once built (what a server hands out of
+ * them, `server.routes` and their key fields, is frozen), and a validator's `errors` are read
+ * right after the call that set them.
  */
 let bundled: { model: SpecModel; table: RouteTable } | undefined;
 function bundledRoutes(): { model: SpecModel; table: RouteTable } {
@@ -268,7 +269,7 @@ function bundledRoutes(): { model: SpecModel; table: RouteTable } {
  */
 export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
   const resolved = resolveOptions(options);
-  const { model, table } = options.spec === undefined ? bundledRoutes() : routesOf(resolved.spec);
+  const { model, table } = resolved.spec ? routesOf(resolved.spec) : bundledRoutes();
   const state = new ServerState(table.summaries, table.keyFieldsByEntity, resolved);
   const offset = resolved.clockOffsetMs;
   const issuer = new TokenIssuer(() => Date.now() + offset, resolved.tokenIssuedAt);

@@ -1,7 +1,7 @@
 // Custom specs: the routes and the login come from whatever document is passed, and a document
 // the server cannot read is refused at start-up with an error naming what is wrong and where.
 import { describe, expect, it } from "vitest";
-import { type OpenApiDocument, startMockServer } from "../src/index.ts";
+import { type OpenApiDocument, type RouteSummary, startMockServer } from "../src/index.ts";
 import { put, spec, specRoutes } from "./helpers.ts";
 
 type Doc = OpenApiDocument & { components: { schemas: Record<string, Record<string, unknown>> } };
@@ -72,6 +72,23 @@ describe("a custom spec", () => {
         expect(server.routes).toHaveLength(5);
         expect((await put(server, "/events-batch", event)).status).toBe(207);
       }
+      // Compiled once for the process (a start no longer pays Ajv's compilation), so what a
+      // server hands out of it is frozen: no server can change another's routes or record keys.
+      expect(second.routes).toBe(first.routes);
+      expect(custom.routes).not.toBe(first.routes);
+      const tolerances = first.routes.find((r) => r.entity === "Tolerance");
+      expect(() => (first.routes as RouteSummary[]).pop()).toThrow(TypeError);
+      expect(() => (tolerances?.keyFields as string[]).push("tolerance1")).toThrow(TypeError);
+      expect(() => {
+        (tolerances as { path: string }).path = "/elsewhere";
+      }).toThrow(TypeError);
+      const sameKey = [
+        { tolerance_Key: 9, tolerance1: 1 },
+        { tolerance_Key: 9, tolerance1: 2 },
+      ];
+      expect((await put(second, "/tolerances-batch", sameKey)).status).toBe(207);
+      expect(second.store.list("testdb", "Tolerance")).toHaveLength(1);
+      second.reset();
       // One server's invalid body and another's valid one, at once: each gets its own answer.
       const [bad, good] = await Promise.all([
         put(first, "/tolerances-batch", [{ tolerance_Key: "x" }]),

@@ -168,11 +168,13 @@ describe("four processes, one API key, one Redis (issue 14)", () => {
         `${minimumMs(requests, 25, 50)} ms: ${(wallMs / minimumMs(requests, 25, 50)).toFixed(4)}`,
     );
     expect(wallMs).toBeGreaterThanOrEqual(minimumMs(requests) - 50);
-    // The budget is shared, not spent one process after another or twice over: well under 2x
-    // the minimum. How near the minimum it gets (the 1.05x target) is a speed figure, measured
-    // by `pnpm bench` (multi-process) on a machine the run does not share with a test suite: here,
-    // beside the rest of `pnpm test` on 2 cores, CI saw 1.19x.
-    expect(ratio).toBeLessThanOrEqual(1.5);
+    // The whole budget is used: a shared limiter that loses permits between the processes, or
+    // paces them below the rate (under about 19/s here), ends past 1.35x the minimum; spending
+    // it twice over shows as 429s and an end before the minimum (above). How near the minimum
+    // it gets (the 1.05x target) is a speed figure, measured by `pnpm bench` (multi-process) on
+    // a machine the run does not share with a test suite: beside the rest of `pnpm test` on
+    // 2 cores, CI saw 1.19x.
+    expect(ratio).toBeLessThanOrEqual(1.35);
   });
 
   it("kill -9 of one worker mid-run: the others finish every record at full rate within a second, nothing deadlocks", async () => {

@@ -208,9 +208,6 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
     telemetry,
     database: config.database,
   };
-  // Made at first use: openapi-fetch reads the global `Request` as it is made, and that loads
-  // Node's built-in fetch (about 15 ms of CPU), which a client given its own `fetch` never needs.
-  let raw: RawClient | undefined;
 
   async function upsertBatch<E extends EntityName>(
     entity: E,
@@ -264,12 +261,19 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
   }
 
   const client: VbapiClient = {
-    get raw() {
-      raw ??= createClient<VbapiPaths, "application/json">({
+    // Made at first use: openapi-fetch reads the global `Request` as it is made, and that loads
+    // Node's built-in fetch (about 15 ms of CPU), which a client given its own `fetch` never
+    // needs. Then a plain data property (as is one assigned), as it was before.
+    get raw(): RawClient {
+      const value = createClient<VbapiPaths, "application/json">({
         baseUrl: config.baseUrl,
         fetch: rawFetch(config, transport, headers),
       });
-      return raw;
+      Object.defineProperty(client, "raw", { value, writable: true, enumerable: true });
+      return value;
+    },
+    set raw(value: RawClient) {
+      Object.defineProperty(client, "raw", { value, writable: true, enumerable: true });
     },
     rateLimiter: limiter,
     config: Object.freeze({
