@@ -76,9 +76,10 @@ describe("a custom spec", () => {
       // server hands out of it is frozen: no server can change another's routes or record keys.
       expect(second.routes).toBe(first.routes);
       expect(custom.routes).not.toBe(first.routes);
-      const tolerances = first.routes.find((r) => r.entity === "Tolerance");
+      const tolerances = first.routes.find((r) => r.entity === "Tolerance") as RouteSummary;
+      expect(tolerances.keyFields).toEqual(["tolerance_Key"]);
       expect(() => (first.routes as RouteSummary[]).pop()).toThrow(TypeError);
-      expect(() => (tolerances?.keyFields as string[]).push("tolerance1")).toThrow(TypeError);
+      expect(() => (tolerances.keyFields as string[]).push("tolerance1")).toThrow(TypeError);
       expect(() => {
         (tolerances as { path: string }).path = "/elsewhere";
       }).toThrow(TypeError);
