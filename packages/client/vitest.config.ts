@@ -17,6 +17,9 @@ export default mergeConfig(
       // state puts it back (vi.unstubAllEnvs, vi.useRealTimers, the OpenTelemetry disable()
       // calls), and each starts its own reference server.
       isolate: false,
+      // The reference server's build is imported by Node, as the packages in node_modules are,
+      // not transformed by vitest (its real path is outside node_modules).
+      server: { deps: { external: [/\/packages\/[^/]+\/dist\//] } },
     },
   }),
 );
