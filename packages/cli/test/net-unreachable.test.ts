@@ -108,6 +108,12 @@ describe.concurrent("a VBA that cannot be reached stops the run at once, exit 2"
       });
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(server.store.list("NETDB", "Tolerance")).toHaveLength(25);
+      // The right URL is the run's now: in run.json (for a later resume) and in the report.
+      const runJson = readJson<{ client: { baseUrl: string } }>(join(s.out, "run.json"));
+      expect(runJson.client.baseUrl).toBe(server.url);
+      const page = readFileSync(join(s.out, "report.html"), "utf8");
+      expect(page).toContain(new URL(server.url).host);
+      expect(page).not.toContain("no-such-host.invalid");
     } finally {
       await server.close();
     }

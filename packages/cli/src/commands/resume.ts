@@ -7,7 +7,7 @@ import { Display } from "../display.ts";
 import { EXIT_HELP } from "../exit.ts";
 import { hashFile } from "../input/streams.ts";
 import { checkProxyEnv } from "../net/proxy.ts";
-import { type RunConfig, readRunConfig } from "../run-dir/config.ts";
+import { type RunConfig, readRunConfig, writeRunConfig } from "../run-dir/config.ts";
 import { acquireLock, releaseLock } from "../run-dir/lock.ts";
 import { RunFiles } from "../run-dir/run-files.ts";
 import { runSession } from "../session/session.ts";
@@ -77,6 +77,14 @@ export async function resume(runDir: string, flags: Record<string, unknown>): Pr
     } catch (error) {
       throw new UsageError(`cannot resume ${dir}: ${(error as Error).message}`);
     }
+    // The right base URL is the run's from now on: a later resume sends there too, and the
+    // report names it (the other overrides are this session's).
+    if (session.client.baseUrl !== config.client.baseUrl) {
+      writeRunConfig(dir, {
+        ...config,
+        client: { ...config.client, baseUrl: session.client.baseUrl },
+      });
+    }
     const display = new Display(displayMode(flags));
     const result = await runSession({
       files,
@@ -107,7 +115,7 @@ export function addResumeCommand(program: Command): void {
     .option("--concurrency <n>", "override the run's concurrency", positiveInt("--concurrency"))
     .option(
       "--base-url <url>",
-      "override the run's API base URL (after a run stopped because it could not reach a mistyped one)",
+      "replace the run's API base URL, for this and later resumes (after a run stopped because it could not reach a mistyped one)",
     )
     .option(
       "--redis <url>",

@@ -1,8 +1,9 @@
 // The run folder's names and run.json: what a run was asked to do, enough to resume it.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InputFormat } from "../input/types.ts";
+import { safeJson } from "../safe-text.ts";
 
 export const RUN_FILE = "run.json";
 export const JOURNAL_FILE = "journal.ndjson";
@@ -84,4 +85,11 @@ export function readRunConfig(dir: string): RunConfig {
   const missing = missingField(config);
   if (missing) throw new Error(`${path} is damaged (${missing})`);
   return config as unknown as RunConfig;
+}
+
+/** Writes run.json whole: to a temporary file, then renamed over it (never half written). */
+export function writeRunConfig(dir: string, config: RunConfig): void {
+  const tmp = join(dir, `${RUN_FILE}.tmp`);
+  writeFileSync(tmp, `${safeJson(config, 2)}\n`);
+  renameSync(tmp, join(dir, RUN_FILE));
 }

@@ -19,6 +19,7 @@ import {
   readRunConfig,
   SUCCEEDED_FILE,
   SUMMARY_FILE,
+  writeRunConfig,
 } from "./config.ts";
 import {
   type FinalCode,
@@ -94,8 +95,7 @@ export class RunFiles {
     files.journal.startSession(1);
     files.commit({ requests: 0, retries: 0, rateLimited: 0, elapsedMs: 0, resent: 0 });
     // run.json last: its presence means the folder is complete enough to resume.
-    writeFileSync(join(dir, `${RUN_FILE}.tmp`), `${safeJson(config, 2)}\n`);
-    renameSync(join(dir, `${RUN_FILE}.tmp`), join(dir, RUN_FILE));
+    writeRunConfig(dir, config);
     return files;
   }
 
