@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttpsServer, type Server } from "node:https";
 import { join } from "node:path";
 import { startMockServer } from "@vbapi-sdk/mock-server";
+import { closedPort } from "@vbapi-sdk/tool-test-bin";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Result, readJson, start, tempDir, vbapi } from "./helpers.ts";
 import { freePort } from "./proxy-harness.ts";
@@ -97,6 +98,24 @@ describe.concurrent("a VBA that cannot be reached stops the run at once, exit 2"
       25,
       "cannot reach VBA at no-such-host.invalid: the host name cannot be resolved (ENOTFOUND); check VBAPI_BASE_URL / --base-url",
     );
+    const runUrl = () => readJson<{ client: { baseUrl: string } }>(join(s.out, "run.json")).client;
+    const mistyped = runUrl().baseUrl;
+    // A base URL with a query (it may hold a secret) is refused before anything is sent or saved.
+    const query = await vbapi(
+      ["resume", s.out, "--base-url", "http://127.0.0.1:9/?token=QUERY-S3CRET#f", "--quiet"],
+      { env: withToken("https://no-such-host.invalid/vbasoftware") },
+    );
+    expect(query.code).toBe(2);
+    expect(query.stderr).toContain("must not have a query or fragment");
+    expect(query.stderr).not.toContain("QUERY-S3CRET");
+    // A second wrong URL that nothing answers at is not saved either: the run keeps its own.
+    const refused = await vbapi(
+      ["resume", s.out, "--base-url", `http://127.0.0.1:${await closedPort()}`, "--quiet"],
+      { env: withToken("https://no-such-host.invalid/vbasoftware") },
+    );
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(runUrl().baseUrl).toBe(mistyped);
+    expect(readFileSync(join(s.out, "run.json"), "utf8")).not.toContain("QUERY-S3CRET");
     const server = await startMockServer({
       rateLimit: false,
       apiKeys: [SECRETS.VBAPI_API_KEY],
@@ -108,9 +127,9 @@ describe.concurrent("a VBA that cannot be reached stops the run at once, exit 2"
       });
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(server.store.list("NETDB", "Tolerance")).toHaveLength(25);
-      // The right URL is the run's now: in run.json (for a later resume) and in the report.
-      const runJson = readJson<{ client: { baseUrl: string } }>(join(s.out, "run.json"));
-      expect(runJson.client.baseUrl).toBe(server.url);
+      // Answered there: the right URL is the run's now, in run.json (for a later resume) and
+      // in the report.
+      expect(runUrl().baseUrl).toBe(server.url);
       const page = readFileSync(join(s.out, "report.html"), "utf8");
       expect(page).toContain(new URL(server.url).host);
       expect(page).not.toContain("no-such-host.invalid");

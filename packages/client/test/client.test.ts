@@ -103,6 +103,13 @@ describe("requests", () => {
     const other = testClient(scriptedFetch(created("event_ID")).fetch);
     (other as { raw: unknown }).raw = first;
     expect(other.raw).toBe(first);
+    // A client frozen or sealed before its first use: the same raw client at every access.
+    for (const lock of [Object.freeze, Object.seal]) {
+      const locked = lock(testClient(scriptedFetch(created("event_ID")).fetch));
+      const made = locked.raw;
+      expect(typeof made.PUT).toBe("function");
+      expect(locked.raw).toBe(made);
+    }
   });
 
   it("the raw client sends the database header itself and runs middleware", async () => {

@@ -3,14 +3,14 @@
 import type { RouteInfo, SpecModel } from "./spec.ts";
 import { compileValidators, type RouteValidators } from "./validate.ts";
 
-/** A served route, as in the spec. */
+/** A served route, as in the spec (frozen). */
 export interface RouteSummary {
-  method: string;
+  readonly method: string;
   /** Path template. */
-  path: string;
-  operationId: string;
-  entity: string;
-  keyFields: readonly string[];
+  readonly path: string;
+  readonly operationId: string;
+  readonly entity: string;
+  readonly keyFields: readonly string[];
 }
 
 /** A batch route ready to serve. */
@@ -40,11 +40,13 @@ export class RouteTable {
   constructor(model: SpecModel) {
     const validators = compileValidators(model.routes);
     const keyFields = new Map<string, readonly string[]>();
+    // Each entity's key fields, frozen copies (the spec's own arrays, maybe the caller's
+    // document, stay as they are): handed out in `summaries` (server.routes) and used to key
+    // the store, and the bundled spec's table is shared by every server of a process (server.ts).
+    const frozenKeys = new Map<RouteInfo, readonly string[]>();
+    for (const info of model.routes) frozenKeys.set(info, Object.freeze([...info.keyFields]));
     for (const info of model.routes) {
-      // Frozen: handed out in `summaries` (server.routes) and used to key the store, and the
-      // bundled spec's table is shared by every server of a process (server.ts).
-      Object.freeze(info.keyFields);
-      keyFields.set(info.entity, info.keyFields);
+      keyFields.set(info.entity, frozenKeys.get(info) as readonly string[]);
       const route: CompiledRoute = {
         info,
         validators: validators.get(info) as RouteValidators,
@@ -70,7 +72,7 @@ export class RouteTable {
           path: r.template,
           operationId: r.operationId,
           entity: r.entity,
-          keyFields: r.keyFields,
+          keyFields: frozenKeys.get(r) as readonly string[],
         }),
       ),
     );

@@ -76,6 +76,11 @@ describe("a custom spec", () => {
       // server hands out of it is frozen: no server can change another's routes or record keys.
       expect(second.routes).toBe(first.routes);
       expect(custom.routes).not.toBe(first.routes);
+      // The caller's document is left as it was: only the server's own copies are frozen.
+      const keys = doc.components.schemas.Tolerance?.["x-vbapi-key"] as string[];
+      expect(keys).toEqual(["tolerance_Key"]);
+      expect(Object.isFrozen(keys)).toBe(false);
+      expect(Object.isFrozen(custom.routes[0]?.keyFields)).toBe(true);
       const tolerances = first.routes.find((r) => r.entity === "Tolerance") as RouteSummary;
       expect(tolerances.keyFields).toEqual(["tolerance_Key"]);
       expect(() => (first.routes as RouteSummary[]).pop()).toThrow(TypeError);

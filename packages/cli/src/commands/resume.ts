@@ -77,14 +77,6 @@ export async function resume(runDir: string, flags: Record<string, unknown>): Pr
     } catch (error) {
       throw new UsageError(`cannot resume ${dir}: ${(error as Error).message}`);
     }
-    // The right base URL is the run's from now on: a later resume sends there too, and the
-    // report names it (the other overrides are this session's).
-    if (session.client.baseUrl !== config.client.baseUrl) {
-      writeRunConfig(dir, {
-        ...config,
-        client: { ...config.client, baseUrl: session.client.baseUrl },
-      });
-    }
     const display = new Display(displayMode(flags));
     const result = await runSession({
       files,
@@ -94,6 +86,23 @@ export async function resume(runDir: string, flags: Record<string, unknown>): Pr
       display,
       credentials: sharing.credentials,
       limiter: sharing.limiter,
+      // Once a server answers at the new base URL, it is the run's: a later resume sends there
+      // too, and the report names it (the other overrides are this session's). run.json is read
+      // again here, under the lock, and written whole.
+      ...(session.client.baseUrl !== config.client.baseUrl && {
+        onFirstAnswer: () => {
+          try {
+            const current = readRunConfig(dir);
+            const client = { ...current.client, baseUrl: session.client.baseUrl };
+            writeRunConfig(dir, { ...current, client });
+          } catch (error) {
+            const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+            throw new Error(
+              `the new base URL was not saved in run.json (${why}): pass --base-url again next time`,
+            );
+          }
+        },
+      }),
     });
     await report(display, dir, result);
     return result.exitCode;
@@ -115,7 +124,7 @@ export function addResumeCommand(program: Command): void {
     .option("--concurrency <n>", "override the run's concurrency", positiveInt("--concurrency"))
     .option(
       "--base-url <url>",
-      "replace the run's API base URL, for this and later resumes (after a run stopped because it could not reach a mistyped one)",
+      "replace the run's API base URL once a server answers there, for this and later resumes (after a run stopped because it could not reach a mistyped one)",
     )
     .option(
       "--redis <url>",

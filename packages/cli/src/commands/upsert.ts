@@ -42,6 +42,10 @@ export function baseUrlOf(flag: string | undefined): string {
       "--base-url must not carry credentials: set VBAPI_API_KEY and VBAPI_TOKEN",
     );
   }
+  // As the SDK refuses it (a query may hold a secret: never echoed, never saved in run.json).
+  if (url.search || url.hash) {
+    throw new UsageError("--base-url / VBAPI_BASE_URL must not have a query or fragment");
+  }
   // fetch refuses the Fetch standard's "bad ports" (1, 25, 6000...) before any connection.
   if (url.port !== "" && badPorts().has(url.port)) {
     throw new UsageError(

@@ -1,6 +1,6 @@
 // The run folder's names and run.json: what a run was asked to do, enough to resume it.
 
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InputFormat } from "../input/types.ts";
 import { safeJson } from "../safe-text.ts";
@@ -87,9 +87,28 @@ export function readRunConfig(dir: string): RunConfig {
   return config as unknown as RunConfig;
 }
 
-/** Writes run.json whole: to a temporary file, then renamed over it (never half written). */
+/**
+ * Writes run.json whole: to a temporary file, flushed to the disk, then renamed over it, and the
+ * rename flushed (the folder), so that a crash or a power cut leaves the old file or the new one.
+ */
 export function writeRunConfig(dir: string, config: RunConfig): void {
   const tmp = join(dir, `${RUN_FILE}.tmp`);
-  writeFileSync(tmp, `${safeJson(config, 2)}\n`);
+  const fd = openSync(tmp, "w");
+  try {
+    writeFileSync(fd, `${safeJson(config, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, join(dir, RUN_FILE));
+  try {
+    const folder = openSync(dir, "r");
+    try {
+      fsyncSync(folder);
+    } finally {
+      closeSync(folder);
+    }
+  } catch {
+    // A folder cannot be opened or flushed everywhere (Windows): the rename stands.
+  }
 }

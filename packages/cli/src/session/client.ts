@@ -38,14 +38,26 @@ export function sessionClient(options: {
   display: Display;
   /** Each HTTP request as it settles (the journal's timeline). */
   onSettled?: (request: SettledRequest) => void;
+  /** Called once, at the first HTTP answer; what it throws is not the request's failure. */
+  onFirstAnswer?: (() => void) | undefined;
 }): VbapiClient {
   const { config, tally, display } = options;
   // Through the proxy the environment names, watched for a VBA that cannot be reached.
   const network = reachability.watch(networkFetch());
+  let firstAnswer = options.onFirstAnswer;
   const countingFetch: typeof fetch = async (input, init) => {
     tally.requestSent();
     const response = await network(input, init);
     tally.answered(response.status);
+    if (firstAnswer) {
+      const call = firstAnswer;
+      firstAnswer = undefined;
+      try {
+        call();
+      } catch (error) {
+        display.log(`${(error as Error).message}`, "warn");
+      }
+    }
     return response;
   };
   const logger: Logger = {

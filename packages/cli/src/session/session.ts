@@ -45,6 +45,8 @@ export interface SessionOptions {
   limiter?: Limiter | undefined;
   /** The input, when the caller already opened it (stdin can be opened only once). */
   input?: OpenedInput;
+  /** Called once, at the session's first HTTP answer (the base URL reaches a server). */
+  onFirstAnswer?: () => void;
 }
 
 export interface SessionResult {

@@ -260,20 +260,28 @@ export function createVbapiClient(options: VbapiClientOptions = {}): VbapiClient
     return result;
   }
 
+  let raw: RawClient | undefined;
+  const settle = (value: RawClient) => {
+    if (Object.getOwnPropertyDescriptor(client, "raw")?.configurable) {
+      Object.defineProperty(client, "raw", { value, writable: true, enumerable: true });
+    }
+  };
   const client: VbapiClient = {
     // Made at first use: openapi-fetch reads the global `Request` as it is made, and that loads
     // Node's built-in fetch (about 15 ms of CPU), which a client given its own `fetch` never
-    // needs. Then a plain data property (as is one assigned), as it was before.
+    // needs. Then a plain data property (as is one assigned), as it was before; on a frozen or
+    // sealed client (whose properties cannot be redefined) it stays this accessor.
     get raw(): RawClient {
-      const value = createClient<VbapiPaths, "application/json">({
+      raw ??= createClient<VbapiPaths, "application/json">({
         baseUrl: config.baseUrl,
         fetch: rawFetch(config, transport, headers),
       });
-      Object.defineProperty(client, "raw", { value, writable: true, enumerable: true });
-      return value;
+      settle(raw);
+      return raw;
     },
     set raw(value: RawClient) {
-      Object.defineProperty(client, "raw", { value, writable: true, enumerable: true });
+      raw = value;
+      settle(value);
     },
     rateLimiter: limiter,
     config: Object.freeze({
