@@ -100,13 +100,20 @@ describe.concurrent("a VBA that cannot be reached stops the run at once, exit 2"
     );
     const runUrl = () => readJson<{ client: { baseUrl: string } }>(join(s.out, "run.json")).client;
     const mistyped = runUrl().baseUrl;
+    const sessions = () =>
+      readFileSync(join(s.out, "journal.ndjson"), "utf8")
+        .split("\n")
+        .filter((line) => line.startsWith('{"t":"s"')).length;
+    expect(sessions()).toBe(1);
     // A base URL with a query (it may hold a secret) is refused before anything is sent or saved.
     const query = await vbapi(
-      ["resume", s.out, "--base-url", "http://127.0.0.1:9/?token=QUERY-S3CRET#f", "--quiet"],
+      ["resume", s.out, "--base-url", "http://127.0.0.1:4010/?token=QUERY-S3CRET#f", "--quiet"],
       { env: withToken("https://no-such-host.invalid/vbasoftware") },
     );
     expect(query.code).toBe(2);
-    expect(query.stderr).toContain("must not have a query or fragment");
+    // Refused as the flag it is, before the run folder is touched (no session is started).
+    expect(query.stderr).toContain("--base-url / VBAPI_BASE_URL must not have a query or fragment");
+    expect(sessions()).toBe(1);
     expect(query.stderr).not.toContain("QUERY-S3CRET");
     // A second wrong URL that nothing answers at is not saved either: the run keeps its own.
     const refused = await vbapi(
