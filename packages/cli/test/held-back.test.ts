@@ -21,16 +21,25 @@ const envFor = (database: string) => ({
   VBAPI_DATABASE: database,
 });
 
-it("a held-back row: exit 1 said to include rows not done yet, and resume sends it", async () => {
+/**
+ * Loads tolerance `rows` (CSV lines after the header) one row per request, one at a time, into
+ * `database`, whose first request is answered 504 (a gateway gave up: the row may still land).
+ */
+async function afterOne504(database: string, rows: string) {
   const dir = tempDir();
   const file = join(dir, "t.csv");
-  writeFileSync(file, "tolerance_Key,tolerance1\n18,1\n7,7\n18,2\n");
+  writeFileSync(file, `tolerance_Key,tolerance1\n${rows}`);
   const out = join(dir, "run");
-  const env = envFor("HELD");
-  const fault = server.faults.failNext(1, 504, { target: { database: "HELD" } });
+  const env = envFor(database);
+  const fault = server.faults.failNext(1, 504, { target: { database } });
   const args = ["upsert", "tolerances", file, "--out", out, "--chunk-size", "1"];
   const r = await vbapi([...args, "--concurrency", "1"], { env });
   fault.cancel();
+  return { r, out, env };
+}
+
+it("a held-back row: exit 1 said to include rows not done yet, and resume sends it", async () => {
+  const { r, out, env } = await afterOne504("HELD", "18,1\n7,7\n18,2\n");
   expect(r.code, r.stderr).toBe(1);
   // Why it is not done yet is said at the end of the run, in summary.json and in the report.
   expect(r.stderr).toMatch(/1 not done yet \(held back behind an earlier row with the same key/);
@@ -53,15 +62,7 @@ it("a held-back row: exit 1 said to include rows not done yet, and resume sends 
 });
 
 it("rows held back in a session that ended settled all go in the next resume, in order", async () => {
-  const dir = tempDir();
-  const file = join(dir, "t.csv");
-  writeFileSync(file, "tolerance_Key,tolerance1\n18,1\n7,7\n18,2\n18,3\n18,4\n");
-  const out = join(dir, "run");
-  const env = envFor("SETTLED");
-  const fault = server.faults.failNext(1, 504, { target: { database: "SETTLED" } });
-  const args = ["upsert", "tolerances", file, "--out", out, "--chunk-size", "1"];
-  const r = await vbapi([...args, "--concurrency", "1"], { env });
-  fault.cancel();
+  const { r, out, env } = await afterOne504("SETTLED", "18,1\n7,7\n18,2\n18,3\n18,4\n");
   expect(r.code, r.stderr).toBe(1);
   expect(readJson(join(out, "summary.json")).totals).toMatchObject({ pending: 3, heldBack: 3 });
   // Nothing of that session is still on its way: one resume finishes the run (no cascade).

@@ -66,6 +66,14 @@ function echoing(fetch: typeof globalThis.fetch, options: VbapiClientOptions = {
   });
 }
 
+/** A 207 refusing (HTTP 400) the records keyed 1, 2, ... by `keyField`, one message each. */
+function refusing(keyField: string, messages: string[], debug?: { activityID: string }) {
+  return json(207, {
+    data: messages.map((body, i) => ({ id: [{ key: keyField, value: i + 1 }], status: 400, body })),
+    ...(debug && { debug }),
+  });
+}
+
 function renderings(error: unknown): string[] {
   const e = error as Error;
   return [
@@ -309,15 +317,7 @@ describe("no secret or record content leaks", () => {
   it("a Date in a record sent without validation is removed as the ISO text it is sent as", async () => {
     const rec = { armorCodeExCode_Key: 1, entry_Date: new Date("1961-03-04T00:00:00Z") };
     const { fetch } = scriptedFetch((call) =>
-      json(207, {
-        data: [
-          {
-            id: [{ key: "armorCodeExCode_Key", value: 1 }],
-            status: 400,
-            body: `cannot save ${call.body}`,
-          },
-        ],
-      }),
+      refusing("armorCodeExCode_Key", [`cannot save ${call.body}`]),
     );
     const result = await echoing(fetch).upsertBatch("ArmorCodeExCode", [rec] as never, {
       validate: false,
@@ -329,15 +329,7 @@ describe("no secret or record content leaks", () => {
   it("a JSON-escaped value in a page that writes the backslash as a character reference", async () => {
     const rec = { tolerance_Key: 1, tolerance1: 1, entry_User: 'Smith "Jr" Johnson' };
     const { fetch } = scriptedFetch(() =>
-      json(207, {
-        data: [
-          {
-            id: [{ key: "tolerance_Key", value: 1 }],
-            status: 400,
-            body: "bad value Smith &#92;&quot;Jr&#92;&quot; Johnson",
-          },
-        ],
-      }),
+      refusing("tolerance_Key", ["bad value Smith &#92;&quot;Jr&#92;&quot; Johnson"]),
     );
     const result = await echoing(fetch).upsertBatch("Tolerance", [rec]);
     expect(result.items[0]?.message).toBe("bad value [redacted]");
@@ -363,16 +355,8 @@ describe("no secret or record content leaks", () => {
   it("per-record text and the activity id are cleaned whole, then cut: no part of a secret or value survives the cut", async () => {
     const rec = { tolerance_Key: 1, tolerance1: 1, entry_User: MARKER };
     const { fetch } = scriptedFetch(() =>
-      json(207, {
-        data: [
-          {
-            id: [{ key: "tolerance_Key", value: 1 }],
-            status: 400,
-            body: `${"x".repeat(490)}${API_KEY}`,
-          },
-          { id: [{ key: "tolerance_Key", value: 2 }], status: 400, body: "y".repeat(5_000) },
-        ],
-        debug: { activityID: `${"a".repeat(195)}${API_KEY}` },
+      refusing("tolerance_Key", [`${"x".repeat(490)}${API_KEY}`, "y".repeat(5_000)], {
+        activityID: `${"a".repeat(195)}${API_KEY}`,
       }),
     );
     const result = await echoing(fetch).upsertBatch("Tolerance", [
@@ -392,16 +376,13 @@ describe("no secret or record content leaks", () => {
   it("ordinary words and numbers stay: a 6- or 7-letter value only as written, numbers only whole", async () => {
     const rec = { tolerance_Key: 1, tolerance1: 100000, group_ID: "Member", entry_User: "Active" };
     const { fetch } = scriptedFetch(() =>
-      json(207, {
-        data: [
-          {
-            id: [{ key: "tolerance_Key", value: 1 }],
-            status: 400,
-            body: "The member is not active: 1000000 exceeds the limit (error 100000123); Member Active 100000",
-          },
+      refusing(
+        "tolerance_Key",
+        [
+          "The member is not active: 1000000 exceeds the limit (error 100000123); Member Active 100000",
         ],
-        debug: { activityID: "act-2024-1000007" },
-      }),
+        { activityID: "act-2024-1000007" },
+      ),
     );
     const result = await echoing(fetch).upsertBatch("Tolerance", [rec]);
     expect(result.items[0]?.message).toBe(

@@ -39,6 +39,25 @@ async function until(condition: () => boolean, ms: number): Promise<void> {
   }
 }
 
+/**
+ * A limiter that is the only sharer of its key (expectedProcesses 1), on a new key unless given,
+ * whose calls to Redis count as an outage past 300 ms; the options that matter are the test's.
+ */
+function soleSharer(
+  options: Omit<Parameters<typeof createRedisRateLimiter>[0], "url" | "apiKey"> & {
+    apiKey?: string;
+  },
+) {
+  return createRedisRateLimiter({
+    url: server.url,
+    apiKey: randomUUID(),
+    commandTimeoutMs: 300,
+    fallback: { expectedProcesses: 1 },
+    logger: recordingLogger(),
+    ...options,
+  });
+}
+
 describe("Redis unreachable mid-run", () => {
   it("stopped: one warning, a local bucket at rate / expectedProcesses, every acquire resolves, back to Redis when it returns", async () => {
     const apiKey = `secret-${randomUUID()}`;
@@ -108,16 +127,11 @@ describe("Redis unreachable mid-run", () => {
     // One process that is the only sharer (expectedProcesses 1): before, during and after the
     // switch its permits together must stay within ONE bucket of 40/s, burst 8. A local bucket
     // that started full would add its burst on top of the reservations still falling due.
-    const limiter = createRedisRateLimiter({
-      url: server.url,
-      apiKey: randomUUID(),
+    const limiter = soleSharer({
       requestsPerSecond: 40,
       burst: 8,
       maxReservationMs: 300,
-      commandTimeoutMs: 300,
       reconnectIntervalMs: 5000,
-      fallback: { expectedProcesses: 1 },
-      logger: recordingLogger(),
     });
     try {
       const grants: number[] = [];
@@ -190,16 +204,12 @@ describe("Redis unreachable mid-run", () => {
     // sharers gave up on once it resumes, recreating the bucket full (seen: 11 answers 429 for
     // three processes after a 6 s SIGSTOP). Here another client fills it before the return.
     const apiKey = randomUUID();
-    const limiter = createRedisRateLimiter({
-      url: server.url,
+    const limiter = soleSharer({
       apiKey,
       requestsPerSecond: 40,
       burst: 8,
       maxReservationMs: 100,
-      commandTimeoutMs: 300,
       reconnectIntervalMs: 600,
-      fallback: { expectedProcesses: 1 },
-      logger: recordingLogger(),
     });
     const grants: number[] = [];
     let stopping = false;
@@ -239,16 +249,11 @@ describe("Redis unreachable mid-run", () => {
     // 2/s: one permit every 500 ms, past the 100 ms a reservation may reach. The cold start's
     // first call grants nothing then; the empty bucket must still be written, or the next call
     // finds none and creates it full (burst 10).
-    const limiter = createRedisRateLimiter({
-      url: server.url,
-      apiKey: randomUUID(),
+    const limiter = soleSharer({
       requestsPerSecond: 2,
       burst: 10,
       maxReservationMs: 100,
-      commandTimeoutMs: 300,
       reconnectIntervalMs: 200,
-      fallback: { expectedProcesses: 1 },
-      logger: recordingLogger(),
     });
     try {
       await limiter.acquire();
