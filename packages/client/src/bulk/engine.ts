@@ -9,7 +9,7 @@
  */
 
 import { linkSignal, type SignalLink } from "../base/abort-link.ts";
-import { BulkCallbackError, BulkInputError, ConfigurationError } from "../base/errors.ts";
+import { BulkCallbackError, BulkInputError } from "../base/errors.ts";
 import type { BulkProgress, BulkReport, BulkStop } from "../base/types.ts";
 import { ChunkBuilder, type ChunkLimits, normalizeLimits } from "./chunker.ts";
 import { Concurrency } from "./concurrency.ts";
@@ -21,9 +21,11 @@ import {
   type DriverStats,
   MAX_RECORD_RETRY_DELAY_MS,
   positiveInt,
+  progressInterval,
   retrySettings,
+  sentBeforeOption,
 } from "./options.ts";
-import { DEFAULT_PROGRESS_INTERVAL_MS, ProgressThrottle } from "./progress.ts";
+import { ProgressThrottle } from "./progress.ts";
 import {
   answered,
   type Pending,
@@ -44,18 +46,6 @@ export const UNSETTLED_KEY_MESSAGE =
   "not sent: an earlier record with the same key went in a request given up on without its answer (timed out, cut off, or a gateway's 502/504 or a CDN's 520/524), which VBA may still apply after this one; send this record again once that one is checked";
 
 const SKIPPED: unique symbol = Symbol("skipped");
-
-/**
- * `progressIntervalMs`: a throttle on timestamps, not a timer, so any number of ms from 0 up
- * (Infinity: the first call and the last); NaN or not a number is refused.
- */
-function progressInterval(value: number | undefined): number {
-  const ms = value ?? DEFAULT_PROGRESS_INTERVAL_MS;
-  if (typeof ms !== "number" || Number.isNaN(ms)) {
-    throw new ConfigurationError("upsertAll: progressIntervalMs must be a number of milliseconds");
-  }
-  return Math.max(0, ms);
-}
 
 /** Runs one bulk upsert. See `upsertAll` for the semantics. */
 export async function runBulk<R, K>(
@@ -128,10 +118,7 @@ class BulkRun<R, K> implements RunState<R, K> {
       () => driver.burst?.(),
     );
     this.settings = retrySettings(options);
-    if (options.sentBefore !== undefined && typeof options.sentBefore !== "function") {
-      throw new ConfigurationError("upsertAll: sentBefore must be a function (index) => boolean");
-    }
-    this.sentBefore = options.sentBefore;
+    this.sentBefore = sentBeforeOption(options.sentBefore);
     // The run follows the caller's signal through one link (one listener, removed at the end).
     this.link = linkSignal(options.signal);
     this.signal = this.link.signal;

@@ -2,6 +2,7 @@
 import { ConfigurationError } from "../base/errors.ts";
 import { AT_MOST_LONGEST_TIMER, MAX_TIMER_MS } from "../base/timeout.ts";
 import type { BatchResult, BulkItem, BulkProgress } from "../base/types.ts";
+import { DEFAULT_PROGRESS_INTERVAL_MS } from "./progress.ts";
 
 /** An integer option of upsertAll, at least `min`; anything else is a ConfigurationError. */
 export function positiveInt(name: string, value: number, min: number): number {
@@ -205,6 +206,28 @@ export function retrySettings(options: {
     ),
     lingerMs: delayMs("lingerMs", options.lingerMs, DEFAULT_LINGER_MS),
   };
+}
+
+/**
+ * `progressIntervalMs`: a throttle on timestamps, not a timer, so any number of ms from 0 up
+ * (Infinity: the first call and the last); NaN or not a number is refused.
+ */
+export function progressInterval(value: number | undefined): number {
+  const ms = value ?? DEFAULT_PROGRESS_INTERVAL_MS;
+  if (typeof ms !== "number" || Number.isNaN(ms)) {
+    throw new ConfigurationError("upsertAll: progressIntervalMs must be a number of milliseconds");
+  }
+  return Math.max(0, ms);
+}
+
+/** `sentBefore`: a function, or undefined. */
+export function sentBeforeOption(
+  value: BulkOptions["sentBefore"],
+): ((index: number) => boolean) | undefined {
+  if (value !== undefined && typeof value !== "function") {
+    throw new ConfigurationError("upsertAll: sentBefore must be a function (index) => boolean");
+  }
+  return value;
 }
 
 /** A delay option in ms: a finite number (below 0 counts as 0); NaN or Infinity is refused. */
