@@ -68,6 +68,8 @@ export interface ExactNeedles {
   exact?: readonly string[] | undefined;
   /** Numbers as written, matched only as a whole number (not inside a longer number). */
   numbers?: readonly string[] | undefined;
+  /** `views(text)` and each view's `fold`, when the caller has them already (not read again). */
+  seen?: { views: readonly View[]; folded: readonly string[] } | undefined;
 }
 
 /**
@@ -170,14 +172,15 @@ function wholeNumber(text: string, from: number, to: number): boolean {
 export function redactAll(
   text: string,
   needles: readonly string[],
-  { exact, numbers }: ExactNeedles = {},
+  { exact, numbers, seen }: ExactNeedles = {},
 ): string {
   if (text.length === 0) return text;
+  const read = seen?.views ?? views(text);
   let covered: Uint8Array | undefined;
   const anyCase = [...new Set(needles)].filter((n) => n.length > 0).map(fold);
   const asWritten = [...new Set(exact ?? [])].filter((n) => n.length > 0);
   const whole = [...new Set(numbers ?? [])].filter((n) => n.length > 0);
-  for (const view of views(text)) {
+  for (const [v, view] of read.entries()) {
     const cover = (from: number, to: number) => {
       covered ??= new Uint8Array(text.length);
       if (view.at) covered.fill(1, view.at[from], view.at[to]);
@@ -195,7 +198,7 @@ export function redactAll(
     };
     const always = () => true;
     if (anyCase.length > 0) {
-      const lower = fold(view.text);
+      const lower = seen?.folded[v] ?? fold(view.text);
       for (const needle of anyCase) each(lower, needle, always);
     }
     for (const needle of asWritten) each(view.text, needle, always);

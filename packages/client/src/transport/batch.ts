@@ -10,7 +10,7 @@ import {
   VbapiError,
 } from "../base/errors.ts";
 import type { Logger } from "../base/logger.ts";
-import { clip, fold, MAX_CLEANED_TEXT, redactAll, views } from "../base/redact.ts";
+import { clip, fold, MAX_CLEANED_TEXT, redactAll, type View, views } from "../base/redact.ts";
 import type { BatchItem, BatchResult } from "../base/types.ts";
 import { type EntityName, entities } from "../generated/entities.ts";
 import { matchItems, toBatchResult, USUAL_MESSAGES } from "./results.ts";
@@ -155,7 +155,14 @@ function recordValues(records: readonly unknown[]): RecordValues {
 function valuesIn(
   text: string,
   { strings, numbers }: RecordValues,
-): { anyCase: string[]; exact: string[]; numbers: string[] } | undefined {
+):
+  | {
+      anyCase: string[];
+      exact: string[];
+      numbers: string[];
+      seen: { views: View[]; folded: string[] };
+    }
+  | undefined {
   const seen = views(text);
   const lower = seen.map((view) => fold(view.text));
   // A backslash as written, or as read (`\u005C`, `&#92;`): JSON-escaped forms may be there.
@@ -189,7 +196,7 @@ function valuesIn(
     }
   }
   return anyCase.length + exact.length + whole.length > 0
-    ? { anyCase, exact, numbers: whole }
+    ? { anyCase, exact, numbers: whole, seen: { views: seen, folded: lower } }
     : undefined;
 }
 
