@@ -5,10 +5,38 @@ import { describeNetworkFailure } from "@vbapi-sdk/client";
 import { EnvHttpProxyAgent, request } from "undici";
 import { describe, expect, it } from "vitest";
 import { unreachableMessage } from "../src/net/describe.ts";
-import { networkFetch, proxyFor, redactUrl } from "../src/net/proxy.ts";
+import { checkProxyEnv, networkFetch, proxyFor, redactUrl } from "../src/net/proxy.ts";
 import { Reachability, type Unreachable } from "../src/net/reach.ts";
 
 const P = "http://proxy.corp:3128";
+
+describe("checkProxyEnv", () => {
+  it("refuses what undici's proxy agent cannot use (a path, a query, a fragment), naming the variable only", () => {
+    for (const value of [
+      "http://u:PW-S3CRET@127.0.0.1:3128/x",
+      "http://127.0.0.1:3128/?PW-S3CRET",
+      "http://127.0.0.1:3128/#PW-S3CRET",
+      "not a url PW-S3CRET",
+      "ftp://127.0.0.1:21",
+    ]) {
+      expect(() => checkProxyEnv({ HTTP_PROXY: value }), value).toThrow(
+        /^HTTP_PROXY is not an http:\/\/ or https:\/\/ proxy URL/,
+      );
+      try {
+        checkProxyEnv({ https_proxy: value });
+      } catch (error) {
+        expect((error as Error).message).not.toContain("S3CRET");
+      }
+    }
+    for (const value of [
+      "http://127.0.0.1:3128",
+      "http://127.0.0.1:3128/",
+      "https://u:p@proxy:443/",
+    ]) {
+      expect(() => checkProxyEnv({ HTTPS_PROXY: value }), value).not.toThrow();
+    }
+  });
+});
 
 describe("proxyFor", () => {
   it("no proxy variable: direct, one shared fetch whatever NO_PROXY says", () => {

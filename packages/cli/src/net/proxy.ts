@@ -107,6 +107,13 @@ function checkProxy(env: Env, names: [string, string]): void {
     // The value is not repeated: it may hold a password.
     throw new UsageError(`${name} is not an http:// or https:// proxy URL`);
   }
+  // undici's proxy agent refuses such a URL at the first request ("invalid url"), which left
+  // every row not done with no reason given.
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+    throw new UsageError(
+      `${name} is not an http:// or https:// proxy URL: a proxy URL has no path, query or fragment`,
+    );
+  }
 }
 
 /** Throws a UsageError naming a proxy variable of `env` that is set but no http(s) URL. */
