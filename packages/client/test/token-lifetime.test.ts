@@ -36,7 +36,8 @@ const tolerances = (n: number) =>
  */
 function watch() {
   const requests: { sentAt: number; token: string; status?: number; answeredAt?: number }[] = [];
-  const logins: { sentAt: number; token?: string }[] = [];
+  // answeredAt: when the login's whole answer had been read (the SDK reads it alongside).
+  const logins: { sentAt: number; token?: string; answeredAt?: number }[] = [];
   const batchFetch: typeof fetch = async (input, init) => {
     const authorization = new Headers(init?.headers).get("authorization") ?? "";
     const seen: (typeof requests)[number] = { sentAt: Date.now(), token: authorization.slice(7) };
@@ -54,6 +55,7 @@ function watch() {
       data?: { authenticationResult?: { idToken?: string } };
     };
     seen.token = body.data?.authenticationResult?.idToken;
+    seen.answeredAt = Date.now();
     return response;
   };
   return { requests, logins, batchFetch, loginFetch };
@@ -69,6 +71,8 @@ const expOf = (token: string): number =>
  * and the watcher's reading of the clock.
  */
 const SLACK_MS = 150;
+/** How soon after a login's answer the callers that waited for it send (a loaded machine). */
+const WAITERS_MS = 500;
 
 /**
  * The SDK's token discipline, from the times it acted on:
@@ -85,7 +89,16 @@ function expectTokenDiscipline(
 ) {
   const expiresAt = (token: string) => expOf(token) - o.serverClockMs;
   const early = seen.requests.filter((r) => expiresAt(r.token) - r.sentAt < o.keepMs - SLACK_MS);
-  expect(early.map((r) => `${expiresAt(r.token) - r.sentAt} ms left`)).toEqual([]);
+  const blamed = early.filter((r) => {
+    // A login answered inside the token's last `keepMs` (a loaded machine held its answer up) left
+    // the SDK no fresher token: the callers waiting for it are handed it at once (the test below
+    // pins that down without load). Only those count as excused, not a reuse of the token later.
+    const answeredAt = seen.logins.find((l) => l.token === r.token)?.answeredAt;
+    if (answeredAt === undefined) return true;
+    const late = answeredAt >= expiresAt(r.token) - o.keepMs - SLACK_MS;
+    return !(late && r.sentAt - answeredAt <= WAITERS_MS);
+  });
+  expect(blamed.map((r) => `${expiresAt(r.token) - r.sentAt} ms left`)).toEqual([]);
   const logins = [...seen.logins].sort((a, b) => a.sentAt - b.sentAt);
   const unprompted = logins.slice(1).filter((login, k) => {
     const before = logins[k] as (typeof logins)[number];
@@ -264,6 +277,47 @@ describe("short-lived tokens, clocks apart, slow and failing logins (concurrentl
     expect(new Set(outcomes.filter((o) => o !== "ok"))).toEqual(new Set(["InternalServerError"]));
     expect(attempts).toBeLessThanOrEqual(1 + 2 * renewals);
     expect(attempts).toBeLessThan(outcomes.length / 4);
+  });
+});
+
+describe("a login answered in its token's last quarter", () => {
+  it("hands its token to the callers that waited for it (the freshest there is); the next caller logs in again", async () => {
+    const server = await startMockServer({
+      users: [{ ...USER, database: "latedb" }],
+      tokenLifetimeMs: LIFETIME_MS,
+      rateLimit: false,
+      loginRateLimit: false,
+    });
+    servers.push(server);
+    const seen = watch();
+    // The second login's answer is held back 2.5 s of the token's 3: it arrives 500 ms before
+    // the expiry, past the 750 ms the SDK keeps. The others answer at once.
+    let logins = 0;
+    const lateSecond: typeof fetch = async (input, init) => {
+      const response = await seen.loginFetch(input, init);
+      if (++logins === 2) await new Promise((resolve) => setTimeout(resolve, 2_500));
+      return response;
+    };
+    const common = { baseUrl: server.url, apiKey: server.credentials.apiKey, database: "latedb" };
+    const client = createVbapiClient({
+      ...common,
+      fetch: seen.batchFetch,
+      token: passwordLogin({ ...USER, ...common, fetch: lateSecond }),
+    });
+    const upsert = (key: number) =>
+      client.upsertBatch("Tolerance", [{ tolerance_Key: key, tolerance1: 1 }]);
+    await upsert(1);
+    // Past the first token's last 750 ms: nothing renewed it in the background (no calls).
+    await new Promise((resolve) => setTimeout(resolve, LIFETIME_MS - 500));
+    // Three callers wait for the late login and are each handed its token; VBA accepts it.
+    await Promise.all([upsert(2), upsert(3), upsert(4)]);
+    // The next caller does not reuse a token inside its last quarter: it waits for a new login.
+    await upsert(5);
+    const tokens = seen.logins.map((l) => l.token);
+    expect(tokens).toHaveLength(3);
+    expect(seen.requests.map((r) => tokens.indexOf(r.token))).toEqual([0, 1, 1, 1, 2]);
+    // VBA accepted each (207: every record saved), the late token included.
+    expect(seen.requests.map((r) => r.status)).toEqual([207, 207, 207, 207, 207]);
   });
 });
 
