@@ -84,19 +84,34 @@ async function until(condition: () => boolean, ms: number, what: string): Promis
   }
 }
 
-it("kill -9 with a request in flight: resume holds back later rows with its key, a later resume sends them", async () => {
+/**
+ * Moves the start of the run's session `n` (the resume after a kill) by `ms`: as if that much
+ * more time had passed since (negative), or this machine's clock had gone back (positive).
+ */
+function shiftSessionStart(out: string, n: number, ms: number): void {
+  const path = join(out, "journal.ndjson");
+  const lines = readFileSync(path, "utf8").split("\n");
+  const shifted = lines.map((line) => {
+    if (!line.startsWith('{"t":"s"')) return line;
+    const entry = JSON.parse(line) as { n: number; at: string };
+    if (entry.n !== n) return line;
+    return JSON.stringify({ ...entry, at: new Date(Date.parse(entry.at) + ms).toISOString() });
+  });
+  writeFileSync(path, shifted.join("\n"));
+}
+
+/**
+ * Rows 1 to 3 are key 1 with old data, row 42 key 1 with the new; keys 2 to 39 between. The
+ * first request (rows 1-20) reaches the server and is applied 3 s later: the process is killed
+ * while it waits, so it lands after whatever a resume sends meanwhile.
+ */
+async function killedWithLateRequest(database: string) {
   const dir = tempDir();
   const file = join(dir, "t.csv");
-  // Rows 1 to 3 are key 1 with old data (all in the request in flight at the kill), row 42 key 1
-  // with the new; keys 2 to 39 between.
   const rows = ["1,1", "1,3", "1,4", ...Array.from({ length: 38 }, (_, i) => `${i + 2},0`), "1,2"];
   writeFileSync(file, `tolerance_Key,tolerance1\n${rows.join("\n")}\n`);
   const out = join(dir, "run");
-  const database = "KILLED";
   const env = envFor(database);
-  const key1 = () => server.store.get(database, "Tolerance", { tolerance_Key: 1 });
-  // The first request (rows 1-20) reaches the server and is applied 3 s later: still on its way
-  // when the process is killed, it lands after whatever the resume sends.
   const late = server.faults.add({
     type: "delay",
     ms: 3_000,
@@ -111,6 +126,12 @@ it("kill -9 with a request in flight: resume holds back later rows with its key,
   await until(() => late.fired === 1, 15_000, "the first request to arrive");
   run.child.kill("SIGKILL");
   await run.done;
+  const key1 = () => server.store.get(database, "Tolerance", { tolerance_Key: 1 });
+  return { out, env, late, key1 };
+}
+
+it("kill -9 with a request in flight: resume holds back later rows with its key, and so does the next resume until that request is older than the client's timeout", async () => {
+  const { out, env, late, key1 } = await killedWithLateRequest("KILLED");
   const resumed = await vbapi(["resume", out], { env });
   // Rows 2, 3 and 42 are not sent while row 1's first request may still land: not reported saved.
   expect(resumed.code, resumed.stderr).toBe(1);
@@ -118,13 +139,55 @@ it("kill -9 with a request in flight: resume holds back later rows with its key,
     /3 not done yet \(all held back behind an earlier row with the same key/,
   );
   expect(readCsv(join(out, "succeeded.csv")).map((r) => r.row)).not.toContain("42");
-  // The late request lands (key 1's second write: the resume's re-send of row 1 was the first).
+  // A second resume at once: row 1 is final (re-sent), but the killed session's copy of it may
+  // still land. Sending row 42 now would let that copy overwrite it after the run said it was
+  // saved (a hostile review's finding). It is held back, and the end of the run says until when.
+  const second = await vbapi(["resume", out], { env });
+  expect(second.code, second.stderr).toBe(1);
+  expect(second.stderr).toMatch(/3 not done yet \(all held back behind an earlier row/);
+  const until30s = readJson(join(out, "summary.json")).heldBackUntil as string;
+  const session2 = readFileSync(join(out, "journal.ndjson"), "utf8")
+    .split("\n")
+    .map((line) => (line.startsWith('{"t":"s","n":2,') ? JSON.parse(line).at : undefined))
+    .find((at) => at !== undefined) as string;
+  expect(Date.parse(until30s) - Date.parse(session2)).toBe(30_000);
+  expect(second.stderr).toContain(`held back until ${until30s}`);
+  expect(second.stderr).toMatch(
+    /the client's 30 s timeout after it was resumed\); resume after that/,
+  );
+  expect(readCsv(join(out, "succeeded.csv")).map((r) => r.row)).not.toContain("42");
+  // The report says it too: the page, and `vbapi report` as text.
+  expect(readFileSync(join(out, "report.html"), "utf8")).toContain(
+    `vbapi resume sends them after ${until30s}.`,
+  );
+  expect((await vbapi(["report", out])).stdout).toContain(`held back until ${until30s}`);
+  // The late request lands (key 1's second write: the first resume's re-send of row 1 was the first).
   await until(() => key1()?.writes === 2, 15_000, "the late request to land");
   expect(key1()?.body).toEqual({ tolerance_Key: 1, tolerance1: 1 });
-  // One more resume sends all three, in order (not one resume per row of the key).
+  // Once the killed session's requests are older than the client's timeout (30 s since the
+  // first resume started: moved back here rather than waited for), one more resume sends all
+  // three, in order.
+  shiftSessionStart(out, 2, -31_000);
   const again = await vbapi(["resume", out], { env });
   expect(again.code, again.stderr).toBe(0);
+  expect(again.stderr).not.toMatch(/held back/);
+  expect(readJson(join(out, "summary.json")).heldBackUntil).toBeUndefined();
   expect(readCsv(join(out, "succeeded.csv")).filter((r) => r.row === "42")).toHaveLength(1);
   expect(key1()?.body).toEqual({ tolerance_Key: 1, tolerance1: 2 });
+  late.cancel();
+});
+
+it("a clock gone back since the kill: rows stay held back, and the end of the run says the clock is behind", async () => {
+  const { out, env, late, key1 } = await killedWithLateRequest("CLOCKBACK");
+  expect((await vbapi(["resume", out], { env })).code).toBe(1);
+  await until(() => key1()?.writes === 2, 15_000, "the late request to land");
+  // The first resume's start now lies an hour ahead of this machine's clock.
+  shiftSessionStart(out, 2, 3_600_000);
+  const second = await vbapi(["resume", out], { env });
+  expect(second.code, second.stderr).toBe(1);
+  expect(second.stderr).toMatch(
+    /this machine's clock is now behind the time the run folder recorded/,
+  );
+  expect(key1()?.body).toEqual({ tolerance_Key: 1, tolerance1: 1 });
   late.cancel();
 });

@@ -159,3 +159,88 @@ describe("journal end lines (what a resume holds back for)", () => {
     ).toMatchObject({ onItsWayMark: 50 });
   });
 });
+
+describe("journal: what a killed session may still have on its way (held back behind)", () => {
+  const T = Date.parse("2026-12-07T10:00:00.000Z");
+  const at = (ms: number) => new Date(ms).toISOString();
+  const commit = (s: number, rows: Record<string, number[]> = {}) => ({
+    t: "c",
+    fl: 0,
+    sl: 0,
+    s,
+    req: 0,
+    ret: 0,
+    rl: 0,
+    ms: 0,
+    ...rows,
+  });
+  const replay = (lines: object[], now = T + 3_600_000) => {
+    const path = join(tempDir(), "journal.ndjson");
+    appendFileSync(path, `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
+    const state = replayJournal(path, now);
+    const resent = (rows: number[]) => rows.filter((row) => state.killed?.resent.has(row));
+    return { state, resent };
+  };
+
+  it("no session killed: nothing", () => {
+    const { state } = replay([
+      { t: "s", n: 1, at: at(T) },
+      { t: "r", n: 10 },
+      commit(1, { c: [1, 2] }),
+      { t: "e", n: 1 },
+      { t: "s", n: 2, at: at(T + 1_000) },
+      commit(2),
+      { t: "e", n: 2, h: 0 },
+    ]);
+    expect(state.killed).toBeUndefined();
+  });
+
+  it("a killed session: its read rows made final after it, from the next session's start; not those it finished, not invalid ones, not past its mark", () => {
+    const { state, resent } = replay([
+      { t: "s", n: 1, at: at(T) },
+      { t: "r", n: 100 },
+      commit(1, { c: [1, 2], u: [3] }), // answered before the kill: not on their way
+      { t: "s", n: 2, at: at(T + 5_000) },
+      commit(2, { c: [4], f: [5], i: [6] }),
+      { t: "r", n: 300 },
+      commit(2, { u: [150] }), // read only by session 2, which ended settled
+      { t: "e", n: 2, h: 100 },
+    ]);
+    expect(state.killed).toMatchObject({ mark: 100, since: T + 5_000 });
+    expect(resent([1, 2, 3, 4, 5, 6, 150])).toEqual([4, 5]);
+  });
+
+  it("the session killed last, with nothing after it: since is the resume's own start (now)", () => {
+    const now = T + 7_000;
+    const { state, resent } = replay(
+      [
+        { t: "s", n: 1, at: at(T) },
+        { t: "r", n: 20 },
+        commit(1, { c: [1] }),
+        { t: "s", n: 2, at: at(T + 1_000) },
+        commit(2, { c: [2] }),
+        { t: "r", n: 40 },
+      ],
+      now,
+    );
+    expect(state.killed).toMatchObject({ mark: 40, since: now });
+    // Row 2 was re-sent by session 2 after session 1's kill: it is still counted.
+    expect(resent([1, 2])).toEqual([2]);
+  });
+
+  it("a start time that cannot be read (a journal edited by hand): now, the later bound", () => {
+    const now = T + 9_000;
+    const { state } = replay(
+      [
+        { t: "s", n: 1, at: at(T) },
+        { t: "r", n: 20 },
+        commit(1),
+        { t: "s", n: 2, at: "yesterday-ish" },
+        commit(2, { c: [3] }),
+        { t: "e", n: 2, h: 20 },
+      ],
+      now,
+    );
+    expect(state.killed).toMatchObject({ mark: 20, since: now });
+  });
+});

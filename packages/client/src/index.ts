@@ -37,6 +37,7 @@ export {
   type NetworkFailure,
   type NetworkFailureKind,
 } from "./base/failure.ts";
+export { keyIdOfValues as keyIdentity } from "./base/keys.ts";
 export type { Logger, LogLevel } from "./base/logger.ts";
 export type { BackoffOptions } from "./base/retry.ts";
 export type * from "./base/types.ts";

@@ -5,10 +5,11 @@
 // the report of any run folder, again, as text or (--html) as the page; a folder it cannot
 // report is exit 2 with one line naming the problem.
 import { resolve } from "node:path";
+import { defaults } from "@vbapi-sdk/client";
 import type { Command } from "commander";
 import { count, fmt } from "../count.ts";
 import type { Display } from "../display.ts";
-import { EXIT, notDoneYet } from "../exit.ts";
+import { EXIT, heldUntilLine, notDoneYet } from "../exit.ts";
 import { loadReportData, type ReportData } from "../report-html/data.ts";
 import { REPORT_FILE, writeHtmlReport } from "../report-html/index.ts";
 import { terminalText } from "../safe-text.ts";
@@ -27,6 +28,8 @@ interface ReportedSummary {
   timings: { sessionMs: number };
   files: { failed: string; succeeded: string };
   resumeCommand?: string;
+  /** Rows were held back until then (ISO 8601): see heldUntilLine. */
+  heldBackUntil?: string;
   error?: string;
   refusedBy?: string;
   firstFailures: string[];
@@ -112,6 +115,7 @@ export async function report(
     lines.push(
       `stopped: the server refused the credentials (401/403)${s.refusedBy ? `: ${s.refusedBy}` : ""}. Fix them, then resume.`,
     );
+  if (s.heldBackUntil) lines.push(heldUntilLine(s.heldBackUntil, defaults.timeoutMs));
   if (s.resumeCommand) lines.push(`resume with: ${s.resumeCommand}`);
   // Messages, paths and the server's words: shown, never acted on by the terminal.
   process.stderr.write(`${lines.map(terminalText).join("\n")}\n`);
@@ -144,6 +148,7 @@ function textReport(d: ReportData): string[] {
     if (f.groups.length > TEXT_GROUPS || f.otherRows > 0)
       lines.push("  … (the HTML report lists more)");
   }
+  if (d.heldBackUntil) lines.push(heldUntilLine(d.heldBackUntil, defaults.timeoutMs));
   if (d.next.kind === "resume") lines.push(`resume with: ${d.next.command}`);
   if (d.next.kind === "reload")
     lines.push(`fix the failed rows and load that file again: ${d.next.command}`);

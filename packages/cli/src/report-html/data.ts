@@ -94,6 +94,8 @@ export interface ReportData {
   failures: Failures;
   failedFile: string;
   next: NextStep;
+  /** Rows are held back until then (summary.json's heldBackUntil, ISO 8601; see heldUntilLine). */
+  heldBackUntil: string | undefined;
   /** The versions that ran the last session (summary.json). */
   versions: { sdk: string | undefined; cli: string | undefined };
 }
@@ -315,6 +317,13 @@ export async function loadReportData(dir: string): Promise<ReportData> {
     failures: await readFailures(failedFile, config, history?.failedLength),
     failedFile,
     next: nextStep(dir, config, status, summary, totals, failedFile),
+    heldBackUntil: isoTime(summary?.heldBackUntil),
     versions: { sdk: optStr(summary?.sdkVersion), cli: optStr(summary?.cliVersion) },
   };
+}
+
+/** A time summary.json holds (ISO 8601), written again by this code; else undefined. */
+function isoTime(value: unknown): string | undefined {
+  const ms = typeof value === "string" ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }

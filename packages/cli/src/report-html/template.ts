@@ -41,7 +41,7 @@ function headline(d: ReportData): { label: string; tone: Tone; text: string } {
               failed > 0 &&
                 `${count(failed, "row")} failed or ${failed === 1 ? "was" : "were"} invalid.`,
               d.totals.pending > 0 &&
-                `${count(d.totals.pending, "row")} ${d.totals.pending === 1 ? "is" : "are"} not done yet (${notDoneWhy(d.totals)})${d.next.kind === "resume" ? `: vbapi resume sends ${d.totals.pending === 1 ? "it" : "them"}` : ""}.`,
+                `${count(d.totals.pending, "row")} ${d.totals.pending === 1 ? "is" : "are"} not done yet (${notDoneWhy(d.totals)})${d.next.kind === "resume" ? `: vbapi resume sends ${d.totals.pending === 1 ? "it" : "them"}${d.heldBackUntil ? ` after ${d.heldBackUntil}` : ""}` : ""}.`,
             ]
               .filter(Boolean)
               .join(" ")}`,

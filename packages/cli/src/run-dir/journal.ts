@@ -54,6 +54,30 @@ export interface JournalState {
    * aborted in flight), else what its end line says it still owes (`h`, 0 when nothing).
    */
   onItsWayMark: number;
+  /**
+   * A session that did not end settled (killed, or requests aborted in flight) and was resumed:
+   * its requests, still unanswered, may reach VBA late, after a later session re-sent their rows.
+   * Undefined when every session but the one resumed now ended settled (see KilledSession).
+   */
+  killed: KilledSession | undefined;
+}
+
+/**
+ * What the last session that did not end settled may still have on its way (and any before it):
+ * its rows up to `mark` that were not final when it died. A later session that re-sent one of
+ * them made it final (`resent`), but the killed copy may still land, after anything of its key
+ * sent since: until its requests are older than the client's timeout, counted from `since`.
+ */
+export interface KilledSession {
+  /** Rows up to this one may have been read (and sent) by a session that did not end settled. */
+  mark: number;
+  /**
+   * When the session after it started (epoch ms, this machine's clock): every request of the
+   * killed session was sent before. The session being resumed now: its start.
+   */
+  since: number;
+  /** Rows up to `mark` that sessions after the kill made final (sent: not the invalid ones). */
+  resent: RowSet;
 }
 
 export interface Commit {
@@ -207,8 +231,8 @@ const isRow = (row: unknown): row is number =>
 const isCount = (n: unknown): n is number =>
   typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 
-/** Reads the journal line by line, stopping at the first torn line. */
-export function replayJournal(path: string): JournalState {
+/** Reads the journal line by line, stopping at the first torn line; `now`: the resume's start. */
+export function replayJournal(path: string, now: number = Date.now()): JournalState {
   const state: JournalState = {
     final: new RowSet(),
     counts: { c: 0, u: 0, f: 0, i: 0 },
@@ -218,15 +242,30 @@ export function replayJournal(path: string): JournalState {
     sessions: new Map(),
     validLength: 0,
     onItsWayMark: 0,
+    killed: undefined,
   };
   let sawCommit = false;
-  /** The last session started has an end line; what that line owes. */
+  /** A session has started; the last one started has an end line; what that line owes. */
+  let started = false;
   let settled = false;
   let owed = 0;
+  /** The last session started did not end settled: from `since`, its rows may land late. */
+  const killedAt = (since: number) => {
+    state.killed = {
+      mark: state.readMark,
+      // A start time that cannot be read (a journal edited by hand): now, the later bound.
+      since: Number.isFinite(since) ? since : now,
+      resent: state.killed?.resent ?? new RowSet(),
+    };
+  };
   forEachEntry(path, (entry, end) => {
+    if (entry.t === "s") {
+      if (started && !settled) killedAt(typeof entry.at === "string" ? Date.parse(entry.at) : now);
+      started = true;
+      settled = false;
+    }
     apply(state, entry);
     if (entry.t === "c") sawCommit = true;
-    if (entry.t === "s") settled = false;
     if (entry.t === "e" && Number(entry.n) === Math.max(0, ...state.sessions.keys())) {
       settled = true;
       owed = isCount(entry.h) ? entry.h : 0;
@@ -234,6 +273,7 @@ export function replayJournal(path: string): JournalState {
     state.validLength = end;
   });
   if (!sawCommit) throw new Error(`${path} has no commit: the run folder is incomplete`);
+  if (!settled) killedAt(now);
   state.onItsWayMark = settled ? owed : state.readMark;
   return state;
 }
@@ -379,10 +419,15 @@ function apply(state: JournalState, entry: Record<string, unknown>): void {
       state.failedLength = Number(entry.fl);
       state.succeededLength = Number(entry.sl);
       state.sessions.set(Number(entry.s), statsOf(entry));
+      const killed = state.killed;
       for (const code of FINAL_CODES) {
         const rows = entry[code];
         if (!Array.isArray(rows)) continue;
-        for (const row of rows) if (isRow(row) && state.final.add(row)) state.counts[code]++;
+        for (const row of rows) {
+          if (!isRow(row) || !state.final.add(row)) continue;
+          state.counts[code]++;
+          if (killed !== undefined && code !== "i" && row <= killed.mark) killed.resent.add(row);
+        }
       }
       return;
     }

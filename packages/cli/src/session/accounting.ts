@@ -68,6 +68,12 @@ export class Tally {
     this.noteFailure(row, message);
   }
 
+  /** A row held back before the engine saw it (see HoldBehind): not final, resume sends it. */
+  heldHere(): void {
+    this.pending++;
+    this.heldBack++;
+  }
+
   /** Classifies and counts a row the engine reported; `aborted`: the session aborted requests. */
   settle(item: BulkItem, row: number, resent: boolean, aborted: boolean): Settled {
     if (item.outcome === "created" || item.outcome === "updated") {

@@ -59,15 +59,38 @@ export interface RowsToSendOptions {
   counters: Counters;
   /** An invalid row: final here, never sent (counted by the callee). */
   onInvalid(row: number, original: OriginalRow, message: string): void;
+  /** Rows a killed session may still have on their way, while it may (see HoldBehind). */
+  holdBehind?: HoldBehind | undefined;
+}
+
+/**
+ * While a killed session's requests may still reach VBA: the rows of its that a later session
+ * re-sent are final, so they are not sent again, but their keys still hold back every later
+ * row with the same key (a late copy would land after it). Those rows are not sent: `onHeld`.
+ */
+export interface HoldBehind {
+  /** The rows re-sent since the kill (final: skipped, but their keys hold later rows back). */
+  resent: RowSet;
+  /** A record's key identity (the SDK's: equal for records VBA stores as one). */
+  keyId(record: Record<string, unknown>): string;
+  /** A row held back: not final, not sent in this session (counted by the callee). */
+  onHeld(row: number): void;
 }
 
 /** The rows from the file, minus those already final, converted; invalid ones go to onInvalid. */
 export async function* rowsToSend(options: RowsToSendOptions): AsyncGenerator<RowToSend> {
-  const { counters, skip } = options;
+  const { counters, skip, holdBehind } = options;
+  /** Keys of rows a killed session may still have on their way, already re-sent and final. */
+  const heldKeys = new Set<string>();
   for await (const r of options.input.rows) {
     counters.read++;
     if (skip?.has(r.row)) {
       counters.skipped++;
+      if (holdBehind?.resent.has(r.row)) {
+        // Final, so converted once before: its key is read again from the file.
+        const { record, issues } = options.convert(r);
+        if (issues.length === 0) heldKeys.add(holdBehind.keyId(record));
+      }
       continue;
     }
     const original: OriginalRow =
@@ -77,6 +100,10 @@ export async function* rowsToSend(options: RowsToSendOptions): AsyncGenerator<Ro
     const converted = options.convert(r);
     if (converted.issues.length > 0) {
       options.onInvalid(r.row, original, `invalid, not sent: ${describeIssues(converted.issues)}`);
+      continue;
+    }
+    if (heldKeys.size > 0 && heldKeys.has((holdBehind as HoldBehind).keyId(converted.record))) {
+      (holdBehind as HoldBehind).onHeld(r.row);
       continue;
     }
     yield {

@@ -9,6 +9,7 @@ import {
   type BulkProgress,
   type BulkReport,
   defaults,
+  keyIdentity,
   type Limiter,
   upsertAll,
   type VbapiClient,
@@ -160,6 +161,15 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   };
 
   const ahead = config.client.chunkSize ?? defaults.bulk.chunkSize;
+  // A killed session's requests may reach VBA late until they are older than the client's
+  // timeout: as long as a request this process gave up on. Until then, its rows re-sent since
+  // hold back the later rows with their keys (see HoldBehind).
+  const killed = journal?.killed;
+  const holdUntil =
+    killed !== undefined && killed.resent.size > 0 && started < killed.since + defaults.timeoutMs
+      ? killed.since + defaults.timeoutMs
+      : undefined;
+  let heldForKilled = 0;
   // Rows that may still be on their way from an earlier session (see JournalState).
   const onItsWayMark = journal?.onItsWayMark ?? 0;
   /** Rows that may be on their way from an earlier session and are still not final here. */
@@ -177,6 +187,17 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
         files.addFailed(row, original, 0, message, "", false, true);
         scheduleCommit();
       },
+      holdBehind:
+        holdUntil === undefined
+          ? undefined
+          : {
+              resent: (killed as NonNullable<typeof killed>).resent,
+              keyId: (record) => keyIdentity(entity.keys.map((field) => record[field])),
+              onHeld: () => {
+                tally.heldHere();
+                heldForKilled++;
+              },
+            },
     }),
     (item) => files.markRead(item.row, ahead), // before the engine can send it
   );
@@ -296,6 +317,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       runDir: files.dir,
       session: files.sessionNumber,
       startedAt,
+      heldUntil: heldForKilled > 0 ? holdUntil : undefined,
     },
     {
       problem: writeError ?? callbackError,

@@ -41,6 +41,11 @@ export interface SummaryContext {
   runDir: string;
   session: number;
   startedAt: Date;
+  /**
+   * Rows were held back behind rows a killed session may still have on their way, until this
+   * time (epoch ms): resume after it sends them.
+   */
+  heldUntil?: number | undefined;
 }
 
 function statusOf(ending: Ending, tally: Tally): RunStatus {
@@ -144,6 +149,9 @@ export function summarize(
     ...(tally.authMessage ? { refusedBy: tally.authMessage } : {}),
     resumable,
     ...(resumeCommand ? { resumeCommand } : {}),
+    ...(context.heldUntil !== undefined
+      ? { heldBackUntil: new Date(context.heldUntil).toISOString() }
+      : {}),
     entity: entity.name,
     schema: entity.entity,
     input: {

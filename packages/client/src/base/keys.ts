@@ -32,7 +32,7 @@ export function keyPart(value: unknown): string {
 
 /**
  * The identity of a key tuple, as the values appear in `keyFields` order: one value's
- * {@link keyPart}, or each value's part followed by a NUL.
+ * {@link keyPart}, or each value's part followed by a NUL. Public as `keyIdentity`.
  */
 export function keyIdOfValues(values: readonly unknown[]): string {
   if (values.length === 1) return keyPart(values[0]);
