@@ -1,6 +1,8 @@
 // The run folder's journal (journal.ndjson), the truth about a run: written here one line at a
 // time, and replayed on resume. Lines:
-//   {"t":"s","n":2,"at":…}                    session 2 started
+//   {"t":"s","n":2,"at":…}                    session 2 started; when the session before it did
+//                                             not end settled, its requests were all sent before
+//                                             this time (see KilledSession)
 //   {"t":"r","n":1500}                        rows up to 1500 may have been read (and sent)
 //   {"t":"c","fl":…,"sl":…,"s":2,"req":…,"ret":…,"rl":…,"ms":…,"rs":…,"c":[…],"u":[…],"f":[…],"i":[…]}
 //                                             a commit: the result files' lengths, the session's

@@ -193,9 +193,11 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
           : {
               resent: (killed as NonNullable<typeof killed>).resent,
               keyId: (record) => keyIdentity(entity.keys.map((field) => record[field])),
-              onHeld: () => {
+              onHeld: (row) => {
                 tally.heldHere();
                 heldForKilled++;
+                // Not sent, so still owed: the end line keeps the mark for it.
+                if (row <= onItsWayMark) owedRowsLeft++;
               },
             },
     }),
