@@ -168,8 +168,11 @@ const cases: Array<[string, string, () => Promise<unknown>]> = [
     "body not JSON",
     "ResponseParseError",
     () => {
-      server.faults.badBody("non-json");
-      return client().upsertBatch("Tolerance", [record(1)]);
+      // Its own database: a request of the timeout and abort cases, given up on by the client,
+      // is still held at the server for 300 ms and would take a fault answered as it leaves (CI
+      // saw this case's request answered well, the bad body spent on the one given up on).
+      server.faults.badBody("non-json", { target: { database: "not-json" } });
+      return client({ database: "not-json" }).upsertBatch("Tolerance", [record(1)]);
     },
   ],
   [
