@@ -1,7 +1,7 @@
 // A row held back behind an earlier row with the same key (its request got a gateway's 504: the
 // server behind it may still apply it later) ends a finished run with exit 1 and nothing in
 // failed.csv: what exit 1 is said to mean must cover it, and resume then sends the row.
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -85,20 +85,37 @@ async function until(condition: () => boolean, ms: number, what: string): Promis
 }
 
 /**
- * Moves the start of the run's session `n` (the resume after a kill) by `ms`: as if that much
- * more time had passed since (negative), or this machine's clock had gone back (positive).
+ * Edits the start line of the run's session `n` (the resume after a kill): `ms` moves its wall
+ * clock time (positive: as if this machine's clock had gone back since), `upMs` its boot's
+ * uptime (negative: as if that much more time had passed since), `otherBoot` drops its boot id
+ * and uptime (a resume on another host: only wall clocks to compare).
  */
-function shiftSessionStart(out: string, n: number, ms: number): void {
+function editSessionStart(
+  out: string,
+  n: number,
+  edit: { ms?: number; upMs?: number; otherBoot?: boolean },
+): void {
   const path = join(out, "journal.ndjson");
   const lines = readFileSync(path, "utf8").split("\n");
-  const shifted = lines.map((line) => {
+  const edited = lines.map((line) => {
     if (!line.startsWith('{"t":"s"')) return line;
-    const entry = JSON.parse(line) as { n: number; at: string };
+    const { boot, up, ...entry } = JSON.parse(line) as {
+      n: number;
+      at: string;
+      boot?: string;
+      up?: number;
+    };
     if (entry.n !== n) return line;
-    return JSON.stringify({ ...entry, at: new Date(Date.parse(entry.at) + ms).toISOString() });
+    const at = new Date(Date.parse(entry.at) + (edit.ms ?? 0)).toISOString();
+    if (edit.otherBoot || up === undefined) return JSON.stringify({ ...entry, at });
+    return JSON.stringify({ ...entry, at, boot, up: up + (edit.upMs ?? 0) / 1000 });
   });
-  writeFileSync(path, shifted.join("\n"));
+  writeFileSync(path, edited.join("\n"));
 }
+
+/** Moves session `n`'s start back `ms`, on both clocks: as if that much more time had passed. */
+const agoBy = (out: string, n: number, ms: number) =>
+  editSessionStart(out, n, { ms: -ms, upMs: -ms });
 
 /**
  * Rows 1 to 3 are key 1 with old data, row 42 key 1 with the new; keys 2 to 39 between. The
@@ -150,7 +167,8 @@ it("kill -9 with a request in flight: resume holds back later rows with its key,
     .split("\n")
     .map((line) => (line.startsWith('{"t":"s","n":2,') ? JSON.parse(line).at : undefined))
     .find((at) => at !== undefined) as string;
-  expect(Date.parse(until30s) - Date.parse(session2)).toBe(30_000);
+  // 30 s after the first resume started, counted on the boot's uptime (10 ms steps).
+  expect(Math.abs(Date.parse(until30s) - Date.parse(session2) - 30_000)).toBeLessThan(100);
   expect(second.stderr).toContain(`held back until ${until30s}`);
   expect(second.stderr).toMatch(
     /the client's 30 s timeout after it was resumed\); resume after that/,
@@ -167,7 +185,7 @@ it("kill -9 with a request in flight: resume holds back later rows with its key,
   // Once the killed session's requests are older than the client's timeout (30 s since the
   // first resume started: moved back here rather than waited for), one more resume sends all
   // three, in order.
-  shiftSessionStart(out, 2, -31_000);
+  agoBy(out, 2, 31_000);
   const again = await vbapi(["resume", out], { env });
   expect(again.code, again.stderr).toBe(0);
   expect(again.stderr).not.toMatch(/held back/);
@@ -177,17 +195,31 @@ it("kill -9 with a request in flight: resume holds back later rows with its key,
   late.cancel();
 });
 
-it("a clock gone back since the kill: rows stay held back, and the end of the run says the clock is behind", async () => {
+it("a clock set back since the kill changes nothing on one boot (its uptime counts); across hosts the rows wait for the clock and the end of the run says why", async () => {
   const { out, env, late, key1 } = await killedWithLateRequest("CLOCKBACK");
   expect((await vbapi(["resume", out], { env })).code).toBe(1);
   await until(() => key1()?.writes === 2, 15_000, "the late request to land");
-  // The first resume's start now lies an hour ahead of this machine's clock.
-  shiftSessionStart(out, 2, 3_600_000);
+  // The first resume's start now lies an hour ahead of this machine's clock, not of its uptime.
+  editSessionStart(out, 2, { ms: 3_600_000 });
   const second = await vbapi(["resume", out], { env });
   expect(second.code, second.stderr).toBe(1);
-  expect(second.stderr).toMatch(
+  const until30s = Date.parse(readJson(join(out, "summary.json")).heldBackUntil as string);
+  expect(until30s - Date.now()).toBeLessThan(30_000);
+  expect(second.stderr).not.toMatch(/clock is now behind/);
+  // A copy read on another host (no common boot): only the wall clocks, an hour apart, are left.
+  const copy = join(tempDir(), "copy");
+  cpSync(out, copy, { recursive: true });
+  editSessionStart(copy, 2, { otherBoot: true });
+  const elsewhere = await vbapi(["resume", copy], { env });
+  expect(elsewhere.code, elsewhere.stderr).toBe(1);
+  expect(elsewhere.stderr).toMatch(
     /this machine's clock is now behind the time the run folder recorded/,
   );
   expect(key1()?.body).toEqual({ tolerance_Key: 1, tolerance1: 1 });
+  // On this boot, 31 s of uptime later: row 42 is sent, whatever the wall clock says.
+  editSessionStart(out, 2, { upMs: -31_000 });
+  const later = await vbapi(["resume", out], { env });
+  expect(later.code, later.stderr).toBe(0);
+  expect(key1()?.body).toEqual({ tolerance_Key: 1, tolerance1: 2 });
   late.cancel();
 });

@@ -177,7 +177,7 @@ describe("journal: what a killed session may still have on its way (held back be
   const replay = (lines: object[], now = T + 3_600_000) => {
     const path = join(tempDir(), "journal.ndjson");
     appendFileSync(path, `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
-    const state = replayJournal(path, now);
+    const state = replayJournal(path, { wall: now }, 30_000);
     const resent = (rows: number[]) => rows.filter((row) => state.killed?.resent.has(row));
     return { state, resent };
   };
@@ -206,7 +206,7 @@ describe("journal: what a killed session may still have on its way (held back be
       commit(2, { u: [150] }), // read only by session 2, which ended settled
       { t: "e", n: 2, h: 100 },
     ]);
-    expect(state.killed).toMatchObject({ mark: 100, since: T + 5_000 });
+    expect(state.killed).toMatchObject({ mark: 100, since: { wall: T + 5_000 } });
     expect(resent([1, 2, 3, 4, 5, 6, 150])).toEqual([4, 5]);
   });
 
@@ -223,24 +223,67 @@ describe("journal: what a killed session may still have on its way (held back be
       ],
       now,
     );
-    expect(state.killed).toMatchObject({ mark: 40, since: now });
+    expect(state.killed).toMatchObject({ mark: 40, since: { wall: now } });
     // Row 2 was re-sent by session 2 after session 1's kill: it is still counted.
     expect(resent([1, 2])).toEqual([2]);
   });
 
-  it("a start time that cannot be read (a journal edited by hand): now, the later bound", () => {
+  it("a start time that cannot be read or lies before what the journal recorded: never an earlier bound", () => {
     const now = T + 9_000;
-    const { state } = replay(
+    const killedThenResumed = (after: object) => [
+      { t: "s", n: 1, at: at(T) },
+      { t: "r", n: 20 },
+      { t: "q", ts: T + 2_000, ms: 5, st: 207, n: 1 },
+      commit(1),
+      after,
+      commit(2, { c: [3] }),
+      { t: "e", n: 2, h: 20 },
+    ];
+    // Missing, not ISO 8601 in UTC (`Date.parse("1")` is a day in 2001), or edited back to
+    // before the killed session's own request: the latest time recorded before it, or later.
+    for (const after of [
+      { t: "s", n: 2 },
+      { t: "s", n: 2, at: "1" },
+    ]) {
+      const { state } = replay(killedThenResumed(after), now);
+      // Nothing readable after it: this resume's start.
+      expect(state.killed?.since).toEqual({ wall: now });
+    }
+    const { state: back } = replay(killedThenResumed({ t: "s", n: 2, at: at(T - 86_400_000) }));
+    expect(back.killed?.since).toEqual({ wall: T + 2_000 });
+    // An unreadable one followed by a later session's start: that start, the same at every replay.
+    const { state: next } = replay(
       [
-        { t: "s", n: 1, at: at(T) },
-        { t: "r", n: 20 },
-        commit(1),
-        { t: "s", n: 2, at: "yesterday-ish" },
-        commit(2, { c: [3] }),
-        { t: "e", n: 2, h: 20 },
+        ...killedThenResumed({ t: "s", n: 2, at: "yesterday-ish" }),
+        { t: "s", n: 3, at: at(T + 4_000) },
+        commit(3),
+        { t: "e", n: 3, h: 20 },
       ],
       now,
     );
-    expect(state.killed).toMatchObject({ mark: 20, since: now });
+    expect(next.killed?.since).toEqual({ wall: T + 4_000 });
+  });
+
+  it("on one boot, time is counted on its uptime; rows re-sent after an earlier kill stop counting once its window has passed", () => {
+    const stamp = (wall: number, up: number) => ({ at: at(wall), boot: "b-1", up });
+    const lines = [
+      { t: "s", n: 1, ...stamp(T, 100) },
+      { t: "r", n: 20 },
+      commit(1),
+      // Session 2 resumes killed session 1 and re-sends row 3; it is killed too, 40 s later.
+      { t: "s", n: 2, ...stamp(T + 1_000, 101) },
+      commit(2, { c: [3] }),
+      { t: "r", n: 40 },
+      // The wall clock was set back an hour before session 3: its uptime says 40 s passed.
+      { t: "s", n: 3, ...stamp(T - 3_600_000, 141) },
+      commit(3, { c: [25] }),
+      { t: "e", n: 3, h: 40 },
+    ];
+    const { state, resent } = replay(lines);
+    expect(state.killed).toMatchObject({ mark: 40, since: { boot: "b-1", up: 141 } });
+    expect(resent([3, 25])).toEqual([25]);
+    // Session 3 started 10 s after session 2 instead: row 3's window is still open, it counts.
+    const soon = lines.map((l) => ("n" in l && l.n === 3 && "up" in l ? { ...l, up: 111 } : l));
+    expect(replay(soon).resent([3, 25])).toEqual([3, 25]);
   });
 });

@@ -280,22 +280,30 @@ describe("short-lived tokens, clocks apart, slow and failing logins (concurrentl
   });
 });
 
-describe("a login answered in its token's last quarter", () => {
+describe("a login answered in its token's last second", () => {
   it("hands its token to the callers that waited for it (the freshest there is); the next caller logs in again", async () => {
+    // 4-second tokens: the SDK stops handing one out a second before it expires.
+    const lifetimeMs = 4_000;
     const server = await startMockServer({
       users: [{ ...USER, database: "latedb" }],
-      tokenLifetimeMs: LIFETIME_MS,
+      tokenLifetimeMs: lifetimeMs,
       rateLimit: false,
       loginRateLimit: false,
     });
     servers.push(server);
     const seen = watch();
-    // The second login's answer is held back 2.5 s of the token's 3: it arrives 500 ms before
-    // the expiry, past the 750 ms the SDK keeps. The others answer at once.
+    // The second login's answer is held back until 900 ms before its token expires: past the
+    // second the SDK keeps, with 900 ms for its callers' requests to reach the server (a loaded
+    // machine has taken 450 ms between a login's answer and the requests it released). The
+    // others answer at once.
     let logins = 0;
     const lateSecond: typeof fetch = async (input, init) => {
+      const sentAt = Date.now();
       const response = await seen.loginFetch(input, init);
-      if (++logins === 2) await new Promise((resolve) => setTimeout(resolve, 2_500));
+      if (++logins === 2) {
+        const wait = sentAt + lifetimeMs - 900 - Date.now();
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       return response;
     };
     const common = { baseUrl: server.url, apiKey: server.credentials.apiKey, database: "latedb" };
@@ -307,11 +315,11 @@ describe("a login answered in its token's last quarter", () => {
     const upsert = (key: number) =>
       client.upsertBatch("Tolerance", [{ tolerance_Key: key, tolerance1: 1 }]);
     await upsert(1);
-    // Past the first token's last 750 ms: nothing renewed it in the background (no calls).
-    await new Promise((resolve) => setTimeout(resolve, LIFETIME_MS - 500));
-    // Three callers wait for the late login and are each handed its token; VBA accepts it.
+    // Past the first token's last second: nothing renewed it in the background (no calls).
+    await new Promise((resolve) => setTimeout(resolve, lifetimeMs - 800));
+    // Three callers wait for the late login and are each handed its token.
     await Promise.all([upsert(2), upsert(3), upsert(4)]);
-    // The next caller does not reuse a token inside its last quarter: it waits for a new login.
+    // The next caller does not reuse a token inside its last second: it waits for a new login.
     await upsert(5);
     const tokens = seen.logins.map((l) => l.token);
     expect(tokens).toHaveLength(3);

@@ -23,7 +23,9 @@
 // impossible (a time outside the run, a negative duration), and counts what it skipped: a
 // journal edited by hand or damaged on disk must not take the report (or the process) down.
 import { closeSync, openSync, readSync } from "node:fs";
+import { defaults } from "@vbapi-sdk/client";
 import { AppendFile } from "./append-file.ts";
+import { elapsedMs, type Stamp, stampNow, stampOf } from "./clock.ts";
 import { RowSet } from "./row-set.ts";
 
 /** How a row became final: created, updated, failed (refused), invalid (never sent). */
@@ -74,10 +76,12 @@ export interface KilledSession {
   /** Rows up to this one may have been read (and sent) by a session that did not end settled. */
   mark: number;
   /**
-   * When the session after it started (epoch ms, this machine's clock): every request of the
-   * killed session was sent before. The session being resumed now: its start.
+   * When the session after it started: every request of the killed session was sent before.
+   * Never earlier than a time the journal recorded before it (a start time edited back changes
+   * nothing); when its start line has no readable time, the next start line's time; the session
+   * being resumed now: now.
    */
-  since: number;
+  since: Stamp;
   /** Rows up to `mark` that sessions after the kill made final (sent: not the invalid ones). */
   resent: RowSet;
 }
@@ -109,8 +113,15 @@ export class JournalWriter {
     this.file = new AppendFile(path);
   }
 
-  startSession(session: number): void {
-    this.write({ t: "s", n: session, at: new Date().toISOString() });
+  /** `now`: when, with the boot's id and uptime where known (see clock.ts). */
+  startSession(session: number, now: Stamp = stampNow()): void {
+    const line: Record<string, unknown> = {
+      t: "s",
+      n: session,
+      at: new Date(now.wall).toISOString(),
+    };
+    if (now.boot !== undefined) Object.assign(line, { boot: now.boot, up: now.up });
+    this.write(line);
   }
 
   /**
@@ -233,8 +244,15 @@ const isRow = (row: unknown): row is number =>
 const isCount = (n: unknown): n is number =>
   typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 
-/** Reads the journal line by line, stopping at the first torn line; `now`: the resume's start. */
-export function replayJournal(path: string, now: number = Date.now()): JournalState {
+/**
+ * Reads the journal line by line, stopping at the first torn line. `now`: the resume's start;
+ * `windowMs`: how long a killed session's requests may still land (the client's timeout).
+ */
+export function replayJournal(
+  path: string,
+  now: Stamp = stampNow(),
+  windowMs: number = defaults.timeoutMs,
+): JournalState {
   const state: JournalState = {
     final: new RowSet(),
     counts: { c: 0, u: 0, f: 0, i: 0 },
@@ -251,20 +269,39 @@ export function replayJournal(path: string, now: number = Date.now()): JournalSt
   let started = false;
   let settled = false;
   let owed = 0;
+  /** The latest time the journal recorded so far (start lines, requests): epoch ms. */
+  let latest = Number.NEGATIVE_INFINITY;
+  /** The last kill's `since` waits for the next readable start time. */
+  let sinceUnread = false;
   /** The last session started did not end settled: from `since`, its rows may land late. */
-  const killedAt = (since: number) => {
+  const killedAt = (since: Stamp, resumedNow = false) => {
+    const earlier = state.killed;
+    // Rows re-sent after an earlier kill hold keys back only while that kill's requests may land.
+    const carried =
+      earlier !== undefined && (sinceUnread || elapsedMs(earlier.since, since) < windowMs);
     state.killed = {
       mark: state.readMark,
-      // A start time that cannot be read (a journal edited by hand): now, the later bound.
-      since: Number.isFinite(since) ? since : now,
-      resent: state.killed?.resent ?? new RowSet(),
+      // A recorded start time is never taken as earlier than what the journal recorded before.
+      since: resumedNow ? since : { ...since, wall: Math.max(since.wall, latest) },
+      resent: carried ? earlier.resent : new RowSet(),
     };
   };
   forEachEntry(path, (entry, end) => {
     if (entry.t === "s") {
-      if (started && !settled) killedAt(typeof entry.at === "string" ? Date.parse(entry.at) : now);
+      const stamp = stampOf(entry);
+      if (started && !settled) {
+        killedAt(stamp ?? { wall: latest });
+        sinceUnread = stamp === undefined;
+      } else if (sinceUnread && stamp !== undefined && state.killed !== undefined) {
+        // The start time after a kill was unreadable (edited by hand): the next one, later still.
+        state.killed.since = stamp;
+        sinceUnread = false;
+      }
+      if (stamp !== undefined) latest = Math.max(latest, stamp.wall);
       started = true;
       settled = false;
+    } else if (entry.t === "q" && typeof entry.ts === "number" && Number.isFinite(entry.ts)) {
+      latest = Math.max(latest, entry.ts);
     }
     apply(state, entry);
     if (entry.t === "c") sawCommit = true;
@@ -275,7 +312,8 @@ export function replayJournal(path: string, now: number = Date.now()): JournalSt
     state.validLength = end;
   });
   if (!sawCommit) throw new Error(`${path} has no commit: the run folder is incomplete`);
-  if (!settled) killedAt(now);
+  if (!settled) killedAt(now, true);
+  else if (sinceUnread && state.killed !== undefined) state.killed.since = now;
   state.onItsWayMark = settled ? owed : state.readMark;
   return state;
 }

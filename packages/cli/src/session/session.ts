@@ -23,6 +23,7 @@ import type { OpenedInput } from "../input/types.ts";
 import { setLogContext } from "../log-format.ts";
 import { unreachableMessage } from "../net/describe.ts";
 import { reachability } from "../net/reach.ts";
+import { elapsedMs, stampNow } from "../run-dir/clock.ts";
 import type { RunConfig } from "../run-dir/config.ts";
 import type { JournalState } from "../run-dir/journal.ts";
 import type { RunFiles } from "../run-dir/run-files.ts";
@@ -163,15 +164,18 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const ahead = config.client.chunkSize ?? defaults.bulk.chunkSize;
   // A killed session's requests may reach VBA late until they are older than the client's
   // timeout: as long as a request this process gave up on. Until then, its rows re-sent since
-  // hold back the later rows with their keys (see HoldBehind).
+  // hold back the later rows with their keys (see HoldBehind); after it, nothing of an earlier
+  // session is on its way any more (only killed sessions leave requests on their way).
   const killed = journal?.killed;
+  const sinceKill = killed === undefined ? undefined : elapsedMs(killed.since, stampNow());
+  const windowOpen = sinceKill !== undefined && sinceKill < defaults.timeoutMs;
   const holdUntil =
-    killed !== undefined && killed.resent.size > 0 && started < killed.since + defaults.timeoutMs
-      ? killed.since + defaults.timeoutMs
+    windowOpen && killed !== undefined && killed.resent.size > 0
+      ? Date.now() + defaults.timeoutMs - (sinceKill as number)
       : undefined;
   let heldForKilled = 0;
   // Rows that may still be on their way from an earlier session (see JournalState).
-  const onItsWayMark = journal?.onItsWayMark ?? 0;
+  const onItsWayMark = killed !== undefined && !windowOpen ? 0 : (journal?.onItsWayMark ?? 0);
   /** Rows that may be on their way from an earlier session and are still not final here. */
   let owedRowsLeft = 0;
   const feed = new Feed(
