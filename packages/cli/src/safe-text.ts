@@ -19,13 +19,23 @@ const FORMULA = /^[\t\r]|^\s*[=+\-@]/;
 const FORMULA_AFTER_SEPARATOR = /([;,\t\r\n][\s"']*)(?=[=+\-@])/g;
 
 /**
- * A cell the CLI adds to a CSV file: a leading `'` when it would start a formula, and a `'`
- * before a trigger after a `;`, a `,`, a tab or a line break inside it (also one that starts
- * it: a tab-split view starts a cell after it).
+ * A cell the CLI adds to a CSV file: a leading `'` when it would start a formula or starts with
+ * a `'` itself (so a leading `'` is always one added, and a spreadsheet, which hides it, shows
+ * the text as it was), and a `'` before a trigger after a `;`, a `,`, a tab or a line break
+ * inside it (also one that starts it: a tab-split view starts a cell after it). {@link cellText}
+ * undoes it.
  */
 export function spreadsheetCell(text: string): string {
   const cell = text.replace(FORMULA_AFTER_SEPARATOR, "$1'");
-  return FORMULA.test(text) ? `'${cell}` : cell;
+  return FORMULA.test(text) || text.startsWith("'") ? `'${cell}` : cell;
+}
+
+/** The `'` spreadsheetCell put before a trigger after a separator. */
+const ADDED_AFTER_SEPARATOR = /([;,\t\r\n][\s"']*)'(?=[=+\-@])/g;
+
+/** The text {@link spreadsheetCell} was given, from the cell it made. */
+export function cellText(cell: string): string {
+  return (cell.startsWith("'") ? cell.slice(1) : cell).replace(ADDED_AFTER_SEPARATOR, "$1");
 }
 
 /**

@@ -95,6 +95,11 @@ describe("hostile text", () => {
         _mayHaveBeenApplied: "false",
       });
     });
+    // The report shows the server's text as it was, without the ' added for spreadsheets.
+    const report = (await vbapi(["report", out])).stdout;
+    expect(report).toContain('1 × HTTP 409: =HYPERLINK("http://x","y") (row 1)');
+    expect(report).toContain("1 × HTTP 409: +SUM(1,2) (row 2)");
+    expect(report).not.toMatch(/409: '/);
     expect(failed[8]).toMatchObject({ tolerance1: "=1+2", Notes: "=1+2", _status: "0" });
     expect(failed[8]?._message).toMatch(/^invalid, not sent: column "tolerance1"/);
     // Byte for byte: each failed row begins with the input's line, as it was in the file.

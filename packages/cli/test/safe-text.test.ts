@@ -1,10 +1,36 @@
 // Unit tests of the escaping helpers: CSV cells the CLI adds (no spreadsheet formulas), text on
 // a terminal (no control sequences, no bidi overrides) and JSON lines (no raw C1 or bidi).
 import { describe, expect, it } from "vitest";
-import { safeJson, serverTextCell, spreadsheetCell, terminalText } from "../src/safe-text.ts";
+import {
+  cellText,
+  safeJson,
+  serverTextCell,
+  spreadsheetCell,
+  terminalText,
+} from "../src/safe-text.ts";
 import { RAW_CONTROL, withoutNewLines } from "./helpers.ts";
 
 describe("spreadsheetCell", () => {
+  it("puts a ' before a cell that starts with one: a leading ' is always the CLI's (a spreadsheet hides it)", () => {
+    expect(spreadsheetCell("'=already quoted")).toBe("''=already quoted");
+    expect(spreadsheetCell("'tis")).toBe("''tis");
+  });
+
+  it("is undone exactly by cellText, for every text up to 4 characters of the characters that matter", () => {
+    const alphabet = ["'", "=", "+", "-", "@", ",", ";", " ", "\t", "\r", "\n", '"', "a"];
+    let texts = [""];
+    let checked = 0;
+    for (let length = 1; length <= 4; length++) {
+      texts = texts.flatMap((t) => alphabet.map((c) => t + c));
+      for (const text of texts) {
+        const cell = spreadsheetCell(text);
+        if (cellText(cell) !== text) expect({ text, cell, back: cellText(cell) }).toBeUndefined();
+        checked++;
+      }
+    }
+    expect(checked).toBe(13 + 13 ** 2 + 13 ** 3 + 13 ** 4);
+  });
+
   it("puts a ' before each formula trigger: = + - @ tab carriage return", () => {
     for (const trigger of ["=", "+", "-", "@", "\t", "\r"]) {
       expect(spreadsheetCell(`${trigger}1+2`)).toBe(`'${trigger}1+2`);
@@ -39,7 +65,6 @@ describe("spreadsheetCell", () => {
       "1.5",
       "a=b",
       "x-y",
-      "'=already quoted",
       "Ünïcödé 日本 😀",
       "true",
     ]) {

@@ -4,6 +4,7 @@
 import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { RunConfig } from "../run-dir/config.ts";
+import { cellText } from "../safe-text.ts";
 
 /** Rows the report lists per message. */
 const FIRST_ROWS = 5;
@@ -46,7 +47,8 @@ function fromCells(cells: string[]): FailedRow | undefined {
   return {
     row: n,
     status: Number(status) || 0,
-    message: message ?? "",
+    // The server's text as it was: without the ' the file has for spreadsheets.
+    message: cellText(message ?? ""),
     mayHaveBeenApplied: applied === "true",
   };
 }
