@@ -17,7 +17,7 @@ describe("spreadsheetCell", () => {
   });
 
   it("is undone exactly by cellText, for every text up to 4 characters of the characters that matter", () => {
-    const alphabet = ["'", "=", "+", "-", "@", ",", ";", " ", "\t", "\r", "\n", '"', "a"];
+    const alphabet = ["'", "=", "+", "-", "@", ",", ";", " ", "\u3000", "\t", "\r", "\n", '"', "a"];
     let texts = [""];
     let checked = 0;
     for (let length = 1; length <= 4; length++) {
@@ -28,7 +28,7 @@ describe("spreadsheetCell", () => {
         checked++;
       }
     }
-    expect(checked).toBe(13 + 13 ** 2 + 13 ** 3 + 13 ** 4);
+    expect(checked).toBe(14 + 14 ** 2 + 14 ** 3 + 14 ** 4);
   });
 
   it("puts a ' before each formula trigger: = + - @ tab carriage return", () => {
