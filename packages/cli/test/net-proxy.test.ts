@@ -12,6 +12,17 @@ import { type Result, tempDir, vbapi } from "./helpers.ts";
 import { proxyTestsRun, startTinyproxy, type Tinyproxy } from "./proxy-harness.ts";
 import { closedPort } from "./telemetry-setup.ts";
 
+/**
+ * How long the run's session took, by its own clock (summary.json): "at once" is the SDK's
+ * promise, a Node start-up on a loaded machine is not.
+ */
+const sessionMs = (out: string): number =>
+  (
+    JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as {
+      timings: { sessionMs: number };
+    }
+  ).timings.sessionMs;
+
 const run = proxyTestsRun("the proxy tests (net-proxy.test.ts)");
 
 const USER = { username: "dora", password: "pw-SECRET-1a2b", clientId: "cid-9", clientCode: "CC9" };
@@ -167,13 +178,11 @@ describe.runIf(run)("through a real forward proxy (tinyproxy)", () => {
     const s = setup(30);
     const before = authProxy.requests().length;
     const wrong = `http://${PROXY_USER.user}:WRONGPW-SECRET@127.0.0.1:${authProxy.port}`;
-    const started = performance.now();
     const r = await vbapi([...s.args, "--out", s.out], {
       env: { ...tokenEnv(), HTTP_PROXY: wrong, HTTPS_PROXY: wrong },
     });
-    const elapsed = performance.now() - started;
     expect(r.code, r.stderr).toBe(2);
-    expect(elapsed).toBeLessThan(5_000);
+    expect(sessionMs(s.out)).toBeLessThan(5_000);
     // tinyproxy answers a CONNECT without valid credentials 401 (a plain request, 407).
     expect(r.stderr).toContain(
       `error: cannot reach VBA at ${host()} through the proxy http://127.0.0.1:${authProxy.port}/: the proxy refused the connection (HTTP 401 Unauthorized); check HTTPS_PROXY / HTTP_PROXY and NO_PROXY`,
@@ -191,12 +200,11 @@ describe.runIf(run)("through a real forward proxy (tinyproxy)", () => {
   it("a proxy that is down: exit 2 at once, naming it", async () => {
     const s = setup(5);
     const port = await closedPort();
-    const started = performance.now();
     const r = await vbapi([...s.args, "--out", s.out], {
       env: { ...tokenEnv(), HTTP_PROXY: `http://u:DOWNPW-SECRET@127.0.0.1:${port}` },
     });
     expect(r.code, r.stderr).toBe(2);
-    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(sessionMs(s.out)).toBeLessThan(5_000);
     expect(r.stderr).toContain(
       `error: cannot reach VBA at ${host()} through the proxy http://127.0.0.1:${port}/: the proxy refused the connection (ECONNREFUSED); check HTTPS_PROXY / HTTP_PROXY and NO_PROXY`,
     );

@@ -255,7 +255,7 @@ describe.runIf(python !== undefined).concurrent("a connection that times out", (
     } finally {
       holder.kill("SIGKILL");
     }
-  }, 30_000);
+  }, 60_000);
 });
 
 // A server with a self-signed certificate (made by openssl: node:crypto cannot make one).
@@ -379,5 +379,5 @@ describe.concurrent("a VBA that goes away mid-run", () => {
     } finally {
       await server.close();
     }
-  }, 40_000); // the SDK re-sends after VBA's first answer for about 15 s before it stops
+  }, 90_000); // the SDK re-sends after VBA's first answer for about 15 s before it stops
 });

@@ -77,6 +77,7 @@ describe("passwordLogin", () => {
 
   it("a token expiring mid-bulk-load is renewed with no failed record", async () => {
     await start({ tokenLifetimeMs: 1_200, latency: { fixedMs: 40, jitterMs: 0 } });
+    const started = Date.now();
     const report = await upsertAllTolerances(
       client(login({ renewBeforeMs: 400 })),
       tolerances(60),
@@ -85,13 +86,20 @@ describe("passwordLogin", () => {
         concurrency: 1,
       },
     );
+    const elapsed = Date.now() - started;
     expect(report.totals.created).toBe(60);
     expect(report.totals.failed).toBe(0);
-    // Renewed ahead of expiry: no request went out with an expired token.
-    expect(server.stats.byStatus["401"] ?? 0).toBe(0);
     // 60 sequential requests of 40+ ms outlive the 1.2 s token at least once.
     expect(server.stats.logins.succeeded).toBeGreaterThanOrEqual(2);
-    expect(server.stats.logins.succeeded).toBeLessThanOrEqual(6);
+    // Renewed 400 ms before expiry, so once per 800 ms of the run at most, however long a loaded
+    // machine made it (idle: about 2.6 s and 4 logins; under load 5.5 s and 7 were seen). That
+    // no request goes out with a token past its expiry is token-lifetime.test.ts's, read from the
+    // SDK's decisions: here a request held up on a busy machine may still meet a 401, renewed
+    // once, and no record fails (above).
+    const refused = server.stats.byStatus["401"] ?? 0; // each renews once
+    expect(server.stats.logins.succeeded).toBeLessThanOrEqual(
+      2 + Math.floor(elapsed / 800) + refused,
+    );
   });
 
   it("a token the server no longer accepts is renewed once after a 401", async () => {
@@ -123,14 +131,12 @@ describe("passwordLogin", () => {
     lines.length = 0;
     const wrong = "WRONG-password-77";
     const c = client(login({ password: wrong }));
-    const started = Date.now();
     const error = await c.upsertBatch("Tolerance", tolerances(1)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthenticationError);
     expect((error as AuthenticationError).message).toMatch(
       /user-authentication.*401.*password is incorrect/i,
     );
-    expect(Date.now() - started).toBeLessThan(1_000);
-    expect(server.stats.logins.failed).toBe(1); // not retried
+    expect(server.stats.logins.failed).toBe(1); // not retried: no backoff either
     const texts = [String(error), JSON.stringify(error), inspect(error), ...lines];
     for (const text of texts) {
       for (const secret of [wrong, USER.password, server.credentials.apiKey]) {
