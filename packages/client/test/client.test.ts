@@ -270,7 +270,8 @@ describe("retries", () => {
     ]);
     const elapsed = performance.now() - start;
     expect(elapsed).toBeGreaterThanOrEqual(45);
-    expect(elapsed).toBeLessThan(1000);
+    // Not the hour the server asked for.
+    expect(elapsed).toBeLessThan(10_000);
   });
 
   it("honours Retry-After as an HTTP date", async () => {
