@@ -1,6 +1,7 @@
 // The promises of a run stopped because VBA cannot be reached (issue 20), checked the same way by
-// every test that plants such a failure: exit 2 within 15 s of the session's start, the words, no row blamed, resumable,
-// the HTML report explains it, and nothing secret anywhere it printed or wrote.
+// every test that plants such a failure: exit 2 within 15 s of the session's start, the words,
+// no row blamed, resumable, the HTML report explains it, and nothing secret anywhere it printed
+// or wrote.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
