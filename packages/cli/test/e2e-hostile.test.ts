@@ -2,7 +2,7 @@
 // (per-record messages, problem details, activity ids) and from the file (cells, column names,
 // file names) becomes neither a spreadsheet formula in the run folder's CSV files nor a control
 // sequence on the terminal, and the input's own cells come back exactly as they were read.
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -100,6 +100,16 @@ describe("hostile text", () => {
     expect(report).toContain('1 × HTTP 409: =HYPERLINK("http://x","y") (row 1)');
     expect(report).toContain("1 × HTTP 409: +SUM(1,2) (row 2)");
     expect(report).not.toMatch(/409: '/);
+    // A run folder made before the guard could be undone (no `cells` in run.json): read as written.
+    const older = join(dir, "older");
+    cpSync(out, older, { recursive: true });
+    const config = readJson(join(older, "run.json")) as Record<string, unknown>;
+    expect(config.cells).toBe(2);
+    delete config.cells;
+    writeFileSync(join(older, "run.json"), JSON.stringify(config));
+    expect((await vbapi(["report", older])).stdout).toContain(
+      `1 × HTTP 409: '=HYPERLINK("http://x","y") (row 1)`,
+    );
     expect(failed[8]).toMatchObject({ tolerance1: "=1+2", Notes: "=1+2", _status: "0" });
     expect(failed[8]?._message).toMatch(/^invalid, not sent: column "tolerance1"/);
     // Byte for byte: each failed row begins with the input's line, as it was in the file.

@@ -22,10 +22,16 @@ describe("interrupted runs and vbapi resume", () => {
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/^vbapi: another vbapi process \(pid \d+\) is working on /m);
     expect(second.stderr).not.toContain("unexpected error");
-    // The first run still holds its lock, waiting on its answer.
+    // The first run still holds its lock, waiting on its answer, and its folder is intact: a
+    // second Ctrl-C aborts it (exit 130) and a resume then loads all 40 rows.
     expect(run.child.exitCode).toBeNull();
-    run.child.kill("SIGKILL");
-    await run.done;
+    run.child.kill("SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    run.child.kill("SIGINT");
+    expect((await run.done).code).toBe(130);
+    const resumed = await vbapi(["resume", out], { env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(readCsv(join(out, "succeeded.csv"))).toHaveLength(40);
   });
 
   it("stops at a 401 with exit 3, and resumes once the credentials are right", async () => {

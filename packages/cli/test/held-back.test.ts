@@ -88,7 +88,7 @@ async function until(condition: () => boolean, ms: number, what: string): Promis
  * Edits the start line of the run's session `n` (the resume after a kill): `ms` moves its wall
  * clock time (positive: as if this machine's clock had gone back since), `upMs` its boot's
  * uptime (negative: as if that much more time had passed since), `otherBoot` drops its boot id
- * and uptime (a resume on another host: only wall clocks to compare).
+ * and uptime (a run folder from another host).
  */
 function editSessionStart(
   out: string,
@@ -113,9 +113,25 @@ function editSessionStart(
   writeFileSync(path, edited.join("\n"));
 }
 
-/** Moves session `n`'s start back `ms`, on both clocks: as if that much more time had passed. */
-const agoBy = (out: string, n: number, ms: number) =>
-  editSessionStart(out, n, { ms: -ms, upMs: -ms });
+/**
+ * Moves every time the journal recorded back `ms`, on both clocks (start lines, requests): as if
+ * the run had happened that much earlier.
+ */
+function agoBy(out: string, ms: number): void {
+  const path = join(out, "journal.ndjson");
+  const lines = readFileSync(path, "utf8").split("\n");
+  const moved = lines.map((line) => {
+    if (line === "") return line;
+    const entry = JSON.parse(line) as { t: string; at?: string; up?: number; ts?: number };
+    if (entry.t === "s" && entry.at !== undefined) {
+      entry.at = new Date(Date.parse(entry.at) - ms).toISOString();
+      if (entry.up !== undefined) entry.up -= ms / 1000;
+    }
+    if (entry.t === "q" && entry.ts !== undefined) entry.ts -= ms;
+    return JSON.stringify(entry);
+  });
+  writeFileSync(path, moved.join("\n"));
+}
 
 /**
  * Rows 1 to 3 are key 1 with old data, row 42 key 1 with the new; keys 2 to 39 between. The
@@ -185,7 +201,7 @@ it("kill -9 with a request in flight: resume holds back later rows with its key,
   // Once the killed session's requests are older than the client's timeout (30 s since the
   // first resume started: moved back here rather than waited for), one more resume sends all
   // three, in order.
-  agoBy(out, 2, 31_000);
+  agoBy(out, 31_000);
   const again = await vbapi(["resume", out], { env });
   expect(again.code, again.stderr).toBe(0);
   expect(again.stderr).not.toMatch(/held back/);
@@ -195,29 +211,38 @@ it("kill -9 with a request in flight: resume holds back later rows with its key,
   late.cancel();
 });
 
-it("a clock set back since the kill changes nothing on one boot (its uptime counts); across hosts the rows wait for the clock and the end of the run says why", async () => {
+it("a clock set back since the kill holds the rows longer and says so; a run folder from another host is timed from this host's first resume", async () => {
   const { out, env, late, key1 } = await killedWithLateRequest("CLOCKBACK");
   expect((await vbapi(["resume", out], { env })).code).toBe(1);
   await until(() => key1()?.writes === 2, 15_000, "the late request to land");
-  // The first resume's start now lies an hour ahead of this machine's clock, not of its uptime.
+  // The first resume's start now lies an hour ahead of this machine's clock; its uptime says
+  // seconds ago. The shorter counts: a clock cannot be told from an uptime counted elsewhere.
   editSessionStart(out, 2, { ms: 3_600_000 });
   const second = await vbapi(["resume", out], { env });
   expect(second.code, second.stderr).toBe(1);
-  const until30s = Date.parse(readJson(join(out, "summary.json")).heldBackUntil as string);
-  expect(until30s - Date.now()).toBeLessThan(30_000);
-  expect(second.stderr).not.toMatch(/clock is now behind/);
-  // A copy read on another host (no common boot): only the wall clocks, an hour apart, are left.
+  expect(second.stderr).toMatch(
+    /this machine's clock is now behind the time the run folder recorded/,
+  );
+  // A copy read on another host (no common boot): its times are not compared with this
+  // host's clock at all; the rows wait 30 s from this resume, not an hour.
   const copy = join(tempDir(), "copy");
   cpSync(out, copy, { recursive: true });
   editSessionStart(copy, 2, { otherBoot: true });
   const elsewhere = await vbapi(["resume", copy], { env });
   expect(elsewhere.code, elsewhere.stderr).toBe(1);
-  expect(elsewhere.stderr).toMatch(
-    /this machine's clock is now behind the time the run folder recorded/,
-  );
+  const heldUntil = Date.parse(readJson(join(copy, "summary.json")).heldBackUntil as string);
+  expect(heldUntil - Date.now()).toBeLessThan(30_000);
+  expect(heldUntil - Date.now()).toBeGreaterThan(20_000);
+  expect(elsewhere.stderr).not.toMatch(/clock is now behind/);
   expect(key1()?.body).toEqual({ tolerance_Key: 1, tolerance1: 1 });
-  // On this boot, 31 s of uptime later: row 42 is sent, whatever the wall clock says.
-  editSessionStart(out, 2, { upMs: -31_000 });
+  // The clock right again, the uptime an hour back (a time namespace counts from elsewhere, or
+  // the journal was edited): the wall clock says seconds, so the rows stay held.
+  editSessionStart(out, 2, { ms: -3_600_000, upMs: -3_600_000 });
+  const namespaced = await vbapi(["resume", out], { env });
+  expect(namespaced.code, namespaced.stderr).toBe(1);
+  expect(key1()?.body).toEqual({ tolerance_Key: 1, tolerance1: 1 });
+  // Both clocks 31 s past the first resume: row 42 is sent.
+  agoBy(out, 31_000);
   const later = await vbapi(["resume", out], { env });
   expect(later.code, later.stderr).toBe(0);
   expect(key1()?.body).toEqual({ tolerance_Key: 1, tolerance1: 2 });

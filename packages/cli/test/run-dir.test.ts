@@ -264,26 +264,64 @@ describe("journal: what a killed session may still have on its way (held back be
     expect(next.killed?.since).toEqual({ wall: T + 4_000 });
   });
 
-  it("on one boot, time is counted on its uptime; rows re-sent after an earlier kill stop counting once its window has passed", () => {
+  it("on one boot, the shorter of wall clock and uptime counts: rows re-sent after an earlier kill stop counting once both say its window passed", () => {
     const stamp = (wall: number, up: number) => ({ at: at(wall), boot: "b-1", up });
-    const lines = [
+    const lines = (third: { wall: number; up: number }) => [
       { t: "s", n: 1, ...stamp(T, 100) },
       { t: "r", n: 20 },
       commit(1),
-      // Session 2 resumes killed session 1 and re-sends row 3; it is killed too, 40 s later.
+      // Session 2 resumes killed session 1 and re-sends row 3; it is killed too.
       { t: "s", n: 2, ...stamp(T + 1_000, 101) },
       commit(2, { c: [3] }),
       { t: "r", n: 40 },
-      // The wall clock was set back an hour before session 3: its uptime says 40 s passed.
-      { t: "s", n: 3, ...stamp(T - 3_600_000, 141) },
+      { t: "s", n: 3, ...stamp(third.wall, third.up) },
       commit(3, { c: [25] }),
       { t: "e", n: 3, h: 40 },
     ];
-    const { state, resent } = replay(lines);
-    expect(state.killed).toMatchObject({ mark: 40, since: { boot: "b-1", up: 141 } });
-    expect(resent([3, 25])).toEqual([25]);
-    // Session 3 started 10 s after session 2 instead: row 3's window is still open, it counts.
-    const soon = lines.map((l) => ("n" in l && l.n === 3 && "up" in l ? { ...l, up: 111 } : l));
-    expect(replay(soon).resent([3, 25])).toEqual([3, 25]);
+    const now = { wall: T + 3_600_000, boot: "b-1", up: 3_700 };
+    const replayed = (third: { wall: number; up: number }) => {
+      const path = join(tempDir(), "journal.ndjson");
+      appendFileSync(
+        path,
+        `${lines(third)
+          .map((l) => JSON.stringify(l))
+          .join("\n")}\n`,
+      );
+      const state = replayJournal(path, now, 30_000);
+      return { state, resent: [3, 25].filter((row) => state.killed?.resent.has(row)) };
+    };
+    // 40 s later by both clocks: row 3's window has passed.
+    const both = replayed({ wall: T + 41_000, up: 141 });
+    expect(both.state.killed).toMatchObject({ mark: 40, since: { boot: "b-1", up: 141 } });
+    expect(both.resent).toEqual([25]);
+    // The wall clock set back an hour (uptime: 40 s), or an uptime 40 s on while the wall clock
+    // says 10 s (a time namespace, an `up` edited by hand): the shorter counts, row 3 stays.
+    expect(replayed({ wall: T - 3_600_000, up: 141 }).resent).toEqual([3, 25]);
+    expect(replayed({ wall: T + 11_000, up: 141 }).resent).toEqual([3, 25]);
+  });
+
+  it("a kill timed on another boot or host: its clock is not compared with this one's; the window runs from the first start on this boot after it, else now", () => {
+    const elsewhere = { boot: "host-a", up: 9_000 };
+    const killedElsewhere = [
+      { t: "s", n: 1, at: at(T), ...elsewhere },
+      { t: "r", n: 20 },
+      commit(1),
+      // Host A's clock runs an hour ahead: its time says the window passed long ago.
+      { t: "s", n: 2, at: at(T - 3_600_000), ...elsewhere },
+      commit(2, { c: [3] }),
+      { t: "e", n: 2, h: 20 },
+    ];
+    const now = { wall: T + 60_000, boot: "host-b", up: 50 };
+    const replayLines = (lines: object[]) => {
+      const path = join(tempDir(), "journal.ndjson");
+      appendFileSync(path, `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
+      return replayJournal(path, now, 30_000);
+    };
+    expect(replayLines(killedElsewhere).killed?.since).toEqual(now);
+    const hereFirst = { t: "s", n: 3, at: at(T + 50_000), boot: "host-b", up: 40 };
+    expect(
+      replayLines([...killedElsewhere, hereFirst, commit(3), { t: "e", n: 3, h: 20 }]).killed
+        ?.since,
+    ).toEqual({ wall: T + 50_000, boot: "host-b", up: 40 });
   });
 });

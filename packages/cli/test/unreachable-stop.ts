@@ -2,7 +2,7 @@
 // every test that plants such a failure: exit 2 within 15 s of the session's start, the words,
 // no row blamed, resumable, the HTML report explains it, and nothing secret anywhere it printed
 // or wrote.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { type Result, readJson } from "./helpers.ts";
@@ -41,6 +41,9 @@ export function expectUnreachableStop(
   expect((summary as unknown as { timings: { sessionMs: number } }).timings.sessionMs).toBeLessThan(
     15_000,
   );
+  // ...and the process ended soon after it wrote summary.json (the report, a telemetry flush
+  // and the exit are not a second wait).
+  expect(Date.now() - statSync(join(s.out, "summary.json")).mtimeMs).toBeLessThan(5_000);
   expect(summary.totals).toMatchObject({ failed: 0, created: 0, updated: 0 });
   expect(summary.totals.pending).toBe(summary.totals.rows);
   expect(summary.totals.rows).toBeGreaterThan(0);

@@ -124,6 +124,7 @@ export async function upsert(
       version: 1,
       command: "upsert",
       createdAt: new Date().toISOString(),
+      cells: 2,
       entity: entity.name,
       input: {
         path,

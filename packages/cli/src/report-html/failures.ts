@@ -39,7 +39,7 @@ interface FailedRow {
 }
 
 /** The last five cells of a failed.csv row are the CLI's (see run-dir/results.ts). */
-function fromCells(cells: string[]): FailedRow | undefined {
+function fromCells(cells: string[], guard: RunConfig["cells"]): FailedRow | undefined {
   if (cells.length < 5) return undefined;
   const [row, status, message, , applied] = cells.slice(-5);
   const n = Number(row);
@@ -47,8 +47,9 @@ function fromCells(cells: string[]): FailedRow | undefined {
   return {
     row: n,
     status: Number(status) || 0,
-    // The server's text as it was: without the ' the file has for spreadsheets.
-    message: cellText(message ?? ""),
+    // The server's text as it was: without the ' the file has for spreadsheets (a run folder
+    // from before the guard was reversible is read as written).
+    message: guard === 2 ? cellText(message ?? "") : (message ?? ""),
     mayHaveBeenApplied: applied === "true",
   };
 }
@@ -98,7 +99,7 @@ async function* failedRows(
     }),
   );
   for await (const cells of parser as AsyncIterable<string[]>) {
-    const row = fromCells(cells);
+    const row = fromCells(cells, config.cells);
     if (row) yield row;
   }
 }

@@ -1,6 +1,9 @@
-// When a run folder says something happened, and how long ago: by the machine's uptime when both
-// times were taken on the same boot (a wall clock set back or forward since changes nothing),
-// else (another boot, another host, a system without a boot id) by the wall clock.
+// When a run folder says something happened, and how long ago. On the same boot, the shorter of
+// what the wall clock and the boot's uptime say: a wall clock set forward since (or a process
+// whose uptime counts from elsewhere: a time namespace, lxcfs, an `up` edited by hand) never
+// makes the time look longer, so rows are never released early; a clock set back makes it look
+// shorter (rows are held longer, and the end of the run says the clock is behind). Across boots
+// or hosts the wall clocks are not compared at all: see KilledSession (journal.ts).
 import { readFileSync } from "node:fs";
 import { uptime } from "node:os";
 
@@ -32,14 +35,19 @@ export function stampNow(): Stamp {
   return boot === undefined ? { wall: Date.now() } : { wall: Date.now(), boot, up: uptime() };
 }
 
-/** Milliseconds from `from` to `to`: by uptime on one boot, else by the wall clock (may be < 0). */
+/** Both stamps were taken on one boot of one machine (both with a boot id: Linux). */
+export function sameBoot(a: Stamp, b: Stamp): boolean {
+  return a.boot !== undefined && a.boot === b.boot && a.up !== undefined && b.up !== undefined;
+}
+
+/**
+ * Milliseconds from `from` to `to` by the wall clock, and on one boot no more than the uptime
+ * says (may be < 0).
+ */
 export function elapsedMs(from: Stamp, to: Stamp): number {
-  const { up: a } = from;
-  const { up: b } = to;
-  if (from.boot !== undefined && from.boot === to.boot && a !== undefined && b !== undefined) {
-    if (b >= a) return (b - a) * 1000;
-  }
-  return to.wall - from.wall;
+  const wall = to.wall - from.wall;
+  if (!sameBoot(from, to)) return wall;
+  return Math.min(wall, ((to.up as number) - (from.up as number)) * 1000);
 }
 
 /** ISO 8601 in UTC, as `Date.prototype.toISOString` writes it: nothing looser is read. */

@@ -20,6 +20,11 @@ export interface RunConfig {
   version: 1;
   command: "upsert";
   createdAt: string;
+  /**
+   * How the CLI's cells in the run's CSV files are guarded for spreadsheets: 2, a leading `'` is
+   * always the guard (safe-text.ts `cellText` undoes it); absent in run folders made before.
+   */
+  cells?: 2;
   /** CLI entity name (`tolerances`). */
   entity: string;
   input: {

@@ -25,7 +25,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { defaults } from "@vbapi-sdk/client";
 import { AppendFile } from "./append-file.ts";
-import { elapsedMs, type Stamp, stampNow, stampOf } from "./clock.ts";
+import { elapsedMs, type Stamp, sameBoot, stampNow, stampOf } from "./clock.ts";
 import { RowSet } from "./row-set.ts";
 
 /** How a row became final: created, updated, failed (refused), invalid (never sent). */
@@ -79,7 +79,8 @@ export interface KilledSession {
    * When the session after it started: every request of the killed session was sent before.
    * Never earlier than a time the journal recorded before it (a start time edited back changes
    * nothing); when its start line has no readable time, the next start line's time; the session
-   * being resumed now: now.
+   * being resumed now: now. When that time is from another boot or host than now's, the first
+   * start on this boot after the kill, else now (clocks of two hosts are not compared).
    */
   since: Stamp;
   /** Rows up to `mark` that sessions after the kill made final (sent: not the invalid ones). */
@@ -273,12 +274,21 @@ export function replayJournal(
   let latest = Number.NEGATIVE_INFINITY;
   /** The last kill's `since` waits for the next readable start time. */
   let sinceUnread = false;
+  /** The first start after the last kill on this boot (now's): see KilledSession's `since`. */
+  let firstHere: Stamp | undefined;
   /** The last session started did not end settled: from `since`, its rows may land late. */
   const killedAt = (since: Stamp, resumedNow = false) => {
     const earlier = state.killed;
-    // Rows re-sent after an earlier kill hold keys back only while that kill's requests may land.
+    // Rows re-sent after an earlier kill hold keys back only while that kill's requests may land
+    // (told only between times of one boot, or where no time has a boot: else they stay).
+    const comparable =
+      earlier !== undefined &&
+      (sameBoot(earlier.since, since) ||
+        (earlier.since.boot === undefined && since.boot === undefined));
     const carried =
-      earlier !== undefined && (sinceUnread || elapsedMs(earlier.since, since) < windowMs);
+      earlier !== undefined &&
+      (sinceUnread || !comparable || elapsedMs(earlier.since, since) < windowMs);
+    firstHere = sameBoot(since, now) ? since : undefined;
     state.killed = {
       mark: state.readMark,
       // A recorded start time is never taken as earlier than what the journal recorded before.
@@ -297,6 +307,7 @@ export function replayJournal(
         state.killed.since = stamp;
         sinceUnread = false;
       }
+      if (stamp !== undefined && firstHere === undefined && sameBoot(stamp, now)) firstHere = stamp;
       if (stamp !== undefined) latest = Math.max(latest, stamp.wall);
       started = true;
       settled = false;
@@ -314,6 +325,13 @@ export function replayJournal(
   if (!sawCommit) throw new Error(`${path} has no commit: the run folder is incomplete`);
   if (!settled) killedAt(now, true);
   else if (sinceUnread && state.killed !== undefined) state.killed.since = now;
+  // A kill timed on another boot or host: its clock is not compared with this one's (hours
+  // apart, either way). The window runs from the first start on this boot after it, else now:
+  // at most one window longer, never shorter.
+  const killed = state.killed;
+  if (killed !== undefined && now.boot !== undefined && !sameBoot(killed.since, now)) {
+    killed.since = firstHere ?? now;
+  }
   state.onItsWayMark = settled ? owed : state.readMark;
   return state;
 }
