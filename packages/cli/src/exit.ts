@@ -24,13 +24,13 @@ export function heldBackReason(
 }
 
 /**
- * Rows held back behind rows an interrupted session (killed, or its requests aborted in flight)
- * may still have on their way: until when (`until`, ISO 8601), as the end of the run says it.
+ * Rows held back behind rows whose earlier requests may still land (an interrupted session's,
+ * or ones the SDK gave up on): until when (`until`, ISO 8601), as the end of the run says it.
  */
 export function heldUntilLine(until: string, windowMs: number, now: number = Date.now()): string {
   // Past the whole window from now: this machine's clock went back since the journal's time.
   const behind = Date.parse(until) - now > windowMs + 1_000;
-  return `held back until ${until}: a request of the interrupted session may reach VBA until then (the client's ${windowMs / 1000} s timeout after it was resumed${behind ? "; this machine's clock is now behind the time the run folder recorded" : ""}); resume after that`;
+  return `held back until ${until}: an earlier request with their keys (of an interrupted session, or one given up on) may reach VBA until then (the client's ${windowMs / 1000} s timeout${behind ? "; this machine's clock is now behind the time the run folder recorded" : ""}); resume after that`;
 }
 
 /** "3 not done yet" and, when some of them were held back, how many and why. */

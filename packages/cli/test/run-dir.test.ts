@@ -300,6 +300,26 @@ describe("journal: what a killed session may still have on its way (held back be
     expect(replayed({ wall: T + 11_000, up: 141 }).resent).toEqual([3, 25]);
   });
 
+  it("a session that ended settled but held rows back behind requests it gave up on (g): its final rows count as after a kill, from its end", () => {
+    const { state, resent } = replay([
+      { t: "s", n: 1, at: at(T) },
+      { t: "r", n: 30 },
+      commit(1, { c: [1, 2], i: [3] }),
+      { t: "e", n: 1, g: 1, at: at(T + 4_000) },
+    ]);
+    expect(state.killed).toMatchObject({ mark: 30, since: { wall: T + 4_000 } });
+    expect(resent([1, 2, 3])).toEqual([1, 2]);
+    // Without g: nothing.
+    expect(
+      replay([
+        { t: "s", n: 1, at: at(T) },
+        { t: "r", n: 30 },
+        commit(1, { c: [1] }),
+        { t: "e", n: 1 },
+      ]).state.killed,
+    ).toBeUndefined();
+  });
+
   it("a kill timed on another boot or host: its clock is not compared with this one's; the window runs from the first start on this boot after it, else now", () => {
     const elsewhere = { boot: "host-a", up: 9_000 };
     const killedElsewhere = [

@@ -12,6 +12,10 @@
 //                                             rows up to h (0 or absent: none) may still be on
 //                                             their way from an earlier session it did not finish
 //                                             re-sending: the next session holds back behind those
+//   {"t":"e","n":2,"g":1,"at":…}             ...and it held rows back behind requests it gave up on
+//                                             (a timeout, a gateway's 504), which may still land:
+//                                             until the client's timeout has passed since `at`, its
+//                                             rows' keys hold later rows back, as after a kill
 //   {"t":"q","ts":…,"ms":120,"st":207,"n":500}
 //                                             an HTTP request of the session settled: when (epoch
 //                                             ms), after how long, its status (0: no answer) and
@@ -129,8 +133,15 @@ export class JournalWriter {
    * The session ended with every request it sent answered or given up on, none aborted; rows up
    * to `owed` may still be on their way from an earlier session (it did not finish them).
    */
-  endSession(session: number, owed: number): void {
-    this.write(owed > 0 ? { t: "e", n: session, h: owed } : { t: "e", n: session });
+  endSession(session: number, owed: number, gaveUp?: Stamp): void {
+    const line: Record<string, unknown> = { t: "e", n: session };
+    if (owed > 0) line.h = owed;
+    if (gaveUp !== undefined) {
+      // Requests it gave up on may still land (see KilledSession): from now, as after a kill.
+      Object.assign(line, { g: 1, at: new Date(gaveUp.wall).toISOString() });
+      if (gaveUp.boot !== undefined) Object.assign(line, { boot: gaveUp.boot, up: gaveUp.up });
+    }
+    this.write(line);
   }
 
   /** Not fsynced: it only has to survive the process, and it is written before the rows are sent. */
@@ -276,6 +287,8 @@ export function replayJournal(
   let sinceUnread = false;
   /** The first start after the last kill on this boot (now's): see KilledSession's `since`. */
   let firstHere: Stamp | undefined;
+  /** Rows the last session started made final (sent: not the invalid ones). */
+  let sessionFinal = new RowSet();
   /** The last session started did not end settled: from `since`, its rows may land late. */
   const killedAt = (since: Stamp, resumedNow = false) => {
     const earlier = state.killed;
@@ -311,14 +324,23 @@ export function replayJournal(
       if (stamp !== undefined) latest = Math.max(latest, stamp.wall);
       started = true;
       settled = false;
+      sessionFinal = new RowSet();
     } else if (entry.t === "q" && typeof entry.ts === "number" && Number.isFinite(entry.ts)) {
       latest = Math.max(latest, entry.ts);
     }
-    apply(state, entry);
+    apply(state, entry, sessionFinal);
     if (entry.t === "c") sawCommit = true;
     if (entry.t === "e" && Number(entry.n) === Math.max(0, ...state.sessions.keys())) {
       settled = true;
       owed = isCount(entry.h) ? entry.h : 0;
+      if (entry.g === 1) {
+        // Its given-up requests were all sent before its end: the rows it made final are in
+        // danger as a killed session's re-sent rows are (a late attempt lands after later rows).
+        const stamp = stampOf(entry);
+        killedAt(stamp ?? { wall: latest });
+        sinceUnread = stamp === undefined;
+        state.killed?.resent.addAll(sessionFinal);
+      }
     }
     state.validLength = end;
   });
@@ -459,7 +481,7 @@ function statsOf(entry: Record<string, unknown>): SessionStats {
   };
 }
 
-function apply(state: JournalState, entry: Record<string, unknown>): void {
+function apply(state: JournalState, entry: Record<string, unknown>, sessionFinal?: RowSet): void {
   switch (entry.t) {
     case "r":
       state.readMark = Math.max(state.readMark, Number(entry.n) || 0);
@@ -484,7 +506,9 @@ function apply(state: JournalState, entry: Record<string, unknown>): void {
         for (const row of rows) {
           if (!isRow(row) || !state.final.add(row)) continue;
           state.counts[code]++;
-          if (killed !== undefined && code !== "i" && row <= killed.mark) killed.resent.add(row);
+          if (code === "i") continue;
+          if (killed !== undefined && row <= killed.mark) killed.resent.add(row);
+          sessionFinal?.add(row);
         }
       }
       return;

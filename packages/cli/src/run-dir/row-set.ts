@@ -7,6 +7,21 @@ export class RowSet {
     const byte = row >>> 3;
     return byte < this.bits.length && ((this.bits[byte] as number) & (1 << (row & 7))) !== 0;
   }
+  /** Adds every row of `other`. */
+  addAll(other: RowSet): void {
+    const theirs = other.bits;
+    if (theirs.length > this.bits.length) {
+      const grown = new Uint8Array(theirs.length);
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    for (let i = 0; i < theirs.length; i++) {
+      const added = (theirs[i] as number) & ~(this.bits[i] as number);
+      if (added === 0) continue;
+      this.bits[i] = (this.bits[i] as number) | added;
+      for (let b = added; b !== 0; b &= b - 1) this.size++;
+    }
+  }
   add(row: number): boolean {
     const byte = row >>> 3;
     if (byte >= this.bits.length) {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { safeJson } from "../safe-text.ts";
 import { AppendFile, truncate } from "./append-file.ts";
+import type { Stamp } from "./clock.ts";
 import {
   failedFileName,
   JOURNAL_FILE,
@@ -123,9 +124,9 @@ export class RunFiles {
    * The session ends with none of its requests left on its way; rows up to `owed` may still be
    * on their way from an earlier session (see JournalState).
    */
-  endSettled(owed: number): void {
+  endSettled(owed: number, gaveUp?: Stamp): void {
     if (this.closed) return;
-    this.journal.endSession(this.session, owed);
+    this.journal.endSession(this.session, owed, gaveUp);
   }
 
   /** Rows taken from the input before they can be sent: kept ahead of sending (no fsync needed for a process crash). */

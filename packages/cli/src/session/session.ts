@@ -336,7 +336,10 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   // line. It still owes the earlier session's rows unless it read every row and re-sent each of
   // those (none left not final).
   if (!abort.signal.aborted && writeError === undefined) {
-    files.endSettled(end.status === "complete" && owedRowsLeft === 0 ? 0 : onItsWayMark);
+    // Rows the SDK held back behind a request it gave up on (a timeout, a gateway's 504): that
+    // request may still land, after what the next resume sends: timed from here (see journal.ts).
+    const gaveUp = tally.heldBack > heldForKilled ? stampNow() : undefined;
+    files.endSettled(end.status === "complete" && owedRowsLeft === 0 ? 0 : onItsWayMark, gaveUp);
   }
   files.writeSummary(end.summary);
   return { ...end, summary: { ...end.summary, firstFailures: tally.firstFailures } };
