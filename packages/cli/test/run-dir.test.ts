@@ -195,7 +195,7 @@ describe("journal: what a killed session may still have on its way (held back be
     expect(state.killed).toBeUndefined();
   });
 
-  it("a killed session: its read rows made final after it, from the next session's start; not those it finished, not invalid ones, not past its mark", () => {
+  it("a killed session: its read rows made final after it, from the next session's start, and those it finished itself (an earlier attempt of theirs may land too); not invalid ones, not past its mark", () => {
     const { state, resent } = replay([
       { t: "s", n: 1, at: at(T) },
       { t: "r", n: 100 },
@@ -207,7 +207,7 @@ describe("journal: what a killed session may still have on its way (held back be
       { t: "e", n: 2, h: 100 },
     ]);
     expect(state.killed).toMatchObject({ mark: 100, since: { wall: T + 5_000 } });
-    expect(resent([1, 2, 3, 4, 5, 6, 150])).toEqual([4, 5]);
+    expect(resent([1, 2, 3, 4, 5, 6, 150])).toEqual([1, 2, 3, 4, 5]);
   });
 
   it("the session killed last, with nothing after it: since is the resume's own start (now)", () => {
@@ -224,8 +224,8 @@ describe("journal: what a killed session may still have on its way (held back be
       now,
     );
     expect(state.killed).toMatchObject({ mark: 40, since: { wall: now } });
-    // Row 2 was re-sent by session 2 after session 1's kill: it is still counted.
-    expect(resent([1, 2])).toEqual([2]);
+    // Row 1 was answered in killed session 1, row 2 in killed session 2: both counted.
+    expect(resent([1, 2])).toEqual([1, 2]);
   });
 
   it("a start time that cannot be read or lies before what the journal recorded: never an earlier bound", () => {
@@ -266,31 +266,26 @@ describe("journal: what a killed session may still have on its way (held back be
 
   it("on one boot, the shorter of wall clock and uptime counts: rows re-sent after an earlier kill stop counting once both say its window passed", () => {
     const stamp = (wall: number, up: number) => ({ at: at(wall), boot: "b-1", up });
-    const lines = (third: { wall: number; up: number }) => [
+    const lines = [
       { t: "s", n: 1, ...stamp(T, 100) },
       { t: "r", n: 20 },
       commit(1),
-      // Session 2 resumes killed session 1 and re-sends row 3; it is killed too.
+      // Session 2 resumes killed session 1, re-sends row 3 and ends settled.
       { t: "s", n: 2, ...stamp(T + 1_000, 101) },
       commit(2, { c: [3] }),
+      { t: "e", n: 2, h: 20 },
+      // Session 3 saves row 25 and is killed; this replay is its resume.
+      { t: "s", n: 3, ...stamp(T + 2_000, 102) },
       { t: "r", n: 40 },
-      { t: "s", n: 3, ...stamp(third.wall, third.up) },
       commit(3, { c: [25] }),
-      { t: "e", n: 3, h: 40 },
     ];
-    const now = { wall: T + 3_600_000, boot: "b-1", up: 3_700 };
-    const replayed = (third: { wall: number; up: number }) => {
+    const replayed = (now: { wall: number; up: number }) => {
       const path = join(tempDir(), "journal.ndjson");
-      appendFileSync(
-        path,
-        `${lines(third)
-          .map((l) => JSON.stringify(l))
-          .join("\n")}\n`,
-      );
-      const state = replayJournal(path, now, 30_000);
+      appendFileSync(path, `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
+      const state = replayJournal(path, { ...now, boot: "b-1" }, 30_000);
       return { state, resent: [3, 25].filter((row) => state.killed?.resent.has(row)) };
     };
-    // 40 s later by both clocks: row 3's window has passed.
+    // 40 s after session 2's start by both clocks: row 3's window has passed.
     const both = replayed({ wall: T + 41_000, up: 141 });
     expect(both.state.killed).toMatchObject({ mark: 40, since: { boot: "b-1", up: 141 } });
     expect(both.resent).toEqual([25]);
@@ -309,6 +304,9 @@ describe("journal: what a killed session may still have on its way (held back be
     ]);
     expect(state.killed).toMatchObject({ mark: 30, since: { wall: T + 4_000 } });
     expect(resent([1, 2, 3])).toEqual([1, 2]);
+    // Its rows not done yet may have an attempt on its way too: re-sent as such (the SDK holds
+    // later rows with their keys behind them), as after a kill.
+    expect(state.onItsWayMark).toBe(30);
     // Without g: nothing.
     expect(
       replay([

@@ -289,6 +289,8 @@ export function replayJournal(
   let firstHere: Stamp | undefined;
   /** Rows the last session started made final (sent: not the invalid ones). */
   let sessionFinal = new RowSet();
+  /** The last session's end line says it gave up on requests (g). */
+  let gaveUp = false;
   /** The last session started did not end settled: from `since`, its rows may land late. */
   const killedAt = (since: Stamp, resumedNow = false) => {
     const earlier = state.killed;
@@ -302,17 +304,37 @@ export function replayJournal(
       earlier !== undefined &&
       (sinceUnread || !comparable || elapsedMs(earlier.since, since) < windowMs);
     firstHere = sameBoot(since, now) ? since : undefined;
+    const resent = carried ? earlier.resent : new RowSet();
+    // The rows it made final itself: an earlier attempt of theirs it gave up on (a 504, then a
+    // retry answered) may land too.
+    resent.addAll(sessionFinal);
     state.killed = {
       mark: state.readMark,
       // A recorded start time is never taken as earlier than what the journal recorded before.
       since: resumedNow ? since : { ...since, wall: Math.max(since.wall, latest) },
-      resent: carried ? earlier.resent : new RowSet(),
+      resent,
     };
   };
   forEachEntry(path, (entry, end) => {
     if (entry.t === "s") {
       const stamp = stampOf(entry);
-      if (started && !settled) {
+      const afterKill = started && !settled;
+      // A clock set back since the last kill on this boot (the uptime went on): its `since` lies
+      // in this line's future; this start is a later moment with a consistent clock, and the
+      // window runs from it (at most one window more). Never an earlier moment: on one boot the
+      // uptime says which came first.
+      const killed = state.killed;
+      if (
+        !afterKill &&
+        stamp !== undefined &&
+        killed !== undefined &&
+        sameBoot(stamp, killed.since) &&
+        (stamp.up as number) >= (killed.since.up as number) &&
+        stamp.wall < killed.since.wall
+      ) {
+        killed.since = stamp;
+      }
+      if (afterKill) {
         killedAt(stamp ?? { wall: latest });
         sinceUnread = stamp === undefined;
       } else if (sinceUnread && stamp !== undefined && state.killed !== undefined) {
@@ -324,6 +346,7 @@ export function replayJournal(
       if (stamp !== undefined) latest = Math.max(latest, stamp.wall);
       started = true;
       settled = false;
+      gaveUp = false;
       sessionFinal = new RowSet();
     } else if (entry.t === "q" && typeof entry.ts === "number" && Number.isFinite(entry.ts)) {
       latest = Math.max(latest, entry.ts);
@@ -333,13 +356,13 @@ export function replayJournal(
     if (entry.t === "e" && Number(entry.n) === Math.max(0, ...state.sessions.keys())) {
       settled = true;
       owed = isCount(entry.h) ? entry.h : 0;
-      if (entry.g === 1) {
-        // Its given-up requests were all sent before its end: the rows it made final are in
-        // danger as a killed session's re-sent rows are (a late attempt lands after later rows).
+      gaveUp = entry.g === 1;
+      if (gaveUp) {
+        // Its given-up requests were all sent before its end: as if it had been killed there
+        // (the rows it made final, and every row it read, may have an attempt still to land).
         const stamp = stampOf(entry);
         killedAt(stamp ?? { wall: latest });
         sinceUnread = stamp === undefined;
-        state.killed?.resent.addAll(sessionFinal);
       }
     }
     state.validLength = end;
@@ -354,7 +377,11 @@ export function replayJournal(
   if (killed !== undefined && now.boot !== undefined && !sameBoot(killed.since, now)) {
     killed.since = firstHere ?? now;
   }
-  state.onItsWayMark = settled ? owed : state.readMark;
+  // ...and one set back before this resume, on this boot: from now.
+  if (killed !== undefined && sameBoot(killed.since, now) && now.wall < killed.since.wall) {
+    killed.since = now;
+  }
+  state.onItsWayMark = settled && !gaveUp ? owed : state.readMark;
   return state;
 }
 

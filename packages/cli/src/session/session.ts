@@ -23,7 +23,7 @@ import type { OpenedInput } from "../input/types.ts";
 import { setLogContext } from "../log-format.ts";
 import { unreachableMessage } from "../net/describe.ts";
 import { reachability } from "../net/reach.ts";
-import { elapsedMs, stampNow } from "../run-dir/clock.ts";
+import { elapsedMs, type Stamp, stampNow } from "../run-dir/clock.ts";
 import type { RunConfig } from "../run-dir/config.ts";
 import type { JournalState } from "../run-dir/journal.ts";
 import type { RunFiles } from "../run-dir/run-files.ts";
@@ -34,6 +34,9 @@ import { sessionClient } from "./client.ts";
 import { Feed } from "./feed.ts";
 import { rowConverter, rowsToSend } from "./rows.ts";
 import { type RunStatus, summarize } from "./summary.ts";
+
+/** Statuses of a gateway that gave up waiting: VBA behind it may still apply the request. */
+const GATEWAY_GAVE_UP = new Set([502, 504, 520, 524]);
 
 export interface SessionOptions {
   files: RunFiles;
@@ -131,10 +134,17 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     ...options,
     limiter: options.limiter,
     tally,
-    onSettled: (request) => files.requestSettled(request),
+    onSettled: (request) => {
+      // An attempt with no answer (a timeout, a connection lost: maybe after sending) or one a
+      // gateway gave up on (the SDK's gatewayGaveUp: 502, 504, 520, 524) may still be applied.
+      if (request.status === 0 || GATEWAY_GAVE_UP.has(request.status)) gaveUpAt ??= stampNow();
+      files.requestSettled(request);
+    },
   });
   const abort = new AbortController();
   let writeError: unknown;
+  /** When this session first saw a request it gave up on (see GATEWAY_GAVE_UP). */
+  let gaveUpAt: Stamp | undefined;
 
   // Results are committed in batches: at most one commit per turn of the event loop.
   let commitScheduled = false;
@@ -313,6 +323,15 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   refresh(true);
   display.stop(counters);
 
+  // Rows left not done wait until the latest request that may land is older than the client's
+  // timeout: an earlier session's (holdUntil), or one this session gave up on (from its end).
+  const endStamp = stampNow();
+  const heldUntilOf = (): number | undefined => {
+    const own = gaveUpAt && tally.pending > 0 ? endStamp.wall + defaults.timeoutMs : undefined;
+    const earlier = heldForKilled > 0 ? holdUntil : undefined;
+    if (own === undefined) return earlier;
+    return earlier === undefined ? own : Math.max(own, earlier);
+  };
   const end = summarize(
     {
       config,
@@ -323,7 +342,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       runDir: files.dir,
       session: files.sessionNumber,
       startedAt,
-      heldUntil: heldForKilled > 0 ? holdUntil : undefined,
+      heldUntil: heldUntilOf(),
     },
     {
       problem: writeError ?? callbackError,
@@ -336,10 +355,12 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   // line. It still owes the earlier session's rows unless it read every row and re-sent each of
   // those (none left not final).
   if (!abort.signal.aborted && writeError === undefined) {
-    // Rows the SDK held back behind a request it gave up on (a timeout, a gateway's 504): that
-    // request may still land, after what the next resume sends: timed from here (see journal.ts).
-    const gaveUp = tally.heldBack > heldForKilled ? stampNow() : undefined;
-    files.endSettled(end.status === "complete" && owedRowsLeft === 0 ? 0 : onItsWayMark, gaveUp);
+    // A request this session gave up on (a timeout, a gateway's 504) may still land, after what
+    // the next resume sends: timed from this end, as after a kill (see journal.ts).
+    files.endSettled(
+      end.status === "complete" && owedRowsLeft === 0 ? 0 : onItsWayMark,
+      gaveUpAt && endStamp,
+    );
   }
   files.writeSummary(end.summary);
   return { ...end, summary: { ...end.summary, firstFailures: tally.firstFailures } };
