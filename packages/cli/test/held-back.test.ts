@@ -278,9 +278,13 @@ it("a request given up on (a gateway's 504, retried and saved), then Ctrl-C befo
   );
   await until(() => server.store.count(database, "Tolerance") >= 3, 15_000, "three rows saved");
   run.child.kill("SIGINT");
-  expect((await run.done).code).toBe(130);
+  const first = await run.done;
+  expect(first.code).toBe(130);
   gateway.cancel();
   slow.cancel();
+  // The end of that run already says when a resume will send the rows with that key...
+  expect(first.stderr).toMatch(/held back until \S+: an earlier request with their keys/);
+  const deadline = readJson(join(out, "summary.json")).heldBackUntil;
   // Nothing was held in that session (row 202 was never read), but the 504'd attempt of row 1
   // may still land: the end line says the session gave up on a request.
   const ends = readFileSync(join(out, "journal.ndjson"), "utf8")
@@ -290,6 +294,9 @@ it("a request given up on (a gateway's 504, retried and saved), then Ctrl-C befo
   const soon = await vbapi(["resume", out], { env });
   expect(soon.code, soon.stderr).toBe(1);
   expect(soon.stderr).toMatch(/held back until \S+: an earlier request with their keys/);
+  // ...and the resume at once holds them until that same time.
+  const again = readJson(join(out, "summary.json")).heldBackUntil as string;
+  expect(Math.abs(Date.parse(again) - Date.parse(deadline as string))).toBeLessThan(100);
   expect(key18()?.body).toMatchObject({ tolerance1: 1 });
   agoBy(out, 31_000);
   const later = await vbapi(["resume", out], { env });

@@ -179,11 +179,11 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const killed = journal?.killed;
   const sinceKill = killed === undefined ? undefined : elapsedMs(killed.since, stampNow());
   const windowOpen = sinceKill !== undefined && sinceKill < defaults.timeoutMs;
-  const holdUntil =
-    windowOpen && killed !== undefined && killed.resent.size > 0
-      ? Date.now() + defaults.timeoutMs - (sinceKill as number)
-      : undefined;
-  let heldForKilled = 0;
+  /** When an earlier session's requests stop counting as on their way (this machine's clock). */
+  const windowEnd = windowOpen
+    ? Date.now() + defaults.timeoutMs - (sinceKill as number)
+    : undefined;
+  const holdUntil = killed !== undefined && killed.resent.size > 0 ? windowEnd : undefined;
   // Rows that may still be on their way from an earlier session (see JournalState).
   const onItsWayMark = killed !== undefined && !windowOpen ? 0 : (journal?.onItsWayMark ?? 0);
   /** Rows that may be on their way from an earlier session and are still not final here. */
@@ -209,7 +209,6 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
               keyId: (record) => keyIdentity(entity.keys.map((field) => record[field])),
               onHeld: (row) => {
                 tally.heldHere();
-                heldForKilled++;
                 // Not sent, so still owed: the end line keeps the mark for it.
                 if (row <= onItsWayMark) owedRowsLeft++;
               },
@@ -324,11 +323,14 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   display.stop(counters);
 
   // Rows left not done wait until the latest request that may land is older than the client's
-  // timeout: an earlier session's (holdUntil), or one this session gave up on (from its end).
+  // timeout: an earlier session's (held here, by this CLI or by the SDK), or one this session gave
+  // up on, from its end line (none when it aborted requests: the next resume's start times it).
   const endStamp = stampNow();
+  const endLine = !abort.signal.aborted && writeError === undefined;
   const heldUntilOf = (): number | undefined => {
-    const own = gaveUpAt && tally.pending > 0 ? endStamp.wall + defaults.timeoutMs : undefined;
-    const earlier = heldForKilled > 0 ? holdUntil : undefined;
+    const rowsLeft = tally.pending > 0 || feed.stopped;
+    const own = gaveUpAt && endLine && rowsLeft ? endStamp.wall + defaults.timeoutMs : undefined;
+    const earlier = tally.heldBack > 0 ? windowEnd : undefined;
     if (own === undefined) return earlier;
     return earlier === undefined ? own : Math.max(own, earlier);
   };
