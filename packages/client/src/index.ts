@@ -39,7 +39,7 @@ export {
 } from "./base/failure.ts";
 export { keyIdOfValues as keyIdentity } from "./base/keys.ts";
 export type { Logger, LogLevel } from "./base/logger.ts";
-export type { BackoffOptions } from "./base/retry.ts";
+export { type BackoffOptions, gatewayGaveUp } from "./base/retry.ts";
 export type * from "./base/types.ts";
 export { validateRecords } from "./base/validate.ts";
 export * from "./bulk/index.ts";

@@ -38,6 +38,7 @@ const HAND_WRITTEN = [
   "describeNetworkFailure",
   "entities",
   "entityNames",
+  "gatewayGaveUp",
   "keyIdentity",
   "memoryTokenCache",
   "passwordLogin",
@@ -52,8 +53,8 @@ const oneLiners = Object.values(client.entities).map((e) => `upsertAll${e.plural
 const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 it("exports exactly the documented runtime names and one bulk one-liner per entity", () => {
-  // At most 42 names with the spec's five entities: each further endpoint adds its one-liner.
-  expect(HAND_WRITTEN.length).toBeLessThanOrEqual(37);
+  // At most 43 names with the spec's five entities: each further endpoint adds its one-liner.
+  expect(HAND_WRITTEN.length).toBeLessThanOrEqual(38);
   expect(oneLiners.length).toBe(client.entityNames.length);
   expect(oneLiners).toContain("upsertAllTolerances");
   expect(Object.keys(client).sort(byCodeUnit)).toEqual(

@@ -9,6 +9,7 @@ import {
   type BulkProgress,
   type BulkReport,
   defaults,
+  gatewayGaveUp,
   keyIdentity,
   type Limiter,
   upsertAll,
@@ -34,9 +35,6 @@ import { sessionClient } from "./client.ts";
 import { Feed } from "./feed.ts";
 import { rowConverter, rowsToSend } from "./rows.ts";
 import { type RunStatus, summarize } from "./summary.ts";
-
-/** Statuses of a gateway that gave up waiting: VBA behind it may still apply the request. */
-const GATEWAY_GAVE_UP = new Set([502, 504, 520, 524]);
 
 export interface SessionOptions {
   files: RunFiles;
@@ -136,14 +134,14 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     tally,
     onSettled: (request) => {
       // An attempt with no answer (a timeout, a connection lost: maybe after sending) or one a
-      // gateway gave up on (the SDK's gatewayGaveUp: 502, 504, 520, 524) may still be applied.
-      if (request.status === 0 || GATEWAY_GAVE_UP.has(request.status)) gaveUpAt ??= stampNow();
+      // gateway gave up on (502, 504, 520, 524) may still be applied.
+      if (request.status === 0 || gatewayGaveUp(request.status)) gaveUpAt ??= stampNow();
       files.requestSettled(request);
     },
   });
   const abort = new AbortController();
   let writeError: unknown;
-  /** When this session first saw a request it gave up on (see GATEWAY_GAVE_UP). */
+  /** When this session first saw a request it gave up on (see onSettled above). */
   let gaveUpAt: Stamp | undefined;
 
   // Results are committed in batches: at most one commit per turn of the event loop.
@@ -327,13 +325,11 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   // up on, from its end line (none when it aborted requests: the next resume's start times it).
   const endStamp = stampNow();
   const endLine = !abort.signal.aborted && writeError === undefined;
-  const heldUntilOf = (): number | undefined => {
-    const rowsLeft = tally.pending > 0 || feed.stopped;
-    const own = gaveUpAt && endLine && rowsLeft ? endStamp.wall + defaults.timeoutMs : undefined;
-    const earlier = tally.heldBack > 0 ? windowEnd : undefined;
-    if (own === undefined) return earlier;
-    return earlier === undefined ? own : Math.max(own, earlier);
-  };
+  const rowsLeft = tally.pending > 0 || feed.stopped;
+  const own = gaveUpAt && endLine && rowsLeft ? endStamp.wall + defaults.timeoutMs : undefined;
+  const earlier = tally.heldBack > 0 ? windowEnd : undefined;
+  const heldUntil =
+    own === undefined || earlier === undefined ? (own ?? earlier) : Math.max(own, earlier);
   const end = summarize(
     {
       config,
@@ -344,7 +340,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       runDir: files.dir,
       session: files.sessionNumber,
       startedAt,
-      heldUntil: heldUntilOf(),
+      heldUntil,
     },
     {
       problem: writeError ?? callbackError,
@@ -356,7 +352,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   // Every request of this session was answered or given up on, none aborted in flight: an end
   // line. It still owes the earlier session's rows unless it read every row and re-sent each of
   // those (none left not final).
-  if (!abort.signal.aborted && writeError === undefined) {
+  if (endLine) {
     // A request this session gave up on (a timeout, a gateway's 504) may still land, after what
     // the next resume sends: timed from this end, as after a kill (see journal.ts).
     files.endSettled(

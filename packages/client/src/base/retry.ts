@@ -24,7 +24,8 @@ export const DEFAULT_BACKOFF: BackoffOptions = {
  * A gateway's 502 or 504, or a CDN's 520 (the origin's answer was empty or unreadable) or 524 (the
  * origin took the request and did not answer in time; Cloudflare's codes): it gave up on the
  * server behind it, which may still apply the request (later than anything sent since). A CDN's
- * 521, 522, 523 and 525 say the origin was never reached: nothing is on its way.
+ * 521, 522, 523 and 525 say the origin was never reached: nothing is on its way. Public: a
+ * caller that keeps its own record of requests (the CLI's journal) tells them apart the same way.
  */
 export function gatewayGaveUp(status: number | undefined): boolean {
   return status === 502 || status === 504 || status === 520 || status === 524;
