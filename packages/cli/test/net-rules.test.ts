@@ -11,6 +11,26 @@ import { Reachability, type Unreachable } from "../src/net/reach.ts";
 const P = "http://proxy.corp:3128";
 
 describe("checkProxyEnv", () => {
+  it("refuses user info with a malformed %-escape (undici throws 'URI malformed' at every request), naming the variable only", () => {
+    for (const value of [
+      "http://user:s3cret%PW@127.0.0.1:9",
+      "http://us%zzer:S3CRET@127.0.0.1:9",
+    ]) {
+      let message = "";
+      try {
+        checkProxyEnv({ HTTPS_PROXY: value });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message, value).toMatch(
+        /^HTTPS_PROXY is not an http:\/\/ or https:\/\/ proxy URL: .*%/,
+      );
+      expect(message).not.toMatch(/s3cret|S3CRET|zz/);
+    }
+    // A well-formed escape is fine.
+    expect(() => checkProxyEnv({ HTTPS_PROXY: "http://user:pa%40ss@127.0.0.1:9" })).not.toThrow();
+  });
+
   it("refuses what undici's proxy agent cannot use (a path, a query, a fragment), naming the variable only", () => {
     for (const value of [
       "http://u:PW-S3CRET@127.0.0.1:3128/x",

@@ -114,6 +114,16 @@ function checkProxy(env: Env, names: [string, string]): void {
       `${name} is not an http:// or https:// proxy URL: a proxy URL has no path, query or fragment`,
     );
   }
+  // undici decodes the user name and password for the Proxy-Authorization header: a % not
+  // followed by two hex digits throws "URI malformed" at every request, before anything is sent.
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    throw new UsageError(
+      `${name} is not an http:// or https:// proxy URL: its user name or password has a % not followed by two hex digits (write a literal % as %25)`,
+    );
+  }
 }
 
 /** Throws a UsageError naming a proxy variable of `env` that is set but no http(s) URL. */
