@@ -34,6 +34,21 @@ describe("interrupted runs and vbapi resume", () => {
     expect(readCsv(join(out, "succeeded.csv"))).toHaveLength(40);
   });
 
+  it("--base-url on a run that VBA already answered: refused (exit 2), run.json and the journal untouched", async () => {
+    const { file, database, out } = csvRun(tolerancesCsv(5));
+    expect((await vbapi(upsertArgs(file, database, out), { env })).code).toBe(0);
+    const runJson = readFileSync(join(out, "run.json"), "utf8");
+    const journal = readFileSync(join(out, "journal.ndjson"), "utf8");
+    // Another server would get the rest while the run's files named only one of the two.
+    const r = await vbapi(["resume", out, "--base-url", "http://127.0.0.1:4999"], { env });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(
+      `--base-url: ${server.url} already answered 5 rows of this run; the rest would go to another server`,
+    );
+    expect(readFileSync(join(out, "run.json"), "utf8")).toBe(runJson);
+    expect(readFileSync(join(out, "journal.ndjson"), "utf8")).toBe(journal);
+  });
+
   it("stops at a 401 with exit 3, and resumes once the credentials are right", async () => {
     const { file, database, out } = csvRun(tolerancesCsv(30));
     const r = await vbapi(upsertArgs(file, database, out, "--chunk-size", "10"), {

@@ -1,13 +1,15 @@
 // `vbapi resume <run-dir>`: continue an interrupted run on the same file (checked by size and
 // SHA-256); rows already done are skipped, rows that were in flight are sent again.
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { CREDENTIAL_HELP } from "../auth.ts";
+import { count } from "../count.ts";
 import { Display } from "../display.ts";
 import { EXIT_HELP } from "../exit.ts";
 import { hashFile } from "../input/streams.ts";
 import { checkProxyEnv } from "../net/proxy.ts";
-import { type RunConfig, readRunConfig, writeRunConfig } from "../run-dir/config.ts";
+import { JOURNAL_FILE, type RunConfig, readRunConfig, writeRunConfig } from "../run-dir/config.ts";
+import { replayJournal } from "../run-dir/journal.ts";
 import { acquireLock, releaseLock } from "../run-dir/lock.ts";
 import { RunFiles } from "../run-dir/run-files.ts";
 import { runSession } from "../session/session.ts";
@@ -35,6 +37,25 @@ async function checkSameInput(config: RunConfig): Promise<void> {
   if (found.size !== config.input.size || found.sha256 !== config.input.sha256) {
     throw new UsageError(
       `${config.input.path} is not the file this run started with (size or SHA-256 differ): resume needs the same file`,
+    );
+  }
+}
+
+/**
+ * `--base-url` is for a run that never reached VBA (a mistyped host): once a server answered
+ * rows of the run, the rest would go to another one while the run's files named only one.
+ */
+function refuseMovedRun(dir: string, config: RunConfig): void {
+  let answered = 0;
+  try {
+    const { c, u, f } = replayJournal(join(dir, JOURNAL_FILE)).counts;
+    answered = c + u + f;
+  } catch {
+    return; // a journal that cannot be replayed: reopening says why
+  }
+  if (answered > 0) {
+    throw new UsageError(
+      `--base-url: ${config.client.baseUrl} already answered ${count(answered, "row")} of this run; the rest would go to another server, and the run's files name one. Resume without --base-url, or load the rest in a new run (vbapi upsert)`,
     );
   }
 }
@@ -71,6 +92,7 @@ export async function resume(runDir: string, flags: Record<string, unknown>): Pr
   acquireLock(dir);
   let files: RunFiles | undefined;
   try {
+    if (session.client.baseUrl !== config.client.baseUrl) refuseMovedRun(dir, config);
     let state: ReturnType<typeof RunFiles.reopen>["state"];
     try {
       ({ files, state } = RunFiles.reopen(dir, entity.keys));
