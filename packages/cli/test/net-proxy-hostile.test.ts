@@ -8,8 +8,8 @@ import { existsSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Result, tempDir, vbapi } from "./helpers.ts";
-import { expectUnreachableStop } from "./unreachable-stop.ts";
+import { type Result, tempDir } from "./helpers.ts";
+import { expectUnreachableStop, timed as run } from "./unreachable-stop.ts";
 
 const SECRETS = {
   VBAPI_API_KEY: "KEY-SECRET-51",
@@ -66,11 +66,8 @@ function setup(rows: number) {
   return { dir, out, args: [...args, "--chunk-size", "10", "--out", out] };
 }
 
-async function timed(args: string[], env: Record<string, string | undefined>) {
-  const started = performance.now();
-  const result = await vbapi(args, { env: { ...base, ...env } });
-  return { result, ms: performance.now() - started };
-}
+const timed = (args: string[], env: Record<string, string | undefined>) =>
+  run(args, { ...base, ...env });
 
 /** Exit 2 within 15 s, the message, no row blamed, resumable, no secret (unreachable-stop.ts). */
 function expectStopped(

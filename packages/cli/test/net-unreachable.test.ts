@@ -13,7 +13,7 @@ import { closedPort } from "@vbapi-sdk/tool-test-bin";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Result, readJson, start, tempDir, vbapi } from "./helpers.ts";
 import { freePort } from "./proxy-harness.ts";
-import { expectUnreachableStop } from "./unreachable-stop.ts";
+import { expectUnreachableStop, timed } from "./unreachable-stop.ts";
 
 const SECRETS = {
   VBAPI_API_KEY: "KEY-SECRET-41",
@@ -69,12 +69,6 @@ function setup(rows: number) {
       out,
     ],
   };
-}
-
-async function timed(args: string[], env: Record<string, string | undefined>) {
-  const started = performance.now();
-  const result = await vbapi(args, { env });
-  return { result, ms: performance.now() - started };
 }
 
 /** The common promises (see unreachable-stop.ts), with at most `rows` rows read. */
