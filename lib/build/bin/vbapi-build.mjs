@@ -50,10 +50,15 @@ const external = new Set([
 /** The package an import names (`@scope/name/sub` → `@scope/name`), or null for a path. */
 const packageOf = (id) =>
   /^[./]|^[A-Za-z]:/.test(id) ? null : id.split("/", id.startsWith("@") ? 2 : 1).join("/");
-/** true: keep the import; false: put the code into dist; fails on a package not declared. */
-const isExternal = (id, importer) => {
+/**
+ * true: keep the import; false: put the code into dist; fails on a package not declared. An
+ * --inline package that is also a dependency is put into the JavaScript but stays an import in
+ * the types (`types`): its declarations come from the package, installed beside ours.
+ */
+const isExternal = (id, importer, types = false) => {
   const name = packageOf(id);
   if (name === null || /\bsrc[/\\]/.test(id)) return false;
+  if (!types && values.inline.includes(name)) return false;
   if (external.has(name) || external.has(id)) return true;
   if (values.inline.includes(name)) return false;
   return fail(
@@ -132,6 +137,9 @@ const LOADERS = {
   ".cjs": "js",
 };
 function onwarn(warning, warn) {
+  // An --inline package's TypeScript helpers (`this && this.__read || ...`) at the top of an ES
+  // module: `this` is undefined there in Node as well, so rewriting it changes nothing.
+  if (warning.code === "THIS_IS_UNDEFINED" && /node_modules/.test(warning.id ?? "")) return;
   // Type-only imports that the bundled declarations drop are not a problem.
   if (!["CIRCULAR_DEPENDENCY", "UNUSED_EXTERNAL_IMPORT", "EMPTY_BUNDLE"].includes(warning.code))
     warn(warning);
@@ -149,7 +157,7 @@ async function buildTypes() {
   const bundle = await rollup({
     input: isolated ? mapValues(entries, toDts) : entries,
     // (an error names the source file, not its declarations)
-    external: (id, importer) => isExternal(id, importer?.replace(/\.d\.ts$/, ".ts")),
+    external: (id, importer) => isExternal(id, importer?.replace(/\.d\.ts$/, ".ts"), true),
     plugins: [
       isolated && {
         name: "isolated-declarations",

@@ -121,6 +121,43 @@ describe("vbapi-build", () => {
     expect(run.stderr).toMatch(/src\/index\.ts imports left-pad: add left-pad to dependencies/);
   });
 
+  it("--inline of a dependency: its code goes into the JavaScript, its types stay an import", async () => {
+    // An ESM package as TypeScript compiles one (extensionless imports, a top-level `this`
+    // helper), of which the entry uses one export and a type.
+    const dir = fixture(
+      {
+        "node_modules/otel-like/package.json": JSON.stringify({
+          name: "otel-like",
+          type: "module",
+          sideEffects: false,
+          exports: { ".": { types: "./index.d.ts", default: "./index.js" } },
+        }),
+        "node_modules/otel-like/index.js": `export { tracer } from "./tracer";\nexport { unused } from "./unused";\n`,
+        "node_modules/otel-like/tracer.js": `var __read = (this && this.__read) || function (o) { return o; };\nexport function tracer(name) { return __read({ name, noop: true }); }\n`,
+        "node_modules/otel-like/unused.js": `export const unused = "NOT-USED-BY-THE-ENTRY";\n`,
+        "node_modules/otel-like/index.d.ts": `export interface Tracer { name: string; noop: boolean }\nexport declare function tracer(name: string): Tracer;\nexport declare const unused: string;\n`,
+        "src/index.ts": `import { type Tracer, tracer } from "otel-like";\nexport function start(name: string): Tracer { return tracer(name); }\n`,
+      },
+      { "otel-like": "1" },
+    );
+    const run = build(dir, "--inline", "otel-like", "src/index");
+    expect(run.stderr).toBe(""); // the `this` rewrite is not worth a warning
+    expect(run.status).toBe(0);
+    for (const file of ["dist/index.mjs", "dist/index.cjs"]) {
+      const js = readFileSync(join(dir, file), "utf8");
+      expect(js).not.toContain("otel-like");
+      expect(js).not.toContain("NOT-USED-BY-THE-ENTRY"); // tree-shaken
+    }
+    expect(readFileSync(join(dir, "dist/index.d.mts"), "utf8")).toContain(
+      "import { Tracer } from 'otel-like';",
+    );
+    // The JavaScript runs without the package.
+    rmSync(join(dir, "node_modules"), { recursive: true });
+    const esm = await import(pathToFileURL(join(dir, "dist/index.mjs")).href);
+    const cjs = createRequire(import.meta.url)(join(dir, "dist/index.cjs"));
+    for (const mod of [esm, cjs]) expect(mod.start("a")).toEqual({ name: "a", noop: true });
+  });
+
   it("keeps a dependency's import, and refuses a missing entry and no entry at all", () => {
     const dir = fixture(
       { "src/index.ts": `export { parse } from "left-pad";\n` },

@@ -33,17 +33,23 @@ async function loaded(args: string[], extraEnv: Record<string, string> = {}) {
 const has = (files: string[], part: string) => files.some((f) => f.includes(part));
 
 describe("what a command loads", () => {
-  it("--help and validate of a CSV: no undici, no stream-json, no progress bar library", async () => {
+  it("--help and validate of a CSV: no undici, no stream-json, no progress bar library, no OpenTelemetry", async () => {
     for (const args of [["--help"], ["validate", "tolerances", "CSV"]]) {
       const { r, files } = await loaded(args);
       expect(r.code).toBe(0);
       expect(files.length).toBeGreaterThan(0);
-      for (const part of ["/undici/", "/stream-json/", "/stream-chain/", "/cli-progress/"])
+      for (const part of [
+        "/undici/",
+        "/stream-json/",
+        "/stream-chain/",
+        "/cli-progress/",
+        "/@opentelemetry/",
+      ])
         expect(has(files, part), `${args[0]} loaded ${part}`).toBe(false);
     }
   });
 
-  it("a direct upsert of a CSV loads undici's fetch but not its index, nor stream-json, nor Node's fetch", async () => {
+  it("a direct upsert of a CSV loads undici's fetch but not its index, nor stream-json, nor Node's fetch, nor OpenTelemetry", async () => {
     const { r, files, builtins } = await loaded(
       ["upsert", "tolerances", "CSV", "--database", "LAZY1"],
       env,
@@ -52,6 +58,9 @@ describe("what a command loads", () => {
     expect(has(files, "/undici/lib/web/fetch/index.js")).toBe(true);
     expect(files.some((f) => /\/undici\/index\.js$/.test(f))).toBe(false);
     expect(has(files, "/stream-json/")).toBe(false);
+    // Telemetry off (no OTLP endpoint): no OpenTelemetry package, the API included (30 ms of
+    // CPU): the client carries what it uses of the API, and the CLI loads it with the SDK.
+    expect(has(files, "/@opentelemetry/")).toBe(false);
     // Node's built-in fetch (its own copy of undici, ~15 ms to load): the CLI sends through the
     // undici above, and the SDK makes its raw openapi-fetch client (which reads the global
     // Request) only when asked for it.

@@ -7,7 +7,14 @@
 // A collector that is down or slow must not fail or hold up the run: the exporters are wrapped
 // to note failed exports instead of logging them (no diag logger is registered, so the SDK's
 // own messages stay off the terminal), and `shutdown` waits a bounded time.
-import { context, type TracerProvider } from "@opentelemetry/api";
+import {
+  context,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  type TracerProvider,
+  trace,
+} from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
 import { OTLPMetricExporter as JsonMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
@@ -28,6 +35,9 @@ import {
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
 import type { SignalConfig, TelemetryConfig } from "./config.ts";
+
+/** What run.ts uses of the API, loaded with the SDK (only when telemetry is on). */
+export const api = { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace };
 
 /** What became of the run's exports. */
 export interface Delivery {

@@ -72,7 +72,8 @@ function instrumentsOf(meter: Meter): Instruments {
 /** One client's (or one login's) way to OpenTelemetry. */
 export class Telemetry {
   readonly propagate: boolean;
-  private readonly tracer: Tracer;
+  private tracerSource: TracerProvider | undefined;
+  private tracerCache: Tracer | undefined;
   private meterSource: MeterProvider | undefined;
   private instrumentsCache: Instruments | undefined;
 
@@ -81,8 +82,20 @@ export class Telemetry {
     private readonly version: string,
   ) {
     this.propagate = options.propagateTraceContext === true;
-    // The global tracer is a proxy: an SDK registered after the client is created is used.
-    this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE, version);
+  }
+
+  /**
+   * The tracer; the global tracer provider is looked up again when it changes. The built client
+   * carries its own copy of the API (tools: vbapi-build --inline), and an SDK registered later
+   * through the application's copy replaces the global, not this copy's proxy.
+   */
+  private get tracer(): Tracer {
+    const provider = this.options.tracerProvider ?? trace.getTracerProvider();
+    if (provider !== this.tracerSource) {
+      this.tracerCache = provider.getTracer(SCOPE, this.version);
+      this.tracerSource = provider;
+    }
+    return this.tracerCache as Tracer;
   }
 
   /** The meter's instruments; the global meter provider is looked up again when it changes. */

@@ -1,0 +1,123 @@
+// The built client (dist/, what users install) carries the part of `@opentelemetry/api` it uses
+// (the API costs 30 ms of CPU to load; issue 23). An application registers its SDK through its
+// own copy of the API: the client's copy must find it through the API's global registry. Checked
+// here over real HTTP: the application's span is the parent of the client's, the HTTP attempt
+// carries `traceparent` with that trace, and the records counter reaches the application's
+// meter provider, all registered globally and after the client was created.
+import { readFileSync } from "node:fs";
+import { context, metrics, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import {
+  AggregationTemporality,
+  MeterProvider,
+  MetricReader,
+  type ResourceMetrics,
+} from "@opentelemetry/sdk-metrics";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// The build, as a user imports it (vitest leaves packages' dist/ to Node: vitest.config.ts).
+import { createVbapiClient } from "../dist/index.mjs";
+
+class TestReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  }
+  protected override async onForceFlush() {}
+  protected override async onShutdown() {}
+}
+
+let server: MockServer;
+beforeAll(async () => {
+  server = await startMockServer({
+    rateLimit: false,
+    users: [
+      {
+        username: "built-user",
+        password: "Built-Pass-Word-7",
+        clientId: "cid",
+        clientCode: "ccode",
+        database: "builtdb",
+      },
+    ],
+  });
+});
+afterAll(() => server?.close());
+
+describe("the built client and an application's OpenTelemetry SDK", () => {
+  it("imports no @opentelemetry package at run time (types only)", () => {
+    for (const file of ["index.mjs", "index.cjs"]) {
+      expect(readFileSync(new URL(`../dist/${file}`, import.meta.url), "utf8")).not.toMatch(
+        /from ['"]@opentelemetry|require\(['"]@opentelemetry/,
+      );
+    }
+    expect(readFileSync(new URL("../dist/index.d.mts", import.meta.url), "utf8")).toMatch(
+      /from '@opentelemetry\/api'/,
+    );
+  });
+
+  it("nests its spans under the application's, propagates the trace and feeds its metrics", async () => {
+    const seen: (string | null)[] = [];
+    const client = createVbapiClient({
+      baseUrl: server.url,
+      apiKey: server.credentials.apiKey,
+      database: "builtdb",
+      token: server.issueToken("built-user", { database: "builtdb" }),
+      rateLimit: false,
+      propagateTraceContext: true,
+      fetch: (input, init) => {
+        seen.push(new Headers(init?.headers).get("traceparent"));
+        return fetch(input, init);
+      },
+    });
+    // Registered after the client was made, through the application's copy of the API.
+    const exporter = new InMemorySpanExporter();
+    const tracerProvider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const reader = new TestReader();
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const contextManager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(contextManager);
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    trace.setGlobalTracerProvider(tracerProvider);
+    metrics.setGlobalMeterProvider(meterProvider);
+    try {
+      const app = trace.getTracer("app");
+      const { appSpan, result } = await app.startActiveSpan("import job", async (span) => {
+        const result = await client.upsertBatch("Tolerance", [
+          { tolerance_Key: 1, tolerance1: 0.5 },
+          { tolerance_Key: 2, tolerance1: 1.5 },
+        ]);
+        span.end();
+        return { appSpan: span, result };
+      });
+      expect(result.items.map((i) => i.outcome)).toEqual(["created", "created"]);
+      const spans = exporter.getFinishedSpans();
+      const batch = spans.find((s) => s.name === "vbapi.upsert_batch Tolerance");
+      const attempt = spans.find((s) => s.name === "PUT /tolerances-batch");
+      const { traceId, spanId } = appSpan.spanContext();
+      expect(batch?.spanContext().traceId).toBe(traceId);
+      expect(batch?.parentSpanContext?.spanId).toBe(spanId);
+      expect(attempt?.parentSpanContext?.spanId).toBe(batch?.spanContext().spanId);
+      expect(seen).toEqual([`00-${traceId}-${attempt?.spanContext().spanId}-01`]);
+      const { resourceMetrics } = (await reader.collect()) as { resourceMetrics: ResourceMetrics };
+      const records = resourceMetrics.scopeMetrics
+        .flatMap((s) => s.metrics)
+        .find((m) => m.descriptor.name === "vbapi.records");
+      expect(records?.dataPoints.reduce((n, p) => n + Number(p.value), 0)).toBe(2);
+    } finally {
+      trace.disable();
+      metrics.disable();
+      propagation.disable();
+      context.disable();
+      await tracerProvider.shutdown();
+      await meterProvider.shutdown();
+    }
+  });
+});
