@@ -21,8 +21,13 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// The build, as a user imports it (vitest leaves packages' dist/ to Node: vitest.config.ts).
-import { createVbapiClient } from "../dist/index.mjs";
+import type * as Client from "../src/index.ts";
+
+// The build, as a user imports it (vitest leaves packages' dist/ to Node: vitest.config.ts), typed
+// by the sources: tsc does not follow the computed path, so `pnpm typecheck` (which runs beside
+// the package's own build) does not read dist/ while it is rewritten.
+const built = new URL("../dist/index.mjs", import.meta.url).href;
+const { createVbapiClient } = (await import(built)) as typeof Client;
 
 class TestReader extends MetricReader {
   constructor() {
