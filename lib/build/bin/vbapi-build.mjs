@@ -7,7 +7,7 @@
 // imports; --inline PKG puts a package's code into dist; importing any other package fails the
 // build, naming it.
 import { existsSync } from "node:fs";
-import { chmod, readFile, rm } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, rm } from "node:fs/promises";
 import { builtinModules } from "node:module";
 import { dirname, extname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -239,9 +239,24 @@ async function isolatedDeclarations(files) {
   return { isolated: done };
 }
 
+/**
+ * The licence of each --inline package found in node_modules (LICENSE, LICENSE.md, LICENSE.txt),
+ * copied to dist/third-party/<package>/: its code ships inside ours, so its licence ships too.
+ */
+async function copyInlinedLicences() {
+  for (const name of values.inline) {
+    const dir = join("node_modules", name);
+    const file = ["LICENSE", "LICENSE.md", "LICENSE.txt"].find((f) => existsSync(join(dir, f)));
+    if (file === undefined) continue;
+    await mkdir(join(out, "third-party", name), { recursive: true });
+    await copyFile(join(dir, file), join(out, "third-party", name, file));
+  }
+}
+
 await rm(out, { recursive: true, force: true });
 try {
   await Promise.all([buildJs(), buildTypes()]);
+  await copyInlinedLicences();
 } catch (error) {
   // esbuild has printed its errors with their source lines; rollup's carry the file.
   fail(`${pkg.name}: ${error.message}`);

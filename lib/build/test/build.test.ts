@@ -121,7 +121,7 @@ describe("vbapi-build", () => {
     expect(run.stderr).toMatch(/src\/index\.ts imports left-pad: add left-pad to dependencies/);
   });
 
-  it("--inline of a dependency: its code goes into the JavaScript, its types stay an import", async () => {
+  it("--inline of a dependency: its code goes into the JavaScript with its licence, its types stay an import", async () => {
     // An ESM package as TypeScript compiles one (extensionless imports, a top-level `this`
     // helper), of which the entry uses one export and a type.
     const dir = fixture(
@@ -135,6 +135,7 @@ describe("vbapi-build", () => {
         "node_modules/otel-like/index.js": `export { tracer } from "./tracer";\nexport { unused } from "./unused";\n`,
         "node_modules/otel-like/tracer.js": `var __read = (this && this.__read) || function (o) { return o; };\nexport function tracer(name) { return __read({ name, noop: true }); }\n`,
         "node_modules/otel-like/unused.js": `export const unused = "NOT-USED-BY-THE-ENTRY";\n`,
+        "node_modules/otel-like/LICENSE": "Apache License, Version 2.0 (otel-like's own)\n",
         "node_modules/otel-like/index.d.ts": `export interface Tracer { name: string; noop: boolean }\nexport declare function tracer(name: string): Tracer;\nexport declare const unused: string;\n`,
         "src/index.ts": `import { type Tracer, tracer } from "otel-like";\nexport function start(name: string): Tracer { return tracer(name); }\n`,
       },
@@ -150,6 +151,10 @@ describe("vbapi-build", () => {
     }
     expect(readFileSync(join(dir, "dist/index.d.mts"), "utf8")).toContain(
       "import { Tracer } from 'otel-like';",
+    );
+    // Its code ships inside ours: so does its licence.
+    expect(readFileSync(join(dir, "dist/third-party/otel-like/LICENSE"), "utf8")).toBe(
+      "Apache License, Version 2.0 (otel-like's own)\n",
     );
     // The JavaScript runs without the package.
     rmSync(join(dir, "node_modules"), { recursive: true });

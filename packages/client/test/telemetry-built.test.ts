@@ -66,6 +66,22 @@ describe("the built client and an application's OpenTelemetry SDK", () => {
     );
   });
 
+  it("the README names the oldest API an application may register through: the copy built in", () => {
+    // The API's copies read a global registered by the same major and at least their own minor
+    // version: bumping the dependency raises that floor, and the README must say so.
+    const built = readFileSync(new URL("../dist/index.mjs", import.meta.url), "utf8");
+    const version = /\bVERSION = '(\d+)\.(\d+)\.\d+'/.exec(built);
+    expect(version, "the API's VERSION constant in dist/index.mjs").not.toBeNull();
+    const [, major, minor] = version as RegExpExecArray;
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8").replace(
+      /\s+/g,
+      " ",
+    );
+    expect(readme).toContain(`\`@opentelemetry/api\` ${major}.x (${major}.${minor} or later)`);
+    const licence = new URL("../dist/third-party/@opentelemetry/api/LICENSE", import.meta.url);
+    expect(readFileSync(licence, "utf8")).toContain("Apache License");
+  });
+
   it("nests its spans under the application's, propagates the trace and feeds its metrics", async () => {
     const seen: (string | null)[] = [];
     const client = createVbapiClient({
