@@ -8,34 +8,16 @@ import { readFileSync } from "node:fs";
 import { context, metrics, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import {
-  AggregationTemporality,
-  MeterProvider,
-  MetricReader,
-  type ResourceMetrics,
-} from "@opentelemetry/sdk-metrics";
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as Client from "../src/index.ts";
+import { metric, recorders } from "./otel-recorders.ts";
 
 // The build, as a user imports it (vitest leaves packages' dist/ to Node: vitest.config.ts), typed
 // by the sources: tsc does not follow the computed path, so `pnpm typecheck` (which runs beside
 // the package's own build) does not read dist/ while it is rewritten.
 const built = new URL("../dist/index.mjs", import.meta.url).href;
 const { createVbapiClient } = (await import(built)) as typeof Client;
-
-class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override async onForceFlush() {}
-  protected override async onShutdown() {}
-}
 
 let server: MockServer;
 beforeAll(async () => {
@@ -97,12 +79,7 @@ describe("the built client and an application's OpenTelemetry SDK", () => {
       },
     });
     // Registered after the client was made, through the application's copy of the API.
-    const exporter = new InMemorySpanExporter();
-    const tracerProvider = new BasicTracerProvider({
-      spanProcessors: [new SimpleSpanProcessor(exporter)],
-    });
-    const reader = new TestReader();
-    const meterProvider = new MeterProvider({ readers: [reader] });
+    const { exporter, tracerProvider, reader, meterProvider } = recorders();
     const contextManager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(contextManager);
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -127,10 +104,7 @@ describe("the built client and an application's OpenTelemetry SDK", () => {
       expect(batch?.parentSpanContext?.spanId).toBe(spanId);
       expect(attempt?.parentSpanContext?.spanId).toBe(batch?.spanContext().spanId);
       expect(seen).toEqual([`00-${traceId}-${attempt?.spanContext().spanId}-01`]);
-      const { resourceMetrics } = (await reader.collect()) as { resourceMetrics: ResourceMetrics };
-      const records = resourceMetrics.scopeMetrics
-        .flatMap((s) => s.metrics)
-        .find((m) => m.descriptor.name === "vbapi.records");
+      const records = metric((await reader.collect()).resourceMetrics, "vbapi.records");
       expect(records?.dataPoints.reduce((n, p) => n + Number(p.value), 0)).toBe(2);
     } finally {
       trace.disable();

@@ -5,17 +5,11 @@
 import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import {
-  AggregationTemporality,
-  MeterProvider,
-  MetricReader,
-  type ResourceMetrics,
-} from "@opentelemetry/sdk-metrics";
-import {
+import type { MeterProvider, ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import type {
   BasicTracerProvider,
   InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
+  ReadableSpan,
 } from "@opentelemetry/sdk-trace-base";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -23,14 +17,7 @@ import { upsertAllTolerances } from "../src/bulk/index.ts";
 import { createVbapiClient, type VbapiClientOptions } from "../src/client/client.ts";
 import { passwordLogin } from "../src/index.ts";
 import { closedPort } from "./helpers.ts";
-
-class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override async onForceFlush() {}
-  protected override async onShutdown() {}
-}
+import { metric, recorders, type TestReader } from "./otel-recorders.ts";
 
 const USER = {
   username: "otel-user",
@@ -58,10 +45,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   server.reset();
-  exporter = new InMemorySpanExporter();
-  tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  reader = new TestReader();
-  meterProvider = new MeterProvider({ readers: [reader] });
+  ({ exporter, tracerProvider, reader, meterProvider } = recorders());
 });
 afterEach(async () => {
   await meterProvider.shutdown();
@@ -94,10 +78,6 @@ async function collected(): Promise<ResourceMetrics> {
   const { resourceMetrics, errors } = await reader.collect();
   expect(errors).toEqual([]);
   return resourceMetrics;
-}
-
-function metric(rm: ResourceMetrics, name: string) {
-  return rm.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
 }
 
 /** Everything exported, as text: span names, attributes, events, statuses, links and metrics. */
