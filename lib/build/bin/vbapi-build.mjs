@@ -7,9 +7,9 @@
 // imports; --inline PKG puts a package's code into dist; importing any other package fails the
 // build, naming it.
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdir, readFile, rm } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readdir, readFile, realpath, rm } from "node:fs/promises";
 import { builtinModules } from "node:module";
-import { dirname, extname, join, relative, resolve } from "node:path";
+import { dirname, extname, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import json from "@rollup/plugin-json";
 import { nodeResolve } from "@rollup/plugin-node-resolve";
@@ -239,17 +239,36 @@ async function isolatedDeclarations(files) {
   return { isolated: done };
 }
 
+/** Where Node finds package `name` from here: the nearest `node_modules/<name>` up the tree. */
+function packageDir(name) {
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    const candidate = join(dir, "node_modules", name);
+    if (existsSync(join(candidate, "package.json"))) return candidate;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+const LICENCE_FILE = /^(licen[cs]e|copying)([.-].*)?$/i;
+
 /**
- * The licence of each --inline package found in node_modules (LICENSE, LICENSE.md, LICENSE.txt),
- * copied to dist/third-party/<package>/: its code ships inside ours, so its licence ships too.
+ * The licence of each --inline package (LICENSE, license.md, LICENCE, COPYING...) copied to
+ * dist/third-party/<package>/: its code ships inside ours, so its licence ships too. A package
+ * from the registry without one stops the build; a package of this workspace (its real path
+ * outside node_modules) is under the repository's own licence.
  */
 async function copyInlinedLicences() {
   for (const name of values.inline) {
-    const dir = join("node_modules", name);
-    const file = ["LICENSE", "LICENSE.md", "LICENSE.txt"].find((f) => existsSync(join(dir, f)));
-    if (file === undefined) continue;
+    const dir = packageDir(name);
+    if (dir === null) continue; // not installed: rollup has already said so
+    const files = (await readdir(dir)).filter((f) => LICENCE_FILE.test(f));
+    if (files.length === 0) {
+      if ((await realpath(dir)).includes(`${sep}node_modules${sep}`)) {
+        fail(`--inline ${name}: no licence file in ${dir}; its code would ship without one`);
+      }
+      continue;
+    }
     await mkdir(join(out, "third-party", name), { recursive: true });
-    await copyFile(join(dir, file), join(out, "third-party", name, file));
+    for (const file of files) await copyFile(join(dir, file), join(out, "third-party", name, file));
   }
 }
 

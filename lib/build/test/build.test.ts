@@ -163,6 +163,32 @@ describe("vbapi-build", () => {
     for (const mod of [esm, cjs]) expect(mod.start("a")).toEqual({ name: "a", noop: true });
   });
 
+  it("--inline: a licence under any usual name ships; a registry package without one stops the build", () => {
+    const pkg = (licence?: [string, string]) =>
+      fixture(
+        {
+          "node_modules/lp/package.json": JSON.stringify({ name: "lp", type: "module" }),
+          "node_modules/lp/index.js": `export const lp = 1;\n`,
+          ...(licence && { [`node_modules/lp/${licence[0]}`]: licence[1] }),
+          "src/index.ts": `import { lp } from "lp";\nexport const value: number = lp;\n`,
+        },
+        { lp: "1" },
+      );
+    const lower = pkg(["license", "MIT (lp's own)\n"]);
+    expect(build(lower, "--inline", "lp", "src/index").status).toBe(0);
+    expect(readFileSync(join(lower, "dist/third-party/lp/license"), "utf8")).toBe(
+      "MIT (lp's own)\n",
+    );
+    const copying = pkg(["COPYING", "GPL-free, really\n"]);
+    expect(build(copying, "--inline", "lp", "src/index").status).toBe(0);
+    expect(readFileSync(join(copying, "dist/third-party/lp/COPYING"), "utf8")).toBe(
+      "GPL-free, really\n",
+    );
+    const none = build(pkg(), "--inline", "lp", "src/index");
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain("--inline lp: no licence file");
+  });
+
   it("keeps a dependency's import, and refuses a missing entry and no entry at all", () => {
     const dir = fixture(
       { "src/index.ts": `export { parse } from "left-pad";\n` },

@@ -4,7 +4,7 @@
 // here over real HTTP: the application's span is the parent of the client's, the HTTP attempt
 // carries `traceparent` with that trace, and the records counter reaches the application's
 // meter provider, all registered globally and after the client was created.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { context, metrics, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -16,8 +16,12 @@ import { metric, recorders } from "./otel-recorders.ts";
 // The build, as a user imports it (vitest leaves packages' dist/ to Node: vitest.config.ts), typed
 // by the sources: tsc does not follow the computed path, so `pnpm typecheck` (which runs beside
 // the package's own build) does not read dist/ while it is rewritten.
-const built = new URL("../dist/index.mjs", import.meta.url).href;
-const { createVbapiClient } = (await import(built)) as typeof Client;
+// `pnpm test` builds first (turbo.json); a file run on its own reads what the last build wrote.
+const built = new URL("../dist/index.mjs", import.meta.url);
+if (!existsSync(built)) {
+  throw new Error("packages/client/dist/ is missing: run `pnpm build` (pnpm test builds first)");
+}
+const { createVbapiClient } = (await import(built.href)) as typeof Client;
 
 let server: MockServer;
 beforeAll(async () => {

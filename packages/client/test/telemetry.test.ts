@@ -2,7 +2,7 @@
 // HTTP attempt under a span per upsertBatch call and per upsertAll run, the login as its own
 // span), their attributes and events, the metrics, trace context propagation only when asked
 // for, and never a credential anywhere in what is exported, on success or failure.
-import { context, propagation, trace } from "@opentelemetry/api";
+import { context, propagation, type TracerProvider, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { MeterProvider, ResourceMetrics } from "@opentelemetry/sdk-metrics";
@@ -415,5 +415,47 @@ describe("raw calls", () => {
     expect(names.join(" ")).not.toContain("5021");
     const points = metric(await collected(), "http.client.request.duration")?.dataPoints ?? [];
     expect(JSON.stringify(points.map((p) => p.attributes))).not.toContain("5021");
+  });
+
+  // Hostile review of 0d334a6: the tracer is looked up when the provider changes, at a span's
+  // start; a provider that throws there must cost the spans, never the call or its accounting.
+  const throwing = {
+    getTracer: () => {
+      throw new Error("getTracer exploded");
+    },
+  } as unknown as TracerProvider;
+
+  it("a tracer provider whose getTracer throws, given as an option: the calls go on, untraced", async () => {
+    const c = client({ tracerProvider: throwing });
+    const batch = await c.upsertBatch("Tolerance", tolerances(1));
+    expect(batch.items[0]?.outcome).toBe("created");
+    const report = await upsertAllTolerances(c, tolerances(2, 10));
+    expect(report.totals.created).toBe(2);
+  });
+
+  it("a provider that throws, registered during a retry after attempt 1 was applied: reported updated, not failed", async () => {
+    trace.setGlobalTracerProvider(tracerProvider);
+    let n = 0;
+    try {
+      const c = client({
+        tracerProvider: undefined,
+        maxRetries: 1,
+        backoff: { initialDelayMs: 50, maxDelayMs: 50 },
+        fetch: async (input, init) => {
+          const answer = await fetch(input, init); // applied by the server
+          if (++n > 1) return answer;
+          setTimeout(() => {
+            trace.disable();
+            trace.setGlobalTracerProvider(throwing);
+          }, 10);
+          return new Response("busy", { status: 503 }); // its answer lost
+        },
+      });
+      const report = await upsertAllTolerances(c, tolerances(1, 30));
+      expect(server.store.count("oteldb", "Tolerance")).toBe(1);
+      expect(report.items[0]).toMatchObject({ outcome: "updated" });
+    } finally {
+      trace.disable();
+    }
   });
 });

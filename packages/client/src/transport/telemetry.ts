@@ -9,6 +9,7 @@ import {
   context,
   createNoopMeter,
   type Histogram,
+  INVALID_SPAN_CONTEXT,
   type Meter,
   type MeterProvider,
   metrics,
@@ -89,13 +90,17 @@ export class Telemetry {
    * carries its own copy of the API (tools: vbapi-build --inline), and an SDK registered later
    * through the application's copy replaces the global, not this copy's proxy.
    */
-  private get tracer(): Tracer {
+  private get tracer(): Tracer | undefined {
     const provider = this.options.tracerProvider ?? trace.getTracerProvider();
     if (provider !== this.tracerSource) {
-      this.tracerCache = provider.getTracer(SCOPE, this.version);
       this.tracerSource = provider;
+      try {
+        this.tracerCache = provider.getTracer(SCOPE, this.version);
+      } catch {
+        this.tracerCache = undefined; // a provider that throws gives no spans (see start)
+      }
     }
-    return this.tracerCache as Tracer;
+    return this.tracerCache;
   }
 
   /** The meter's instruments; the global meter provider is looked up again when it changes. */
@@ -111,7 +116,13 @@ export class Telemetry {
 
   /** A span that is a child of `parent` (default: the active context). */
   start(name: string, kind: SpanKind, attributes: Attributes, parent?: Context): Span {
-    return this.tracer.startSpan(name, { kind, attributes }, parent ?? context.active());
+    // A span starts between attempts too (a provider registered meanwhile is looked up then): a
+    // provider or tracer that throws costs its spans, never the call or its records' outcomes.
+    try {
+      const tracer = this.tracer;
+      if (tracer) return tracer.startSpan(name, { kind, attributes }, parent ?? context.active());
+    } catch {}
+    return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
   }
 
   /** One HTTP attempt: a client span named `{method} {url.template}`. */
