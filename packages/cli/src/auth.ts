@@ -1,6 +1,7 @@
 // Credentials come from the environment only (command-line arguments show in `ps`), in the
 // variables the client itself reads. This is the ONE place the CLI resolves them.
 import { passwordLogin, type TokenCache, type TokenProvider } from "@vbapi-sdk/client";
+import { io, runEnd } from "./io.ts";
 import { log } from "./log-format.ts";
 import { networkFetch } from "./net/proxy.ts";
 import { reachability } from "./net/reach.ts";
@@ -43,7 +44,7 @@ const loggedLoginFetch: typeof fetch = async (input, init) => {
  */
 export function credentialsFromEnv(
   target: { baseUrl: string; database: string; cache?: TokenCache },
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = io().env,
 ): Credentials | { missing: string } {
   const apiKey = env.VBAPI_API_KEY;
   const token = env.VBAPI_TOKEN;
@@ -74,6 +75,8 @@ export function credentialsFromEnv(
       database: target.database,
       cache: target.cache ?? new FileTokenCache(),
       fetch: loggedLoginFetch,
+      // A login the run no longer waits for (it stopped at once) ends with the run, lock freed.
+      signal: runEnd(),
       // The login's span and vbapi.logins, with the run's telemetry (or off).
       ...telemetryOptions(),
     }),

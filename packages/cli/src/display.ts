@@ -7,6 +7,7 @@
 import { createRequire } from "node:module";
 import type * as CliProgress from "cli-progress";
 import { count, fmt } from "./count.ts";
+import { io } from "./io.ts";
 import { type LogLevel, log, logFormat, textPrefix } from "./log-format.ts";
 import { safeJson, terminalText } from "./safe-text.ts";
 
@@ -93,9 +94,7 @@ export class Display {
   /** A JSON event on stdout (--json only). */
   event(type: string, fields: Record<string, unknown>): void {
     if (this.mode !== "json") return;
-    process.stdout.write(
-      `${safeJson({ event: type, time: new Date().toISOString(), ...fields })}\n`,
-    );
+    io().stdout.write(`${safeJson({ event: type, time: new Date().toISOString(), ...fields })}\n`);
   }
 
   /**
@@ -110,10 +109,10 @@ export class Display {
     if (this.mode === "json" || this.mode === "quiet") return;
     const line = `${terminalText(textPrefix(level) + message)}\n`;
     if (this.bar && !this.stopped) {
-      process.stderr.write("\r\x1b[2K");
-      process.stderr.write(line);
+      io().stderr.write("\r\x1b[2K");
+      io().stderr.write(line);
       this.bar.render();
-    } else process.stderr.write(line);
+    } else io().stderr.write(line);
   }
 
   start(title: string, c: Counters): void {
@@ -124,7 +123,7 @@ export class Display {
         {
           format: `${terminalText(title)} ${known ? "{bar} {percentage}% | " : ""}{counts}`,
           hideCursor: true,
-          stream: process.stderr,
+          stream: io().stderr,
           barsize: 24,
           fps: 10,
           etaBuffer: 50,
@@ -146,7 +145,7 @@ export class Display {
     } else if (this.mode === "lines") {
       if (force || now - this.lastLine >= this.lineIntervalMs) {
         this.lastLine = now;
-        process.stderr.write(`${progressLine(c)}\n`);
+        io().stderr.write(`${progressLine(c)}\n`);
       }
     } else if (this.mode === "json") {
       if (force || now - this.lastEvent >= this.eventIntervalMs) {

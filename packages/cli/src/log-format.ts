@@ -6,6 +6,8 @@
 // stderr itself (the end-of-run report, commander's usage errors): while the JSON format is on,
 // stderr is wrapped so that each such line becomes a record too. Progress is not logged: no bar
 // and no progress lines go to stderr with JSON (`--json` puts progress events on stdout).
+
+import { io } from "./io.ts";
 import { safeJson, terminalText } from "./safe-text.ts";
 
 export type LogFormat = "text" | "json";
@@ -64,11 +66,11 @@ export function log(
 ): void {
   if (format === "json") {
     if (message.trim() === "") return;
-    (rawWrite ?? ((t: string) => process.stderr.write(t)))(record(level, message));
+    (rawWrite ?? ((t: string) => io().stderr.write(t)))(record(level, message));
     return;
   }
   if (options.text === false) return;
-  process.stderr.write(`${terminalText(`${options.prefix ?? TEXT_PREFIX[level]}${message}`)}\n`);
+  io().stderr.write(`${terminalText(`${options.prefix ?? TEXT_PREFIX[level]}${message}`)}\n`);
 }
 
 /** The text-mode prefix of a level (the terminal's `warning: `, `error: `). */
@@ -91,7 +93,7 @@ export function useLogFormat(next: LogFormat): void {
   endLogFormat();
   format = next;
   if (next !== "json") return;
-  const stderr = process.stderr;
+  const stderr = io().stderr;
   const original = stderr.write;
   rawWrite = (text) => original.call(stderr, text);
   const wrapped = function write(

@@ -15,10 +15,13 @@ import { addValidateCommand } from "./commands/validate.ts";
 import { ColumnError } from "./convert.ts";
 import { EXIT, EXIT_HELP } from "./exit.ts";
 import { InputError } from "./input/types.ts";
+import { type CliIo, exitCodeSet, io, useIo } from "./io.ts";
 import { endLogFormat, log, logFormatOf, useLogFormat } from "./log-format.ts";
+import { newRun } from "./net/reach.ts";
 import { LockError } from "./run-dir/lock.ts";
 import { safeJson } from "./safe-text.ts";
 import { endTelemetry } from "./telemetry/run.ts";
+import { releaseHeldLocks } from "./token-cache.ts";
 import { CLI_VERSION } from "./version.ts";
 
 export function buildProgram(): Command {
@@ -29,6 +32,13 @@ export function buildProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
+    // Help, version and usage errors go where the run writes (main may be given streams).
+    .configureOutput({
+      writeOut: (text) => io().stdout.write(text),
+      writeErr: (text) => io().stderr.write(text),
+      getOutHelpWidth: () => widthOf(io().stdout),
+      getErrHelpWidth: () => widthOf(io().stderr),
+    })
     .addOption(
       new Option(
         "--log-format <format>",
@@ -52,18 +62,44 @@ export function buildProgram(): Command {
   return program;
 }
 
+// Commander's own default: the terminal's width, none (its 80) when not a terminal.
+const widthOf = (stream: CliIo["stdout"]) =>
+  (stream.isTTY ? (stream as { columns?: number }).columns : undefined) as number;
+
+let running = false;
+
 /**
  * Runs the CLI; resolves with the exit code (never throws). Before it resolves, the run's
  * telemetry is exported (bounded: see telemetry/run.ts), whatever the exit code.
+ *
+ * `io` replaces the process's environment and streams for this run (each part optional; see
+ * {@link CliIo}). Runs go one at a time in a process (they share the log format, the signal
+ * handlers and the telemetry): a call while another is under way writes why to its stderr and
+ * resolves with the usage code (2) without running.
  */
-export async function main(argv: string[]): Promise<number> {
-  useLogFormat(logFormatOf(argv));
+export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<number> {
+  if (running) {
+    (given.stderr ?? process.stderr).write(
+      "vbapi: another run of main() is under way in this process: runs go one at a time\n",
+    );
+    return EXIT.usage;
+  }
+  running = true;
+  const undoIo = useIo(given);
+  newRun();
   try {
-    const code = await runProgram(argv);
-    await endTelemetry();
-    return code;
+    useLogFormat(logFormatOf(argv));
+    try {
+      const code = await runProgram(argv);
+      await endTelemetry();
+      return code;
+    } finally {
+      endLogFormat();
+    }
   } finally {
-    endLogFormat();
+    undoIo();
+    releaseHeldLocks();
+    running = false;
   }
 }
 
@@ -72,14 +108,13 @@ async function runProgram(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
   const fail = (message: string, code: number) => {
     // Messages may name columns and files from the input: shown, never acted on by the terminal.
-    if (json) process.stdout.write(`${safeJson({ event: "error", message, exitCode: code })}\n`);
+    if (json) io().stdout.write(`${safeJson({ event: "error", message, exitCode: code })}\n`);
     log("error", message, { prefix: "vbapi: " });
     return code;
   };
   try {
-    process.exitCode = undefined;
     await program.parseAsync(argv, { from: "user" });
-    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+    return exitCodeSet() ?? EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version exit 0; every other commander error is a usage error.

@@ -8,6 +8,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { promises as fs, readFileSync, rmSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
+import { io } from "./io.ts";
 import {
   createLockFile,
   processAlive,
@@ -31,9 +32,11 @@ function lifetimeOf(value: CachedToken): { lifetimeMs?: number } {
 }
 
 /** Where the CLI keeps its cache: `$XDG_CACHE_HOME/vbapi`, else `~/.cache/vbapi`. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultCacheDir(env: NodeJS.ProcessEnv = io().env): string {
   const xdg = env.XDG_CACHE_HOME;
-  return xdg?.startsWith("/") ? join(xdg, "vbapi") : join(homedir(), ".cache", "vbapi");
+  // HOME as os.homedir() reads it, from the run's environment.
+  const home = env.HOME || homedir();
+  return xdg?.startsWith("/") ? join(xdg, "vbapi") : join(home, ".cache", "vbapi");
 }
 
 function isCachedToken(value: unknown): value is CachedToken {
@@ -159,13 +162,20 @@ let exitHook = false;
 function releaseOnExit(): void {
   if (exitHook) return;
   exitHook = true;
-  process.on("exit", () => {
-    for (const [lock, mine] of held) {
-      try {
-        if (readFileSync(lock, "utf8") === mine) rmSync(lock, { force: true });
-      } catch {} // already gone
-    }
-  });
+  process.on("exit", releaseHeldLocks);
+}
+
+/**
+ * Removes the login locks this process holds (still its own). At exit, and as a run of `main`
+ * ends: a login the run stopped waiting for must not hold up the next run for the lock's ttl.
+ */
+export function releaseHeldLocks(): void {
+  for (const [lock, mine] of held) {
+    held.delete(lock);
+    try {
+      if (readFileSync(lock, "utf8") === mine) rmSync(lock, { force: true });
+    } catch {} // already gone
+  }
 }
 
 /**

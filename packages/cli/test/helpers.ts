@@ -1,9 +1,11 @@
-// Test helpers: runs the BUILT `vbapi` bin as a child process, as a user would; temp folders
-// that are removed after the test file; readers for the run folder's files.
+// Test helpers: runs the BUILT `vbapi` (its bin as a child process, or its `main` in this
+// worker: see vbapi()); temp folders that are removed after the test file; readers for the run
+// folder's files.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { afterAll } from "vitest";
@@ -36,7 +38,7 @@ afterAll(() => {
 
 export function start(
   args: string[],
-  options: { env?: Record<string, string | undefined>; input?: string | Buffer; cwd?: string } = {},
+  options: RunOptions = {},
 ): { child: ChildProcess; done: Promise<Result> } {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
@@ -61,10 +63,83 @@ export function start(
   return { child, done };
 }
 
-export function vbapi(
-  args: string[],
-  options: { env?: Record<string, string | undefined>; input?: string | Buffer; cwd?: string } = {},
-): Promise<Result> {
+type RunOptions = {
+  env?: Record<string, string | undefined>;
+  input?: string | Buffer;
+  cwd?: string;
+};
+
+/** The build `dist/cli.mjs` runs (`main(argv).then(process.exit)`). */
+const BUILT = new URL("../dist/index.mjs", import.meta.url).href;
+
+/**
+ * Variables read by Node or by the OpenTelemetry SDK from the process's own environment, not
+ * through the run's (see src/io.ts): a run that sets one to other than this worker's value
+ * needs a process of its own.
+ */
+const PROCESS_WIDE = /^(NODE_|OTEL_|VBAPI_TEST_|UV_|SSL_|OPENSSL_|TZ$|PATH$)/;
+
+/** Whether `vbapi()` may run `main` in this worker instead of starting the bin. */
+export function runsInWorker(options: RunOptions = {}): boolean {
+  if (process.env.VBAPI_TEST_BIN === "1" || options.cwd !== undefined) return false;
+  // Such a variable as this worker has it (PATH passed on, NODE_OPTIONS left out) changes nothing.
+  const differs = Object.entries(options.env ?? {}).some(
+    ([k, v]) => PROCESS_WIDE.test(k) && v !== process.env[k],
+  );
+  if (differs) return false;
+  // Telemetry from the environment the suite runs in would register global providers here.
+  return !Object.keys(process.env).some((k) => k.startsWith("OTEL_"));
+}
+
+/**
+ * Runs `vbapi args` and resolves when it ends. The built `main` runs in this worker, with the
+ * environment, stdin, stdout and stderr given to it (as the bin's would be), unless the run
+ * needs a process of its own (`cwd`, or a variable Node or OpenTelemetry read from the
+ * process: see PROCESS_WIDE); then the bin is started, as {@link start} does. Runs in the worker
+ * go one at a time (in the order started). Runs that test the process itself (signals, exit,
+ * what it loads, two at once on one folder) use {@link start} or {@link bin}.
+ * `VBAPI_TEST_BIN=1` sends every run through the bin (the suite passes both ways).
+ */
+export function vbapi(args: string[], options: RunOptions = {}): Promise<Result> {
+  if (!runsInWorker(options)) return start(args, options).done;
+  // main runs one at a time in a process: runs a test starts together go in turn.
+  const run = queue.then(() => inWorker(args, options));
+  queue = run.catch(() => {});
+  return run;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+async function inWorker(args: string[], options: RunOptions): Promise<Result> {
+  const { main } = (await import(/* @vite-ignore */ BUILT)) as typeof import("../src/index.ts");
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  let stdout = "";
+  let stderr = "";
+  const sink = (append: (text: string) => void) =>
+    new Writable({
+      decodeStrings: false,
+      write(chunk: string | Buffer, _encoding, done) {
+        append(typeof chunk === "string" ? chunk : chunk.toString("utf8"));
+        done();
+      },
+    });
+  const input = options.input === undefined ? [] : [Buffer.from(options.input)];
+  const code = await main(args, {
+    env,
+    stdin: Readable.from(input),
+    stdout: sink((t) => {
+      stdout += t;
+    }),
+    stderr: sink((t) => {
+      stderr += t;
+    }),
+  });
+  return { code, signal: null, stdout, stderr };
+}
+
+/** Runs the built bin in a process of its own, whatever the run (see {@link vbapi}). */
+export function bin(args: string[], options: RunOptions = {}): Promise<Result> {
   return start(args, options).done;
 }
 

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 /** The --redis test needs a real redis-server (CI requires one; see lib/redis-harness). */
 const withRedis = redisTestsRun("the vbapi --redis test");
 
-import { tempDir, vbapi } from "./helpers.ts";
+import { bin, tempDir, vbapi } from "./helpers.ts";
 
 const USER = {
   username: "carol",
@@ -117,8 +117,9 @@ it.runIf(withRedis)(
     });
     const dir = tempDir();
     const env = { ...loginEnv(join(dir, "cache-not-used")), VBAPI_REDIS_URL: redis.url };
+    // Two processes (bin): runs in one worker would go one at a time.
     const run = (name: string, from: number) =>
-      vbapi(
+      bin(
         [
           "upsert",
           "tolerances",

@@ -3,6 +3,7 @@
 import { InvalidArgumentError } from "commander";
 import type { DisplayMode } from "../display.ts";
 import { DELIMITERS } from "../input/detect.ts";
+import { io } from "../io.ts";
 import { logFormat } from "../log-format.ts";
 import { type CliEntity, cliEntities, findEntity } from "../schema.ts";
 
@@ -71,5 +72,5 @@ export function collect(value: string, previous: string[] = []): string[] {
 export function displayMode(flags: { json?: boolean; quiet?: boolean }): DisplayMode {
   if (flags.json) return "json";
   if (flags.quiet || logFormat() === "json") return "quiet";
-  return process.stderr.isTTY ? "bar" : "lines";
+  return io().stderr.isTTY ? "bar" : "lines";
 }

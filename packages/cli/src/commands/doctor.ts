@@ -6,6 +6,7 @@
 import { defaults } from "@vbapi-sdk/client";
 import { type Command, Option } from "commander";
 import { CREDENTIAL_HELP } from "../auth.ts";
+import { io, setExitCode } from "../io.ts";
 import { networkFetch, proxyFor } from "../net/proxy.ts";
 import { positiveInt, UsageError } from "./args.ts";
 import { baseUrlOf } from "./upsert.ts";
@@ -19,7 +20,7 @@ interface DoctorFlags {
 }
 
 export async function doctor(flags: DoctorFlags): Promise<number> {
-  const env = process.env;
+  const env = io().env;
   const baseUrl = baseUrlOf(flags.baseUrl);
   let fetchFn: typeof fetch;
   try {
@@ -41,7 +42,7 @@ export async function doctor(flags: DoctorFlags): Promise<number> {
     probe: flags.probe,
   });
   const text = flags.json ? renderJson(report) : renderText(report);
-  process.stdout.write(scrub(text, secretsOf(env)));
+  io().stdout.write(scrub(text, secretsOf(env)));
   return report.ok ? 0 : 1;
 }
 
@@ -72,6 +73,6 @@ export function addDoctorCommand(program: Command): void {
       `\nChecks, in order: config (variable names set, never values; base URL, database, proxy,\nNode), dns, connect, tls (through a proxy: the proxy's dns and connect), http (one GET of the\nbase URL), clock (the server's Date against this machine's; over a minute is a warning),\nlogin (one POST /user-authentication, or the VBAPI_TOKEN given), probe <Entity> (one PUT per\nentity whose body is {}, not an array: 400 means credentials, User-Agent and database were\naccepted; nothing is written). Then the spec's ASSUMED facts as confirmed / contradicted /\nnot seen.\n\n${CREDENTIAL_HELP}\n\nExit codes:\n  0    everything a load needs passed (warnings allowed)\n  1    a check a load needs failed (see its [FAIL] line and the -> line under it)\n  2    usage error\n\nExamples:\n  vbapi doctor --database MYDB\n  vbapi doctor --json --no-probe`,
     )
     .action(async (flags: DoctorFlags) => {
-      process.exitCode = await doctor(flags);
+      setExitCode(await doctor(flags));
     });
 }

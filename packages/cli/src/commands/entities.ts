@@ -1,6 +1,7 @@
 // `vbapi entities [entity]`: the entities and their fields from the spec, as tables or JSON.
 import type { Command } from "commander";
 import { EXIT } from "../exit.ts";
+import { io, setExitCode } from "../io.ts";
 import { safeJson } from "../safe-text.ts";
 import { type CliEntity, cliEntities, flagOf } from "../schema.ts";
 import { entityArg } from "./args.ts";
@@ -60,12 +61,12 @@ export function entities(name: string | undefined, flags: { json?: boolean }): n
   const list = name ? [entityArg(name)] : cliEntities;
   if (flags.json) {
     const data = list.map(asJson);
-    process.stdout.write(`${safeJson(name ? data[0] : data, 2)}\n`);
+    io().stdout.write(`${safeJson(name ? data[0] : data, 2)}\n`);
     return EXIT.ok;
   }
   // The whole list is an overview (descriptions cut); one entity shows them in full.
   const width = name ? Number.POSITIVE_INFINITY : 70;
-  process.stdout.write(`${list.map((e) => asTable(e, width)).join("\n\n")}\n`);
+  io().stdout.write(`${list.map((e) => asTable(e, width)).join("\n\n")}\n`);
   return EXIT.ok;
 }
 
@@ -79,6 +80,6 @@ export function addEntitiesCommand(program: Command): void {
     .option("--json", "as JSON")
     .addHelpText("after", "\nExamples:\n  vbapi entities\n  vbapi entities events --json")
     .action((entity: string | undefined, flags: { json?: boolean }) => {
-      process.exitCode = entities(entity, flags);
+      setExitCode(entities(entity, flags));
     });
 }

@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { count, fmt } from "../count.ts";
 import type { Display } from "../display.ts";
 import { EXIT, heldUntilLine, notDoneYet } from "../exit.ts";
+import { io, setExitCode } from "../io.ts";
 import { loadReportData, type ReportData } from "../report-html/data.ts";
 import { REPORT_FILE, writeHtmlReport } from "../report-html/index.ts";
 import { terminalText } from "../safe-text.ts";
@@ -75,10 +76,10 @@ const damageWarning = (damage: string) => `warning: ${terminalText(damage)}\n`;
 async function writeReportOrWarn(runDir: string): Promise<string | undefined> {
   try {
     const { path, journalDamage } = await writeHtmlReport(runDir);
-    if (journalDamage) process.stderr.write(damageWarning(journalDamage));
+    if (journalDamage) io().stderr.write(damageWarning(journalDamage));
     return path;
   } catch (error) {
-    process.stderr.write(reportWarning(runDir, error));
+    io().stderr.write(reportWarning(runDir, error));
     return undefined;
   }
 }
@@ -118,7 +119,7 @@ export async function report(
   if (s.heldBackUntil) lines.push(heldUntilLine(s.heldBackUntil, defaults.timeoutMs));
   if (s.resumeCommand) lines.push(`resume with: ${s.resumeCommand}`);
   // Messages, paths and the server's words: shown, never acted on by the terminal.
-  process.stderr.write(`${lines.map(terminalText).join("\n")}\n`);
+  io().stderr.write(`${lines.map(terminalText).join("\n")}\n`);
 }
 
 /** Failure groups `vbapi report` prints as text. */
@@ -166,11 +167,11 @@ export async function reportCommand(
       const file = typeof flags.html === "string" ? flags.html : undefined;
       const written = await writeHtmlReport(dir, file);
       damage = written.journalDamage;
-      process.stdout.write(`${terminalText(written.path)}\n`);
+      io().stdout.write(`${terminalText(written.path)}\n`);
     } else {
       const data = await loadReportData(dir);
       damage = data.journalDamage;
-      process.stdout.write(`${textReport(data).map(terminalText).join("\n")}\n`);
+      io().stdout.write(`${textReport(data).map(terminalText).join("\n")}\n`);
     }
   } catch (error) {
     // Not a run folder or a damaged run.json (the message says so), a file that cannot be read
@@ -184,7 +185,7 @@ export async function reportCommand(
     const ours = error instanceof Error && error.name === "Error" && error.message !== "";
     throw new UsageError(ours ? error.message : `the report of ${dir} failed: ${reasonOf(error)}`);
   }
-  if (damage) process.stderr.write(damageWarning(damage));
+  if (damage) io().stderr.write(damageWarning(damage));
   return EXIT.ok;
 }
 
@@ -202,6 +203,6 @@ export function addReportCommand(program: Command): void {
       `\nThe page shows the status and exit code, the input (name, size, SHA-256), the target (base URL,\ndatabase), the totals, requests per second and 429s over time, the failures by message with\ntheir first rows, retries, and how to resume. It loads nothing and runs no script: open it from\ndisk. upsert and resume write it into the run folder at the end of every run.\n\nExamples:\n  vbapi report vbapi-runs/tolerances-20260105-083000-1a2b\n  vbapi report vbapi-runs/tolerances-20260105-083000-1a2b --html\n  vbapi report vbapi-runs/tolerances-20260105-083000-1a2b --html /tmp/load.html`,
     )
     .action(async (runDir: string, flags: { html?: string | boolean }) => {
-      process.exitCode = await reportCommand(runDir, flags);
+      setExitCode(await reportCommand(runDir, flags));
     });
 }

@@ -7,6 +7,7 @@ import { count } from "../count.ts";
 import { Display } from "../display.ts";
 import { EXIT_HELP } from "../exit.ts";
 import { hashFile } from "../input/streams.ts";
+import { setExitCode } from "../io.ts";
 import { checkProxyEnv } from "../net/proxy.ts";
 import { JOURNAL_FILE, type RunConfig, readRunConfig, writeRunConfig } from "../run-dir/config.ts";
 import { replayJournal } from "../run-dir/journal.ts";
@@ -159,6 +160,6 @@ export function addResumeCommand(program: Command): void {
       `\n${CREDENTIAL_HELP}\n\nRows whose request was in flight at the interruption are sent again (the endpoints upsert by\nkey) and marked so (succeeded.csv column resent, failed.csv _message).\n\n${EXIT_HELP}\n\nExample:\n  vbapi resume vbapi-runs/tolerances-20260105-083000-1a2b`,
     )
     .action(async (runDir: string, flags: Record<string, unknown>) => {
-      process.exitCode = await traced("resume", undefined, () => resume(runDir, flags));
+      setExitCode(await traced("resume", undefined, () => resume(runDir, flags)));
     });
 }

@@ -3,6 +3,7 @@
 // with every process under the same API key.
 import type { Limiter } from "@vbapi-sdk/client";
 import { type Credentials, credentialsFromEnv } from "../auth.ts";
+import { io } from "../io.ts";
 import { log } from "../log-format.ts";
 import { rateLimitOption } from "../session/client.ts";
 import { UsageError } from "./args.ts";
@@ -18,7 +19,7 @@ export async function openSharing(
   target: { baseUrl: string; database: string; rateLimit: number | "off" | undefined },
   redisFlag: string | undefined,
 ): Promise<Sharing> {
-  const redisUrl = redisFlag ?? process.env.VBAPI_REDIS_URL;
+  const redisUrl = redisFlag ?? io().env.VBAPI_REDIS_URL;
   if (redisUrl === undefined || redisUrl === "") {
     const found = credentialsFromEnv(target);
     if ("missing" in found) throw new UsageError(found.missing);

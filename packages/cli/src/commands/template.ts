@@ -4,6 +4,7 @@
 // template loads as it is.
 import { type Command, Option } from "commander";
 import { EXIT } from "../exit.ts";
+import { io, setExitCode } from "../io.ts";
 import { safeJson, spreadsheetCell } from "../safe-text.ts";
 import type { CliEntity } from "../schema.ts";
 import { ENTITY_NAMES, entityArg } from "./args.ts";
@@ -36,7 +37,7 @@ export function templateText(entity: CliEntity, format: string): string {
 }
 
 export function template(name: string, flags: { format: string }): number {
-  process.stdout.write(templateText(entityArg(name), flags.format));
+  io().stdout.write(templateText(entityArg(name), flags.format));
   return EXIT.ok;
 }
 
@@ -55,6 +56,6 @@ export function addTemplateCommand(program: Command): void {
       "\nExamples:\n  vbapi template tolerances > tolerances.csv\n  vbapi template events --format ndjson > events.ndjson",
     )
     .action((entity: string, flags: { format: string }) => {
-      process.exitCode = template(entity, flags);
+      setExitCode(template(entity, flags));
     });
 }

@@ -12,6 +12,7 @@ import { Display } from "../display.ts";
 import { EXIT_HELP } from "../exit.ts";
 import { openInput } from "../input/open.ts";
 import { hashFile, isRegularFile } from "../input/streams.ts";
+import { io, setExitCode } from "../io.ts";
 import { checkProxyEnv } from "../net/proxy.ts";
 import type { RunConfig } from "../run-dir/config.ts";
 import { acquireLock, releaseLock } from "../run-dir/lock.ts";
@@ -28,7 +29,7 @@ type UpsertFlags = ReadFlags & Record<string, unknown>;
 
 /** The API base URL: `flag`, else VBAPI_BASE_URL, else VBA's; a UsageError when unusable. */
 export function baseUrlOf(flag: string | undefined): string {
-  const value = flag ?? process.env.VBAPI_BASE_URL ?? defaults.baseUrl;
+  const value = flag ?? io().env.VBAPI_BASE_URL ?? defaults.baseUrl;
   let url: URL;
   try {
     url = new URL(value);
@@ -90,7 +91,7 @@ export async function upsert(
   flags: UpsertFlags,
 ): Promise<number> {
   const { entity, pathParams, convert } = readingOf(entityName, flags);
-  const database = (flags.database as string | undefined) ?? process.env.VBAPI_DATABASE;
+  const database = (flags.database as string | undefined) ?? io().env.VBAPI_DATABASE;
   if (!database)
     throw new UsageError(
       "set --database <name> or VBAPI_DATABASE (the vbasoftware-database header)",
@@ -219,6 +220,6 @@ export function addUpsertCommand(program: Command): void {
       `\n${CREDENTIAL_HELP}\n\nThe run folder gets failed.csv (or failed.ndjson) with every failed row and _row, _status,\n_message, _activityId, _mayHaveBeenApplied (fix it and load it again), succeeded.csv,\nsummary.json, report.html (the run as a page) and a journal for \`vbapi resume\`.\n\n${EXIT_HELP}\n\nExamples:\n  VBAPI_API_KEY=... VBAPI_TOKEN=... vbapi upsert tolerances tolerances.csv --database MYDB\n  vbapi upsert events events.ndjson.gz --database MYDB --out runs/events-jan\n  vbapi upsert provider-cred-services services.csv --provider-cred-key 5021 --database MYDB\n  vbapi upsert claim-prompt-pays export.csv --map mapping.json --ignore-column Notes\n  gunzip -c big.csv.gz | vbapi upsert events - --database MYDB --json`,
     )
     .action(async (entity: string, file: string, flags: UpsertFlags) => {
-      process.exitCode = await traced("upsert", entity, () => upsert(entity, file, flags));
+      setExitCode(await traced("upsert", entity, () => upsert(entity, file, flags)));
     });
 }

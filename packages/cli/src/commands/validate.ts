@@ -5,6 +5,7 @@ import { Converter } from "../convert.ts";
 import { count, fmt } from "../count.ts";
 import { EXIT } from "../exit.ts";
 import { openInput } from "../input/open.ts";
+import { io, setExitCode } from "../io.ts";
 import { safeJson, terminalText } from "../safe-text.ts";
 import { rowConverter } from "../session/rows.ts";
 import { ENTITY_NAMES } from "./args.ts";
@@ -25,8 +26,8 @@ export async function validate(
     delimiter: flags.delimiter,
   });
   // Column names come from the file: shown as text, never acted on by the terminal.
-  const out = (line: string) => process.stdout.write(`${terminalText(line)}\n`);
-  const event = (e: Record<string, unknown>) => process.stdout.write(`${safeJson(e)}\n`);
+  const out = (line: string) => io().stdout.write(`${terminalText(line)}\n`);
+  const event = (e: Record<string, unknown>) => io().stdout.write(`${safeJson(e)}\n`);
   let rows = 0;
   let invalid = 0;
   let duplicates = 0;
@@ -62,7 +63,7 @@ export async function validate(
   }
   if (flags.json) event({ event: "done", rows, invalid, duplicates, valid: rows - invalid });
   else
-    process.stderr.write(
+    io().stderr.write(
       `${count(rows, "row")}: ${fmt(rows - invalid)} valid, ${fmt(invalid)} invalid, ${count(duplicates, "repeated key")}\n`,
     );
   return invalid > 0 ? EXIT.rowsFailed : EXIT.ok;
@@ -83,6 +84,6 @@ export function addValidateCommand(program: Command): void {
       `\nExit codes: 0 every row is valid, 1 some row is invalid, 2 usage or input error.\n\nExamples:\n  vbapi validate tolerances tolerances.csv\n  vbapi validate events events.json --json`,
     )
     .action(async (entity: string, file: string, flags: ValidateFlags) => {
-      process.exitCode = await validate(entity, file, flags);
+      setExitCode(await validate(entity, file, flags));
     });
 }

@@ -5,6 +5,7 @@ import { createHash, type Hash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { io } from "../io.ts";
 import { detectDelimiter, formatFromContent, formatFromName, isGzip } from "./detect.ts";
 import { csvRows, jsonRows, type ParsedRows } from "./parsers.ts";
 import { checkUtf8, peek } from "./streams.ts";
@@ -50,7 +51,7 @@ export async function openInput(options: OpenInputOptions): Promise<OpenedInput>
   const stdin = options.path === "-";
   const size = stdin ? undefined : sizeOf(options.path);
   const raw: Readable = stdin
-    ? process.stdin
+    ? io().stdin
     : createReadStream(options.path, { highWaterMark: 1 << 16 });
   const hash: Hash | undefined = options.hashWhileReading ? createHash("sha256") : undefined;
   let bytes = 0;

@@ -4,6 +4,7 @@
 // place the CLI (and `vbapi doctor`) turns a network error into a sentence, from the SDK's one
 // table of words (`describeNetworkFailure`); never server text.
 import { describeNetworkFailure, type NetworkFailure } from "@vbapi-sdk/client";
+import { io } from "../io.ts";
 import { proxyFor } from "./proxy.ts";
 
 /** Failures that mean VBA (or the proxy to it) cannot be reached at all from here. */
@@ -28,7 +29,7 @@ function proxyWords(failure: NetworkFailure): string {
 export function unreachableMessage(
   targetUrl: string,
   error: unknown,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = io().env,
 ): string {
   const failure = describeNetworkFailure(error);
   let host = "the server";

@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import type * as Undici from "undici";
 import type { buildConnector, Dispatcher, Pool } from "undici";
 import { UsageError } from "../commands/args.ts";
+import { io } from "../io.ts";
 
 const load = createRequire(import.meta.url);
 /** One of undici's own modules (undici is pinned: these paths are the ones its index.js uses). */
@@ -26,7 +27,7 @@ export interface ProxySettings {
   noProxy: string;
 }
 
-export function proxySettings(env: Env = process.env): ProxySettings {
+export function proxySettings(env: Env = io().env): ProxySettings {
   return {
     httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? "",
     httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? "",
@@ -79,7 +80,7 @@ function bypassed(target: URL, noProxy: string): boolean {
  * when it goes direct: HTTPS_PROXY for https: targets (else HTTP_PROXY), HTTP_PROXY for http:
  * targets, none when NO_PROXY names the host. Either case; the lower case wins, as in undici.
  */
-export function proxyFor(targetUrl: string, env: Env = process.env): { url: string } | undefined {
+export function proxyFor(targetUrl: string, env: Env = io().env): { url: string } | undefined {
   let target: URL;
   try {
     target = new URL(targetUrl);
@@ -127,7 +128,7 @@ function checkProxy(env: Env, names: [string, string]): void {
 }
 
 /** Throws a UsageError naming a proxy variable of `env` that is set but no http(s) URL. */
-export function checkProxyEnv(env: Env = process.env): void {
+export function checkProxyEnv(env: Env = io().env): void {
   checkProxy(env, ["http_proxy", "HTTP_PROXY"]);
   checkProxy(env, ["https_proxy", "HTTPS_PROXY"]);
 }
@@ -189,7 +190,7 @@ const cache = new Map<string, typeof fetch>();
  * A `fetch` that honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case) from `env`, direct
  * when no proxy variable is set. One dispatcher per setting, shared.
  */
-export function networkFetch(env: Env = process.env): typeof fetch {
+export function networkFetch(env: Env = io().env): typeof fetch {
   const settings = proxySettings(env);
   const direct = !settings.httpProxy && !settings.httpsProxy;
   if (!direct) checkProxyEnv(env);
@@ -198,7 +199,7 @@ export function networkFetch(env: Env = process.env): typeof fetch {
   if (known) return known;
   type Send = (input: Parameters<typeof Undici.fetch>[0], init: object) => Promise<unknown>;
   let send: Send | undefined;
-  // Passed explicitly so that `env`, not process.env, decides.
+  // Passed explicitly so that `env`, not io().env, decides.
   // The direct connector (also EnvHttpProxyAgent's, for hosts NO_PROXY names; its proxied
   // agents connect through the tunnel instead) says a reset TLS handshake as never sent.
   const sender = (): Send => {

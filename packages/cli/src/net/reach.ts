@@ -3,6 +3,7 @@
 // the first answer, such a failure is almost surely the setup (a mistyped host, a proxy, a CA):
 // listeners stop the run at once instead of letting retries run for a minute.
 import { describeNetworkFailure } from "@vbapi-sdk/client";
+import { io } from "../io.ts";
 import { isUnreachable } from "./describe.ts";
 import { proxyFor } from "./proxy.ts";
 
@@ -21,7 +22,7 @@ export class Reachability {
   private readonly listeners = new Set<(failure: Unreachable) => void>();
 
   /** `env`: the proxy variables (an attempt timeout counts only through a proxy). */
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(private readonly env: NodeJS.ProcessEnv = io().env) {}
 
   /** `fetchFn`, noting answers and failures to reach the server. */
   watch(fetchFn: typeof fetch): typeof fetch {
@@ -64,5 +65,14 @@ export class Reachability {
   }
 }
 
-/** The process's (a `vbapi` process runs one command against one VBA). */
-export const reachability = new Reachability();
+/**
+ * The current run's (a run of `main` is one command against one VBA): made afresh by
+ * {@link newRun} as each run starts, so an answer a previous run in the same process got
+ * never hides this run's first failure to reach VBA.
+ */
+export let reachability: Reachability = new Reachability();
+
+/** For `main`, as a run starts: nothing is known yet of this run's VBA (and its env is read). */
+export function newRun(): void {
+  reachability = new Reachability();
+}

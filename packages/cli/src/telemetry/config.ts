@@ -3,6 +3,8 @@
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / _METRICS_ENDPOINT) and OTEL_SDK_DISABLED is not true.
 // A bad variable costs a one-line warning that names it, never its value (headers hold the API
 // keys of observability vendors, URLs may hold credentials), and never stops the run.
+
+import { io } from "../io.ts";
 import { CLI_VERSION } from "../version.ts";
 
 export type OtlpProtocol = "http/protobuf" | "http/json";
@@ -182,13 +184,13 @@ const ENDPOINT_VARS = [
 ];
 
 /** Whether an OTLP endpoint is set (before checking it) and telemetry is not disabled. */
-export function telemetryWanted(env: Env = process.env): boolean {
+export function telemetryWanted(env: Env = io().env): boolean {
   if (read(env, "OTEL_SDK_DISABLED")?.toLowerCase() === "true") return false;
   return ENDPOINT_VARS.some((name) => read(env, name) !== undefined);
 }
 
 /** The settings, or undefined when telemetry is off (no endpoint, or OTEL_SDK_DISABLED=true). */
-export function telemetryConfig(env: Env = process.env): TelemetryConfig | undefined {
+export function telemetryConfig(env: Env = io().env): TelemetryConfig | undefined {
   if (!telemetryWanted(env)) return undefined;
   const warnings = new Set<string>();
   const disabled = read(env, "OTEL_SDK_DISABLED")?.toLowerCase();

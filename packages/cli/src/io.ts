@@ -1,0 +1,94 @@
+// Where a run of `vbapi` reads and writes: the environment, stdin, stdout and stderr. The bin
+// uses the process's own; `main(argv, io)` may be given others (vbapi run inside another
+// program, or a test), one run at a time per process (see program.ts).
+
+import type { Readable } from "node:stream";
+
+/** An output the CLI writes text to (stdout or stderr). */
+export type CliOutput = NodeJS.WritableStream & { readonly isTTY?: boolean };
+
+/** What `main` may be given instead of the process's own (each part optional). */
+export interface CliIo {
+  /**
+   * The variables vbapi reads itself: VBAPI_*, the proxy variables, XDG_CACHE_HOME, HOME and
+   * the OTEL_* settings it checks. What Node and the OpenTelemetry SDK read on their own
+   * (NODE_OPTIONS, NODE_EXTRA_CA_CERTS, OTEL_RESOURCE_ATTRIBUTES...) comes from process.env.
+   */
+  env: NodeJS.ProcessEnv;
+  /** Read by `-` as the input file. */
+  stdin: Readable;
+  /** Results, `--json` events, help. */
+  stdout: CliOutput;
+  /** Progress, warnings and errors; a bar only when `isTTY` is true. */
+  stderr: CliOutput;
+}
+
+const processIo: CliIo = {
+  get env() {
+    return process.env;
+  },
+  // process.stdin is made on first use: only a run that reads `-` touches it.
+  get stdin() {
+    return process.stdin;
+  },
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return process.stderr;
+  },
+};
+
+let current: CliIo = processIo;
+let exitCode: number | undefined;
+let ending = new AbortController();
+
+/** The current run's environment and streams (the process's own outside `main`). */
+export function io(): CliIo {
+  return current;
+}
+
+/** For `main`: the run's own parts, the process's for the rest. Returns the undo. */
+export function useIo(given: Partial<CliIo>): () => void {
+  const previous = current;
+  current = {
+    get env() {
+      return given.env ?? process.env;
+    },
+    get stdin() {
+      return given.stdin ?? process.stdin;
+    },
+    get stdout() {
+      return given.stdout ?? process.stdout;
+    },
+    get stderr() {
+      return given.stderr ?? process.stderr;
+    },
+  };
+  exitCode = undefined;
+  ending = new AbortController();
+  const ended = ending;
+  return () => {
+    current = previous;
+    exitCode = undefined;
+    ended.abort(new Error("the vbapi run ended"));
+  };
+}
+
+/**
+ * Aborts when the current run of `main` ends: what the run started and no longer waits for (a
+ * login under way when the run stopped at once) stops then, instead of going on after `main`.
+ */
+export function runEnd(): AbortSignal {
+  return ending.signal;
+}
+
+/** Sets the code the current run ends with (a command's result). */
+export function setExitCode(code: number): void {
+  exitCode = code;
+}
+
+/** The code a command set, if any. */
+export function exitCodeSet(): number | undefined {
+  return exitCode;
+}

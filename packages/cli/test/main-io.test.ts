@@ -1,0 +1,195 @@
+// `main(argv, io)`: the built CLI run inside another program (and by most of this suite's
+// tests): the environment and streams it is given, not the process's; one run at a time; and
+// nothing a run leaves behind (what it learnt of VBA, a login lock, an exit code) reaching the
+// next run or the host process.
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Readable, Writable } from "node:stream";
+import { startMockServer } from "@vbapi-sdk/mock-server";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { bodies, csvRun, db, env, server, tolerancesCsv, upsertArgs } from "./e2e-setup.ts";
+import { readJson, tempDir } from "./helpers.ts";
+import { freePort } from "./proxy-harness.ts";
+
+const { main } = (await import(
+  /* @vite-ignore */ new URL("../dist/index.mjs", import.meta.url).href
+)) as typeof import("../src/index.ts");
+
+function capture() {
+  let text = "";
+  const stream = new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+/** Whatever reaches the host process's own stdout and stderr while `fn` runs. */
+async function hostOutput<T>(fn: () => Promise<T>): Promise<{ value: T; host: string }> {
+  let host = "";
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  const record = ((chunk: string | Uint8Array) => {
+    host += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = record;
+  process.stderr.write = record;
+  try {
+    return { value: await fn(), host };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+async function run(argv: string[], runEnv: NodeJS.ProcessEnv, input?: string) {
+  const stdout = capture();
+  const stderr = capture();
+  const code = await main(argv, {
+    env: runEnv,
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    stdin: Readable.from(input === undefined ? [] : [Buffer.from(input)]),
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+describe("main(argv, io)", () => {
+  let exitCodeBefore: typeof process.exitCode;
+  beforeEach(() => {
+    exitCodeBefore = process.exitCode;
+  });
+  afterEach(() => {
+    process.exitCode = exitCodeBefore;
+  });
+
+  it("reads the given environment and stdin, writes the given streams, never the process's", async () => {
+    // The credentials are in the given environment only.
+    for (const name of Object.keys(env)) expect(process.env[name]).toBeUndefined();
+    const database = db();
+    const dir = tempDir();
+    const { value: r, host } = await hostOutput(() =>
+      run(
+        [
+          "upsert",
+          "tolerances",
+          "-",
+          "--format",
+          "csv",
+          "--database",
+          database,
+          "--rate-limit",
+          "off",
+        ].concat(["--out", join(dir, "run"), "--json"]),
+        { ...env },
+        tolerancesCsv(3),
+      ),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(bodies(database, "Tolerance")).toHaveLength(3);
+    expect(r.stdout).toContain('"event":"done"');
+    const help = await hostOutput(() => run(["--help"], {}));
+    expect(help.value.code).toBe(0);
+    expect(help.value.stdout).toContain("Usage: vbapi");
+    const bad = await hostOutput(() => run(["upsert", "nope", "x.csv"], {}));
+    expect(bad.value.code).toBe(2);
+    expect(bad.value.stderr).toContain("nope");
+    expect(host + help.host + bad.host).toBe("");
+  });
+
+  it("without the variables in the given environment it says they are missing (the process's are not read)", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const { file, database, out } = csvRun(tolerancesCsv(2));
+      const r = await run(upsertArgs(file, database, out), {});
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("set VBAPI_API_KEY");
+      expect(bodies(database, "Tolerance")).toHaveLength(0);
+    } finally {
+      for (const name of Object.keys(env)) if (!(name in saved)) delete process.env[name];
+    }
+  });
+
+  it("a second run while one is under way does not start: code 2, saying why, on its own stderr", async () => {
+    server.setLatency({ fixedMs: 300 });
+    try {
+      const { file, database, out } = csvRun(tolerancesCsv(5));
+      const first = run(upsertArgs(file, database, out), { ...env });
+      const second = await run(["entities"], { ...env });
+      expect(second.code).toBe(2);
+      expect(second.stdout).toBe("");
+      expect(second.stderr).toContain("another run of main() is under way in this process");
+      const done = await first;
+      expect(done.code, done.stderr).toBe(0);
+      expect(bodies(database, "Tolerance")).toHaveLength(5);
+      // And once it ended, the next one runs.
+      expect((await run(["entities"], {})).code).toBe(0);
+    } finally {
+      server.setLatency(false);
+    }
+  });
+
+  it("a run's exit code stays its own: the host's process.exitCode is untouched", async () => {
+    process.exitCode = undefined;
+    const { file, database, out } = csvRun("tolerance_Key,tolerance1\n1,not-a-number\n");
+    const r = await run(upsertArgs(file, database, out), { ...env });
+    expect(r.code).toBe(1);
+    expect(process.exitCode).toBeUndefined();
+  });
+
+  it("each run learns afresh whether VBA answers: after a run that reached it, one that cannot stops at once", async () => {
+    const ok = csvRun(tolerancesCsv(2));
+    expect((await run(upsertArgs(ok.file, ok.database, ok.out), { ...env })).code).toBe(0);
+    const port = await freePort();
+    const down = csvRun(tolerancesCsv(2));
+    const r = await run(upsertArgs(down.file, down.database, down.out), {
+      ...env,
+      VBAPI_BASE_URL: `http://127.0.0.1:${port}`,
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`cannot reach VBA at 127.0.0.1:${port}`);
+    const summary = readJson<{ timings: { sessionMs: number } }>(join(down.out, "summary.json"));
+    // Stopped at the first refused connection, not after a minute of retries.
+    expect(summary.timings.sessionMs).toBeLessThan(5_000);
+  });
+
+  it("a login the run stopped waiting for ends with it: no lock left, no login after main resolved", async () => {
+    const port = await freePort();
+    const cacheHome = join(tempDir(), "cache");
+    const { file, out } = csvRun(tolerancesCsv(3));
+    const loginEnv = {
+      VBAPI_API_KEY: "test-api-key",
+      VBAPI_USERNAME: "user",
+      VBAPI_PASSWORD: "pw-SECRET",
+      VBAPI_CLIENT_ID: "client",
+      VBAPI_CLIENT_CODE: "code",
+      VBAPI_BASE_URL: `http://127.0.0.1:${port}`,
+      XDG_CACHE_HOME: cacheHome,
+    };
+    const r = await run(upsertArgs(file, "DB", out), loginEnv);
+    expect(r.code).toBe(2);
+    // Stopped at the login's first refused connection (a run that took an earlier run's
+    // answers for this one's waited through the login's five attempts, 14 s).
+    const summary = readJson<{ timings: { sessionMs: number } }>(join(out, "summary.json"));
+    expect(summary.timings.sessionMs).toBeLessThan(5_000);
+    const tokens = join(cacheHome, "vbapi", "tokens");
+    const locks = () =>
+      existsSync(tokens) ? readdirSync(tokens).filter((f) => f.endsWith(".lock")) : [];
+    expect(locks()).toEqual([]);
+    // VBA comes up on that port after main resolved: the abandoned login does not go on.
+    const late = await startMockServer({ port, rateLimit: false });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(late.stats.requests).toBe(0);
+      expect(locks()).toEqual([]);
+    } finally {
+      await late.close();
+    }
+    expect(r.stderr).not.toContain("pw-SECRET");
+  });
+});
