@@ -37,6 +37,13 @@ const loggedLoginFetch: typeof fetch = async (input, init) => {
   return response;
 };
 
+/** The run's file cache: its locks go when the run ends (its login is aborted then too). */
+function runCache(): FileTokenCache {
+  const cache = new FileTokenCache();
+  runEnd().addEventListener("abort", () => cache.releaseLocks(), { once: true });
+  return cache;
+}
+
 /**
  * The API key and token from the environment, or a message naming what is missing. Without
  * VBAPI_TOKEN, the four login variables make a token provider that logs in (once) for
@@ -73,7 +80,7 @@ export function credentialsFromEnv(
       apiKey,
       baseUrl: target.baseUrl,
       database: target.database,
-      cache: target.cache ?? new FileTokenCache(),
+      cache: target.cache ?? runCache(),
       fetch: loggedLoginFetch,
       // A login the run no longer waits for (it stopped at once) ends with the run, lock freed.
       signal: runEnd(),

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // The `vbapi` bin.
-import { main } from "./program.ts";
+import { binMain } from "./program.ts";
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+binMain(process.argv.slice(2)).then((code) => process.exit(code));

@@ -11,8 +11,10 @@ export type CliOutput = NodeJS.WritableStream & { readonly isTTY?: boolean };
 export interface CliIo {
   /**
    * The variables vbapi reads itself: VBAPI_*, the proxy variables, XDG_CACHE_HOME, HOME and
-   * the OTEL_* settings it checks. What Node and the OpenTelemetry SDK read on their own
-   * (NODE_OPTIONS, NODE_EXTRA_CA_CERTS, OTEL_RESOURCE_ATTRIBUTES...) comes from process.env.
+   * the OTEL_* settings it checks (the endpoints, headers, protocol, timeout, export interval,
+   * OTEL_SDK_DISABLED, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES). What Node and the
+   * OpenTelemetry SDK read on their own (NODE_OPTIONS, NODE_EXTRA_CA_CERTS,
+   * NODE_TLS_REJECT_UNAUTHORIZED, OTEL_BSP_*...) comes from process.env.
    */
   env: NodeJS.ProcessEnv;
   /** Read by `-` as the input file. */
@@ -42,6 +44,7 @@ const processIo: CliIo = {
 let current: CliIo = processIo;
 let exitCode: number | undefined;
 let ending = new AbortController();
+let inRun = false;
 
 /** The current run's environment and streams (the process's own outside `main`). */
 export function io(): CliIo {
@@ -67,11 +70,34 @@ export function useIo(given: Partial<CliIo>): () => void {
   };
   exitCode = undefined;
   ending = new AbortController();
+  inRun = true;
   const ended = ending;
   return () => {
     current = previous;
     exitCode = undefined;
+    inRun = false;
     ended.abort(new Error("the vbapi run ended"));
+  };
+}
+
+/** Until the returned undo: the current run writes its stderr to `stream` (see log-format.ts). */
+export function replaceStderr(stream: CliOutput): () => void {
+  const run = current;
+  const replaced: CliIo = {
+    get env() {
+      return run.env;
+    },
+    get stdin() {
+      return run.stdin;
+    },
+    get stdout() {
+      return run.stdout;
+    },
+    stderr: stream,
+  };
+  current = replaced;
+  return () => {
+    if (current === replaced) current = run;
   };
 }
 
@@ -83,9 +109,14 @@ export function runEnd(): AbortSignal {
   return ending.signal;
 }
 
-/** Sets the code the current run ends with (a command's result). */
+/**
+ * Sets the code the current run ends with (a command's result): `main` returns it. Outside
+ * `main` (the exported `buildProgram()` parsed by the caller) it is `process.exitCode`, as
+ * before `main` could be given streams.
+ */
 export function setExitCode(code: number): void {
-  exitCode = code;
+  if (inRun) exitCode = code;
+  else process.exitCode = code;
 }
 
 /** The code a command set, if any. */

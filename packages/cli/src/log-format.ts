@@ -7,7 +7,7 @@
 // stderr is wrapped so that each such line becomes a record too. Progress is not logged: no bar
 // and no progress lines go to stderr with JSON (`--json` puts progress events on stdout).
 
-import { io } from "./io.ts";
+import { io, replaceStderr } from "./io.ts";
 import { safeJson, terminalText } from "./safe-text.ts";
 
 export type LogFormat = "text" | "json";
@@ -88,8 +88,13 @@ function foreignLine(line: string): void {
   rawWrite(record(level, prefixed?.[2] ?? text));
 }
 
-/** Starts a format: with JSON, stderr is wrapped until `endLogFormat`. */
-export function useLogFormat(next: LogFormat): void {
+/**
+ * Starts a format. With JSON, every line written to the run's stderr becomes a record until
+ * `endLogFormat`: in the bin (`patchProcess`) by wrapping process.stderr's write, so Node's own
+ * warnings are records too; in a run of `main` inside another program, the run writes to a
+ * stand-in for its stderr instead, and the host's own writes to it are left as they are.
+ */
+export function useLogFormat(next: LogFormat, patchProcess = false): void {
   endLogFormat();
   format = next;
   if (next !== "json") return;
@@ -112,6 +117,10 @@ export function useLogFormat(next: LogFormat): void {
     if (done) process.nextTick(done);
     return true;
   };
+  if (!patchProcess) {
+    restore = replaceStderr({ write: wrapped, isTTY: false } as unknown as typeof stderr);
+    return;
+  }
   stderr.write = wrapped as typeof stderr.write;
   restore = () => {
     stderr.write = original;

@@ -21,7 +21,6 @@ import { newRun } from "./net/reach.ts";
 import { LockError } from "./run-dir/lock.ts";
 import { safeJson } from "./safe-text.ts";
 import { endTelemetry } from "./telemetry/run.ts";
-import { releaseHeldLocks } from "./token-cache.ts";
 import { CLI_VERSION } from "./version.ts";
 
 export function buildProgram(): Command {
@@ -66,41 +65,116 @@ export function buildProgram(): Command {
 const widthOf = (stream: CliIo["stdout"]) =>
   (stream.isTTY ? (stream as { columns?: number }).columns : undefined) as number;
 
-let running = false;
+/** One flag for every copy of this module in the process (the ESM and CommonJS builds). */
+const RUNNING = Symbol.for("@vbapi-sdk/cli: a run of main is under way");
+const flags = globalThis as { [RUNNING]?: boolean };
 
 /**
- * Runs the CLI; resolves with the exit code (never throws). Before it resolves, the run's
+ * Runs the CLI; resolves with the exit code, never rejects. Before it resolves, the run's
  * telemetry is exported (bounded: see telemetry/run.ts), whatever the exit code.
  *
  * `io` replaces the process's environment and streams for this run (each part optional; see
  * {@link CliIo}). Runs go one at a time in a process (they share the log format, the signal
  * handlers and the telemetry): a call while another is under way writes why to its stderr and
- * resolves with the usage code (2) without running.
+ * resolves with the usage code (2) without running. An output given that fails (its write
+ * throws, or it emits `error`) ends the run with 2 at most, said on the other output.
  */
-export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<number> {
-  if (running) {
-    (given.stderr ?? process.stderr).write(
-      "vbapi: another run of main() is under way in this process: runs go one at a time\n",
-    );
+export function main(argv: string[], given: Partial<CliIo> = {}): Promise<number> {
+  return run(argv, given, false);
+}
+
+/** The bin's `main`: the process is the run's (with `--log-format json`, so is its stderr). */
+export function binMain(argv: string[]): Promise<number> {
+  return run(argv, {}, true);
+}
+
+async function run(argv: string[], given: Partial<CliIo>, bin: boolean): Promise<number> {
+  if (flags[RUNNING]) {
+    try {
+      (given.stderr ?? process.stderr).write(
+        "vbapi: another run of main() is under way in this process: runs go one at a time\n",
+      );
+    } catch {} // it is told by the code
     return EXIT.usage;
   }
-  running = true;
+  flags[RUNNING] = true;
   const undoIo = useIo(given);
+  const outputs = watchOutputs(given);
   newRun();
   try {
-    useLogFormat(logFormatOf(argv));
+    let code: number;
     try {
-      const code = await runProgram(argv);
-      await endTelemetry();
-      return code;
+      useLogFormat(logFormatOf(argv), bin);
+      code = await runProgram(argv);
+    } catch {
+      // runProgram turns every error into a code: only an output that throws gets here.
+      code = EXIT.usage;
     } finally {
-      endLogFormat();
+      await endTelemetry().catch(() => {});
+      try {
+        endLogFormat();
+      } catch {} // the output failed: said below
     }
+    await outputs.settled();
+    return outputs.verdict(code);
   } finally {
+    outputs.stop();
     undoIo();
-    releaseHeldLocks();
-    running = false;
+    flags[RUNNING] = false;
   }
+}
+
+const OUTPUT_GRACE_MS = 1000;
+
+/**
+ * Watches the streams `main` was given for the run: an `error` (EPIPE from a closed reader)
+ * would otherwise be uncaught in the host. What the run wrote may then be incomplete: the run
+ * ends with 2 at most, and the other output says so (the run folder has the results).
+ */
+function watchOutputs(given: Partial<CliIo>) {
+  let failure: string | undefined;
+  const watched = (["stdout", "stderr"] as const).flatMap((name) => {
+    const stream = given[name];
+    if (stream === undefined || typeof stream.on !== "function") return [];
+    const onError = (error: unknown) => {
+      failure ??= `${name} failed (${(error as { code?: unknown })?.code ?? "error"})`;
+    };
+    stream.on("error", onError);
+    return [{ name, stream, onError }];
+  });
+  return {
+    /** Waits (1 s at most: a reader may be stalled) for what the run wrote to be taken or fail. */
+    async settled(): Promise<void> {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, OUTPUT_GRACE_MS);
+      });
+      const flushed = watched.map(
+        ({ stream }) =>
+          new Promise<void>((resolve) => {
+            try {
+              stream.write("", () => resolve());
+            } catch {
+              resolve();
+            }
+          }),
+      );
+      await Promise.race([Promise.all(flushed), bound]);
+      clearTimeout(timer);
+    },
+    verdict(code: number): number {
+      if (failure === undefined) return code;
+      const other = failure.startsWith("stdout") ? io().stderr : io().stdout;
+      try {
+        other.write(`vbapi: ${failure}: what the run wrote there may be incomplete\n`);
+      } catch {}
+      return code === EXIT.ok ? EXIT.usage : code;
+    },
+    stop() {
+      // Errors after the run are the host's again (a listener that stays would hide them).
+      for (const { stream, onError } of watched) stream.removeListener("error", onError);
+    },
+  };
 }
 
 async function runProgram(argv: string[]): Promise<number> {

@@ -55,6 +55,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class FileTokenCache {
   readonly dir: string;
+  /** The locks this cache holds now (path to content). */
+  private readonly locks = new Map<string, string>();
 
   constructor(options: { dir?: string } = {}) {
     this.dir = options.dir ?? join(defaultCacheDir(), "tokens");
@@ -128,6 +130,7 @@ export class FileTokenCache {
         // Appears with its content (see ../lock-file.ts): never an empty lock no one can judge.
         createLockFile(lock, mine);
         held.set(lock, mine);
+        this.locks.set(lock, mine);
         releaseOnExit();
         break;
       } catch (error) {
@@ -150,6 +153,21 @@ export class FileTokenCache {
         await fs.rm(lock, { force: true });
       }
       if (held.get(lock) === mine) held.delete(lock);
+      if (this.locks.get(lock) === mine) this.locks.delete(lock);
+    }
+  }
+
+  /**
+   * Removes the locks this cache holds now (each still its own), at once: for a caller that
+   * stops waiting for what runs under them (the CLI, as a run of `main` ends with a login
+   * still retrying: that login is aborted and must not hold up the next run). What runs under
+   * such a lock goes on without it. Locks held through other caches are left alone.
+   */
+  releaseLocks(): void {
+    for (const [lock, mine] of this.locks) {
+      this.locks.delete(lock);
+      if (held.get(lock) === mine) held.delete(lock);
+      removeIfMine(lock, mine);
     }
   }
 }
@@ -162,20 +180,15 @@ let exitHook = false;
 function releaseOnExit(): void {
   if (exitHook) return;
   exitHook = true;
-  process.on("exit", releaseHeldLocks);
+  process.on("exit", () => {
+    for (const [lock, mine] of held) removeIfMine(lock, mine);
+  });
 }
 
-/**
- * Removes the login locks this process holds (still its own). At exit, and as a run of `main`
- * ends: a login the run stopped waiting for must not hold up the next run for the lock's ttl.
- */
-export function releaseHeldLocks(): void {
-  for (const [lock, mine] of held) {
-    held.delete(lock);
-    try {
-      if (readFileSync(lock, "utf8") === mine) rmSync(lock, { force: true });
-    } catch {} // already gone
-  }
+function removeIfMine(lock: string, mine: string): void {
+  try {
+    if (readFileSync(lock, "utf8") === mine) rmSync(lock, { force: true });
+  } catch {} // already gone
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { bodies, csvRun, db, env, server, tolerancesCsv, upsertArgs } from "./e2e-setup.ts";
-import { events, readCsv, readJson, tempDir, vbapi } from "./helpers.ts";
+import { bin, events, readCsv, readJson, tempDir, vbapi } from "./helpers.ts";
 
 describe("vbapi upsert", () => {
   it("loads a CSV with a BOM, CRLF, quoted newlines, semicolons and loose headers (exit 0)", async () => {
@@ -253,7 +253,8 @@ describe("vbapi upsert", () => {
     const database = db();
     // providerCred_Key comes from --provider-cred-key; the _row column of a failed file is ignored.
     const ndjson = `${[1, 2, 3].map((k) => JSON.stringify({ credService_Key: k, _row: 9 })).join("\n")}\n`;
-    const r = await vbapi(
+    // Through the bin: the process's own stdin (main-io.test.ts reads a given one).
+    const r = await bin(
       [
         "upsert",
         "provider-cred-services",

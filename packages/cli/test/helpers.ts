@@ -82,10 +82,11 @@ const PROCESS_WIDE = /^(NODE_|OTEL_|VBAPI_TEST_|UV_|SSL_|OPENSSL_|TZ$|PATH$)/;
 /** Whether `vbapi()` may run `main` in this worker instead of starting the bin. */
 export function runsInWorker(options: RunOptions = {}): boolean {
   if (process.env.VBAPI_TEST_BIN === "1" || options.cwd !== undefined) return false;
-  // Set as this worker has it (PATH passed on) or left out (NODE_OPTIONS: undefined, for a run
-  // that must not inherit one), such a variable changes nothing the run does in this worker.
+  // Set as this worker has it (PATH passed on), or left out where this worker has none, such a
+  // variable changes nothing the run does here; left out where the worker has it, it would
+  // still act (NODE_TLS_REJECT_UNAUTHORIZED=0 in the worker trusts what the run should not).
   const differs = Object.entries(options.env ?? {}).some(
-    ([k, v]) => PROCESS_WIDE.test(k) && v !== undefined && v !== process.env[k],
+    ([k, v]) => PROCESS_WIDE.test(k) && v !== process.env[k],
   );
   if (differs) return false;
   // Telemetry from the environment the suite runs in would register global providers here.

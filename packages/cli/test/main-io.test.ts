@@ -3,6 +3,7 @@
 // nothing a run leaves behind (what it learnt of VBA, a login lock, an exit code) reaching the
 // next run or the host process.
 import { existsSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { startMockServer } from "@vbapi-sdk/mock-server";
@@ -11,7 +12,7 @@ import { bodies, csvRun, db, env, server, tolerancesCsv, upsertArgs } from "./e2
 import { readJson, tempDir } from "./helpers.ts";
 import { freePort } from "./proxy-harness.ts";
 
-const { main } = (await import(
+const { FileTokenCache, main } = (await import(
   /* @vite-ignore */ new URL("../dist/index.mjs", import.meta.url).href
 )) as typeof import("../src/index.ts");
 
@@ -102,7 +103,7 @@ describe("main(argv, io)", () => {
   });
 
   it("without the variables in the given environment it says they are missing (the process's are not read)", async () => {
-    const saved = { ...process.env };
+    const saved = Object.keys(env).map((name) => [name, process.env[name]] as const);
     Object.assign(process.env, env);
     try {
       const { file, database, out } = csvRun(tolerancesCsv(2));
@@ -111,7 +112,9 @@ describe("main(argv, io)", () => {
       expect(r.stderr).toContain("set VBAPI_API_KEY");
       expect(bodies(database, "Tolerance")).toHaveLength(0);
     } finally {
-      for (const name of Object.keys(env)) if (!(name in saved)) delete process.env[name];
+      for (const [name, value] of saved)
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
     }
   });
 
@@ -191,5 +194,115 @@ describe("main(argv, io)", () => {
       await late.close();
     }
     expect(r.stderr).not.toContain("pw-SECRET");
+  });
+
+  it("leaves the host's own login locks alone: only the run's go when it ends", async () => {
+    const dir = join(tempDir(), "tokens");
+    const cache = new FileTokenCache({ dir });
+    const lockFiles = () => readdirSync(dir).filter((f) => f.endsWith(".lock"));
+    await cache.withLock("host-login", 60_000, async () => {
+      expect(lockFiles()).toHaveLength(1);
+      expect((await run(["entities"], {})).code).toBe(0);
+      expect(lockFiles()).toHaveLength(1);
+    });
+    expect(lockFiles()).toEqual([]);
+  });
+
+  it("an output that throws or fails ends the run with 2, never rejects, and leaves nothing running", async () => {
+    const signals = () => process.listenerCount("SIGINT") + process.listenerCount("SIGTERM");
+    const before = signals();
+    const throwing = new Writable({
+      write(_chunk, _encoding, done) {
+        done();
+      },
+    });
+    throwing.write = () => {
+      throw new Error("write failed");
+    };
+    const { file, database, out } = csvRun(tolerancesCsv(3));
+    const late: string[] = [];
+    const { value: code, host } = await hostOutput(async () => {
+      const c = await main([...upsertArgs(file, database, out), "--json"], {
+        env: { ...env },
+        stdout: throwing,
+        stderr: capture().stream,
+      });
+      // Nothing of the run goes on after it (a progress ticker would write within 250 ms).
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      return c;
+    });
+    late.push(host);
+    expect(code).toBe(2);
+    expect(signals()).toBe(before);
+    expect(late).toEqual([""]);
+    // EPIPE from a reader that went away: reported, not thrown in the host.
+    const broken = new Writable({
+      write(_chunk, _encoding, done) {
+        done(Object.assign(new Error("broken pipe"), { code: "EPIPE" }));
+      },
+    });
+    const stderr = capture();
+    const r = await main(["template", "tolerances"], { stdout: broken, stderr: stderr.stream });
+    expect(r).toBe(2);
+    expect(stderr.text()).toContain("vbapi: stdout failed (EPIPE)");
+    // The next run is a run like any other.
+    expect((await run(["entities"], {})).code).toBe(0);
+  });
+
+  it("--log-format json: the run's lines are records, the host's stderr is not rewritten", async () => {
+    const original = process.stderr.write;
+    let patched = false;
+    server.setLatency({ fixedMs: 200 });
+    try {
+      const { file, database, out } = csvRun(tolerancesCsv(2));
+      const stderr = capture();
+      const running = main([...upsertArgs(file, database, out), "--log-format", "json"], {
+        env: { ...env },
+        stderr: stderr.stream,
+        stdout: capture().stream,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      patched = process.stderr.write !== original;
+      expect(await running).toBe(0);
+      const lines = stderr.text().split("\n").filter(Boolean);
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    } finally {
+      server.setLatency(false);
+    }
+    expect(patched).toBe(false);
+  });
+
+  it("buildProgram(), parsed by the caller, still sets process.exitCode", async () => {
+    const { file } = csvRun("tolerance_Key,tolerance1\n1,not-a-number\n");
+    const { buildProgram } = (await import(
+      /* @vite-ignore */ new URL("../dist/index.mjs", import.meta.url).href
+    )) as typeof import("../src/index.ts");
+    process.exitCode = undefined;
+    await hostOutput(() =>
+      buildProgram().exitOverride().parseAsync(["validate", "tolerances", file], { from: "user" }),
+    );
+    expect(process.exitCode).toBe(1);
+  });
+
+  it("the ESM and CommonJS builds share the one-run-at-a-time rule", async () => {
+    const cjs = createRequire(import.meta.url)(
+      "../dist/index.cjs",
+    ) as typeof import("../src/index.ts");
+    server.setLatency({ fixedMs: 300 });
+    try {
+      const { file, database, out } = csvRun(tolerancesCsv(2));
+      const first = run(upsertArgs(file, database, out), { ...env });
+      const stderr = capture();
+      const second = await cjs.main(["entities"], {
+        stderr: stderr.stream,
+        stdout: capture().stream,
+      });
+      expect(second).toBe(2);
+      expect(stderr.text()).toContain("another run of main() is under way");
+      expect((await first).code).toBe(0);
+    } finally {
+      server.setLatency(false);
+    }
   });
 });

@@ -280,18 +280,18 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const ticker = setInterval(() => refresh(), 250);
   ticker.unref();
 
-  display.event("start", {
-    runDir: files.dir,
-    entity: entity.name,
-    input: config.input.path,
-    bytes: input.size ?? null,
-    session: files.sessionNumber,
-    alreadyDone: journal?.final.size ?? 0,
-  });
-  display.start(entity.name, counters);
-
   let ended: Awaited<ReturnType<typeof drive>>;
   try {
+    // Inside the try: an output that throws still takes the listeners and the ticker with it.
+    display.event("start", {
+      runDir: files.dir,
+      entity: entity.name,
+      input: config.input.path,
+      bytes: input.size ?? null,
+      session: files.sessionNumber,
+      alreadyDone: journal?.final.size ?? 0,
+    });
+    display.start(entity.name, counters);
     ended = await drive(client, entity, feed, {
       chunkSize: config.client.chunkSize,
       concurrency: config.client.concurrency,
