@@ -75,9 +75,11 @@ const BUILT = new URL("../dist/index.mjs", import.meta.url).href;
 /**
  * Variables read by Node or by the OpenTelemetry SDK from the process's own environment, not
  * through the run's (see src/io.ts): a run that sets one to other than this worker's value
- * needs a process of its own.
+ * needs a process of its own. Not NODE_ENV (nothing the CLI loads reads it) nor NODE_PATH
+ * (Node's last resort for a bare import; the built CLI's all resolve from its node_modules):
+ * vitest and pnpm set them in the worker, and the doctor's runs leave them out.
  */
-const PROCESS_WIDE = /^(NODE_|OTEL_|VBAPI_TEST_|UV_|SSL_|OPENSSL_|TZ$|PATH$)/;
+const PROCESS_WIDE = /^(NODE_(?!ENV$|PATH$)|OTEL_|VBAPI_TEST_|UV_|SSL_|OPENSSL_|TZ$|PATH$)/;
 
 /** Whether `vbapi()` may run `main` in this worker instead of starting the bin. */
 export function runsInWorker(options: RunOptions = {}): boolean {
