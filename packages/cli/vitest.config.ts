@@ -19,8 +19,9 @@ export default mergeConfig(
       // A worker runs many files, importing vitest, the client, the reference server and
       // OpenTelemetry once, not once per file. Safe here: test/per-file.ts makes every file
       // evaluate the test helpers and ../src afresh (their servers, temp folders and hooks are
-      // the file's own), and no file changes global state (no stubbed env or globals, no fake
-      // timers; the in-process code adds no process listener a later file would trip on).
+      // the file's own), and no file leaves global state changed (main-io.test.ts sets env
+      // variables and watches process.stdout for a moment, and puts them back; no fake timers;
+      // the in-process code, the built `main` included, removes the process listeners it adds).
       isolate: false,
       setupFiles: ["test/per-file.ts"],
       // The workspace packages' builds (the client, the reference server...) are imported by
