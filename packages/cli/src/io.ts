@@ -45,6 +45,39 @@ let current: CliIo = processIo;
 let exitCode: number | undefined;
 let ending = new AbortController();
 let inRun = false;
+/** The first failure of an output `main` was given, in words (`stdout failed (EPIPE)`). */
+let outputFailure: string | undefined;
+const OUTPUT_GRACE_MS = 1000;
+
+type Watched = { stream: CliOutput; onError: (error: unknown) => void };
+
+function failed(name: string, error: unknown): void {
+  const code = (error as { code?: unknown } | null)?.code;
+  outputFailure ??= `${name} failed (${typeof code === "string" ? code : "error"})`;
+}
+
+/**
+ * A given output, guarded: a write that throws (now or later, from a timer such as the progress
+ * ticker) is noted, not thrown into the run or the host; an `error` it emits during the run too.
+ * A terminal is passed as it is (the progress bar drives it).
+ */
+function guarded(stream: CliOutput, name: string, watched: Watched[]): CliOutput {
+  if (typeof stream.on === "function" && typeof stream.removeListener === "function") {
+    const onError = (error: unknown) => failed(name, error);
+    stream.on("error", onError);
+    watched.push({ stream, onError });
+  }
+  if (stream.isTTY) return stream;
+  const write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+    try {
+      return stream.write(chunk as string, encoding as BufferEncoding, callback as () => void);
+    } catch (error) {
+      failed(name, error);
+      return true;
+    }
+  };
+  return { write, isTTY: false } as unknown as CliOutput;
+}
 
 /** The current run's environment and streams (the process's own outside `main`). */
 export function io(): CliIo {
@@ -54,6 +87,20 @@ export function io(): CliIo {
 /** For `main`: the run's own parts, the process's for the rest. Returns the undo. */
 export function useIo(given: Partial<CliIo>): () => void {
   const previous = current;
+  outputFailure = undefined;
+  const watched: Watched[] = [];
+  const stdout = given.stdout && guarded(given.stdout, "stdout", watched);
+  const stderr = given.stderr && guarded(given.stderr, "stderr", watched);
+  unwatch = () => {
+    for (const { stream, onError } of watched) {
+      try {
+        stream.removeListener("error", onError);
+        // A write still pending may fail later: that error is not the host's to crash on.
+        if ((stream as { writableLength?: number }).writableLength) stream.once("error", () => {});
+      } catch {} // a stream that cannot: left as it is
+    }
+  };
+  flushWatched = watched.map((w) => w.stream);
   current = {
     get env() {
       return given.env ?? process.env;
@@ -62,10 +109,10 @@ export function useIo(given: Partial<CliIo>): () => void {
       return given.stdin ?? process.stdin;
     },
     get stdout() {
-      return given.stdout ?? process.stdout;
+      return stdout ?? process.stdout;
     },
     get stderr() {
-      return given.stderr ?? process.stderr;
+      return stderr ?? process.stderr;
     },
   };
   exitCode = undefined;
@@ -76,8 +123,38 @@ export function useIo(given: Partial<CliIo>): () => void {
     current = previous;
     exitCode = undefined;
     inRun = false;
+    unwatch();
     ended.abort(new Error("the vbapi run ended"));
   };
+}
+
+let unwatch = (): void => {};
+let flushWatched: CliOutput[] = [];
+
+/**
+ * Waits (1 s at most: a reader may be stalled) for what the run wrote to the outputs it was
+ * given to be taken, or to fail; then says which failed first, if one did.
+ */
+export async function outputsSettled(): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, OUTPUT_GRACE_MS);
+  });
+  const flushed = flushWatched
+    .filter((s) => !(s as { writableObjectMode?: boolean }).writableObjectMode)
+    .map(
+      (stream) =>
+        new Promise<void>((resolve) => {
+          try {
+            stream.write("", () => resolve());
+          } catch {
+            resolve();
+          }
+        }),
+    );
+  await Promise.race([Promise.all(flushed), bound]);
+  clearTimeout(timer);
+  return outputFailure;
 }
 
 /** Until the returned undo: the current run writes its stderr to `stream` (see log-format.ts). */

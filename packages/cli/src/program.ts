@@ -15,7 +15,7 @@ import { addValidateCommand } from "./commands/validate.ts";
 import { ColumnError } from "./convert.ts";
 import { EXIT, EXIT_HELP } from "./exit.ts";
 import { InputError } from "./input/types.ts";
-import { type CliIo, exitCodeSet, io, useIo } from "./io.ts";
+import { type CliIo, exitCodeSet, io, outputsSettled, useIo } from "./io.ts";
 import { endLogFormat, log, logFormatOf, useLogFormat } from "./log-format.ts";
 import { newRun } from "./net/reach.ts";
 import { LockError } from "./run-dir/lock.ts";
@@ -98,10 +98,11 @@ async function run(argv: string[], given: Partial<CliIo>, bin: boolean): Promise
     return EXIT.usage;
   }
   flags[RUNNING] = true;
-  const undoIo = useIo(given);
-  const outputs = watchOutputs(given);
-  newRun();
+  let undoIo = (): void => {};
   try {
+    undoIo = useIo(given);
+    newRun();
+    const json = argv.includes("--json");
     let code: number;
     try {
       useLogFormat(logFormatOf(argv), bin);
@@ -109,72 +110,32 @@ async function run(argv: string[], given: Partial<CliIo>, bin: boolean): Promise
     } catch {
       // runProgram turns every error into a code: only an output that throws gets here.
       code = EXIT.usage;
-    } finally {
-      await endTelemetry().catch(() => {});
-      try {
-        endLogFormat();
-      } catch {} // the output failed: said below
     }
-    await outputs.settled();
-    return outputs.verdict(code);
+    try {
+      await endTelemetry();
+    } catch {}
+    const failure = await outputsSettled();
+    if (failure !== undefined) {
+      // Said in the run's formats, on the output that still works (a failed one takes nothing).
+      const message = `${failure}: what the run wrote there may be incomplete`;
+      if (json && !failure.startsWith("stdout"))
+        io().stdout.write(`${safeJson({ event: "error", message, exitCode: EXIT.usage })}\n`);
+      log("error", message, { prefix: "vbapi: " });
+      if (code === EXIT.ok) code = EXIT.usage;
+    }
+    return code;
+  } catch {
+    return EXIT.usage;
   } finally {
-    outputs.stop();
-    undoIo();
-    flags[RUNNING] = false;
+    try {
+      endLogFormat();
+    } catch {} // an output that throws: the run said so above
+    try {
+      undoIo();
+    } finally {
+      flags[RUNNING] = false;
+    }
   }
-}
-
-const OUTPUT_GRACE_MS = 1000;
-
-/**
- * Watches the streams `main` was given for the run: an `error` (EPIPE from a closed reader)
- * would otherwise be uncaught in the host. What the run wrote may then be incomplete: the run
- * ends with 2 at most, and the other output says so (the run folder has the results).
- */
-function watchOutputs(given: Partial<CliIo>) {
-  let failure: string | undefined;
-  const watched = (["stdout", "stderr"] as const).flatMap((name) => {
-    const stream = given[name];
-    if (stream === undefined || typeof stream.on !== "function") return [];
-    const onError = (error: unknown) => {
-      failure ??= `${name} failed (${(error as { code?: unknown })?.code ?? "error"})`;
-    };
-    stream.on("error", onError);
-    return [{ name, stream, onError }];
-  });
-  return {
-    /** Waits (1 s at most: a reader may be stalled) for what the run wrote to be taken or fail. */
-    async settled(): Promise<void> {
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, OUTPUT_GRACE_MS);
-      });
-      const flushed = watched.map(
-        ({ stream }) =>
-          new Promise<void>((resolve) => {
-            try {
-              stream.write("", () => resolve());
-            } catch {
-              resolve();
-            }
-          }),
-      );
-      await Promise.race([Promise.all(flushed), bound]);
-      clearTimeout(timer);
-    },
-    verdict(code: number): number {
-      if (failure === undefined) return code;
-      const other = failure.startsWith("stdout") ? io().stderr : io().stdout;
-      try {
-        other.write(`vbapi: ${failure}: what the run wrote there may be incomplete\n`);
-      } catch {}
-      return code === EXIT.ok ? EXIT.usage : code;
-    },
-    stop() {
-      // Errors after the run are the host's again (a listener that stays would hide them).
-      for (const { stream, onError } of watched) stream.removeListener("error", onError);
-    },
-  };
 }
 
 async function runProgram(argv: string[]): Promise<number> {

@@ -148,10 +148,9 @@ export class FileTokenCache {
     try {
       return await fn();
     } finally {
-      // A lock taken over meanwhile (held past its ttl) is the new holder's: left alone.
-      if ((await fs.readFile(lock, "utf8").catch(() => undefined)) === mine) {
-        await fs.rm(lock, { force: true });
-      }
+      // A lock taken over meanwhile (held past its ttl) is the new holder's: left alone. Read
+      // and removed in one step: no other holder's lock can appear between the two.
+      removeIfMine(lock, mine);
       if (held.get(lock) === mine) held.delete(lock);
       if (this.locks.get(lock) === mine) this.locks.delete(lock);
     }

@@ -17,11 +17,18 @@ const masked = (text: string, ...paths: string[]) => {
     .filter((line) => !/ rows read, |"event":"progress"/.test(line))
     .join("\n");
   for (const path of paths) out = out.split(path).join("<dir>");
-  return out
-    .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, "<time>")
-    .replace(/\bDB\d+\b/g, "<db>")
-    .replace(/[\d,]+(\.\d+)?( ?)(ms|s|rows\/s|MB|KB|B)\b/g, "<n>$2$3")
-    .replace(/"(\w*(Ms|Seconds|PerSecond|Bytes|bytes|time|ts))":[\d.]+/g, '"$1":<n>');
+  return (
+    out
+      .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, "<time>")
+      .replace(/\bDB\d+\b/g, "<db>")
+      // The reference server's activity id: its process's id, then a count of its requests.
+      .replace(/\b[A-Z0-9]{13}:\d{8}\b/g, "<activity>")
+      .replace(/[\d,]+(\.\d+)?( ?)(ms|s|rows\/s|MB|KB|B)\b/g, "<n>$2$3")
+      .replace(
+        /"(time|bytes|elapsedMs|sessionMs|totalMs|rowsPerSecond|etaSeconds|peakRssBytes)": ?[\d.]+/g,
+        '"$1":<n>',
+      )
+  );
 };
 
 async function both(make: () => { args: string[]; dirs: string[] }, input?: string) {
@@ -56,9 +63,12 @@ describe("the bin and main in the worker agree", () => {
         };
       });
       expect(r.bin.code).toBe(1);
-      const failed = (dirs: string[]) =>
-        readFileSync(join(dirs[0] as string, "failed.csv"), "utf8");
-      expect(failed(r.worker.dirs)).toBe(failed(r.bin.dirs));
+      // The run folder's files agree too: every row's outcome, and the summary.
+      for (const name of ["failed.csv", "succeeded.csv", "summary.json"]) {
+        const read = (dirs: string[]) =>
+          masked(readFileSync(join(dirs[0] as string, name), "utf8"), ...dirs);
+        expect(read(r.worker.dirs), name).toBe(read(r.bin.dirs));
+      }
     }
   });
 

@@ -305,4 +305,66 @@ describe("main(argv, io)", () => {
       server.setLatency(false);
     }
   });
+
+  it("outputs that fail mid-run, or lack removeListener: main resolves, says so in the run's format, and the next run runs", async () => {
+    // on() without removeListener(): watched only as far as it can be.
+    const odd = { write: (_text: string) => true, on: () => odd } as unknown as Writable;
+    expect(await main(["entities"], { stdout: odd, stderr: capture().stream })).toBe(0);
+    // A write that throws from the second call on, while the progress ticker runs (the server
+    // holds each answer 1 s): no uncaught error (vitest fails the file on one), code 2.
+    server.setLatency({ fixedMs: 1_000 });
+    try {
+      let calls = 0;
+      const flaky = new Writable({
+        write(_chunk, _encoding, done) {
+          done();
+        },
+      });
+      flaky.write = () => {
+        calls++;
+        if (calls > 1) throw new Error("write failed");
+        return true;
+      };
+      const { file, database, out } = csvRun(tolerancesCsv(3));
+      const stderr = capture();
+      const code = await main([...upsertArgs(file, database, out), "--json"], {
+        env: { ...env },
+        stdout: flaky,
+        stderr: stderr.stream,
+      });
+      expect(code).toBe(2);
+      expect(calls).toBeGreaterThan(1);
+      expect(stderr.text()).toContain("vbapi: stdout failed (error)");
+      // The rows were saved all the same (the run folder says so).
+      expect(bodies(database, "Tolerance")).toHaveLength(3);
+    } finally {
+      server.setLatency(false);
+    }
+    // Broken stderr with --json: stdout stays NDJSON, the failure one of its events.
+    const broken = () =>
+      new Writable({
+        write(_chunk, _encoding, done) {
+          done(Object.assign(new Error("gone"), { code: "EPIPE" }));
+        },
+      });
+    const out = capture();
+    expect(
+      await main(["upsert", "nope", "x.csv", "--json"], { stdout: out.stream, stderr: broken() }),
+    ).toBe(2);
+    const lines = out.text().split("\n").filter(Boolean);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(out.text()).toContain("stderr failed (EPIPE)");
+    // Broken stdout with --log-format json: stderr stays records.
+    const err = capture();
+    expect(
+      await main(["template", "tolerances", "--log-format", "json"], {
+        stdout: broken(),
+        stderr: err.stream,
+      }),
+    ).toBe(2);
+    const records = err.text().split("\n").filter(Boolean);
+    expect(records.length).toBeGreaterThan(0);
+    for (const line of records) expect(() => JSON.parse(line), line).not.toThrow();
+    expect((await run(["entities"], {})).code).toBe(0);
+  });
 });
