@@ -152,8 +152,11 @@ describe("Redis unreachable mid-run", () => {
       expect(grants).toHaveLength(80);
       // (Reservations that fell due while Redis did not answer are released together when the
       // outage is noticed, ~100 ms of permits at once: within the burst, as the bucket refilled
-      // meanwhile.) A local bucket starting full would add 8 more: an excess of about 8.
-      expect(maxExcess(grants, 40, 8)).toBeLessThanOrEqual(1);
+      // meanwhile.) A local bucket starting full would add 8 more: an excess of about 8. Each
+      // grant is stamped when its waiter resumes, not when the permit was given: on a machine
+      // the whole suite keeps busy, a late waiter before on-time ones shows as a fraction of a
+      // permit too many (1.03 seen once), so 1.5, as the other bucket tests allow.
+      expect(maxExcess(grants, 40, 8)).toBeLessThanOrEqual(1.5);
     } finally {
       await limiter.close();
       await server.restart();
