@@ -23,9 +23,17 @@ export interface CliIo {
   stdout: CliOutput;
   /** Progress, warnings and errors; a bar only when `isTTY` is true. */
   stderr: CliOutput;
+  /**
+   * Stops the run as Ctrl-C twice does in the bin: no more rows are read, the requests in flight
+   * are aborted, and the run ends interrupted (130), resumable. Aborted before `main` is
+   * called, nothing runs. Only a load (`upsert`, `resume`) is stopped; the other commands
+   * send no rows and run to their end.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 const processIo: CliIo = {
+  signal: undefined,
   get env() {
     return process.env;
   },
@@ -102,6 +110,7 @@ export function useIo(given: Partial<CliIo>): () => void {
   };
   flushWatched = watched.map((w) => w.stream);
   current = {
+    signal: given.signal,
     get env() {
       return given.env ?? process.env;
     },
@@ -161,6 +170,7 @@ export async function outputsSettled(): Promise<string | undefined> {
 export function replaceStderr(stream: CliOutput): () => void {
   const run = current;
   const replaced: CliIo = {
+    signal: run.signal,
     get env() {
       return run.env;
     },

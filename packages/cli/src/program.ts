@@ -106,7 +106,15 @@ async function run(argv: string[], given: Partial<CliIo>, bin: boolean): Promise
     let code: number;
     try {
       useLogFormat(logFormatOf(argv), bin);
-      code = await runProgram(argv);
+      if (given.signal?.aborted) {
+        const message = "the run was aborted before it started: nothing was read or sent";
+        if (json)
+          io().stdout.write(
+            `${safeJson({ event: "error", message, exitCode: EXIT.interrupted })}\n`,
+          );
+        log("error", message, { prefix: "vbapi: " });
+        code = EXIT.interrupted;
+      } else code = await runProgram(argv);
     } catch {
       // runProgram turns every error into a code: only an output that throws gets here.
       code = EXIT.usage;

@@ -2,6 +2,7 @@
 // tests): the environment and streams it is given, not the process's; one run at a time; and
 // nothing a run leaves behind (what it learnt of VBA, a login lock, an exit code) reaching the
 // next run or the host process.
+import { getEventListeners } from "node:events";
 import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -368,3 +369,78 @@ describe("main(argv, io)", () => {
     expect((await run(["entities"], {})).code).toBe(0);
   });
 });
+
+describe("main(argv, { signal })", () => {
+  it("aborted before: nothing runs, nothing is sent, code 130, said in the run's format", async () => {
+    const { file, database, out } = csvRun(tolerancesCsv(5));
+    const requests = server.stats.requests;
+    const stdout = capture();
+    const stderr = capture();
+    const code = await main([...upsertArgs(file, database, out), "--json"], {
+      env: { ...env },
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+      signal: AbortSignal.abort(),
+    });
+    expect(code).toBe(130);
+    expect(server.stats.requests).toBe(requests);
+    expect(existsSync(out)).toBe(false);
+    expect(JSON.parse(stdout.text())).toMatchObject({ event: "error", exitCode: 130 });
+    expect(stderr.text()).toContain("aborted before it started");
+  });
+
+  it("aborted during a load: no more rows, requests in flight aborted, 130, and resume completes every row", async () => {
+    server.setLatency({ fixedMs: 200 });
+    try {
+      const { file, database, out } = csvRun(tolerancesCsv(100));
+      const controller = new AbortController();
+      const running = run2(
+        [...upsertArgs(file, database, out), "--chunk-size", "10", "--concurrency", "1"],
+        controller.signal,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      controller.abort();
+      const r = await running;
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stderr).toContain("aborted: no more rows are read");
+      const summary = readJson<{ status: string; resumable: boolean }>(join(out, "summary.json"));
+      expect(summary).toMatchObject({ status: "interrupted", resumable: true });
+      const saved = bodies(database, "Tolerance").length;
+      expect(saved).toBeGreaterThan(0);
+      expect(saved).toBeLessThan(100);
+      server.setLatency(false);
+      const resumed = await run(["resume", out], { ...env });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(bodies(database, "Tolerance")).toHaveLength(100);
+      expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    } finally {
+      server.setLatency(false);
+    }
+  });
+
+  it("one signal across many runs, aborted after them: no listener left, nothing changes", async () => {
+    const controller = new AbortController();
+    const { file, database, out } = csvRun(tolerancesCsv(3));
+    expect((await run2(upsertArgs(file, database, out), controller.signal)).code).toBe(0);
+    for (let i = 0; i < 200; i++) {
+      const r = await main(["entities"], { stdout: capture().stream, signal: controller.signal });
+      expect(r).toBe(0);
+    }
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    controller.abort();
+    expect(readJson<{ status: string }>(join(out, "summary.json")).status).toBe("complete");
+    expect(bodies(database, "Tolerance")).toHaveLength(3);
+  });
+});
+
+async function run2(argv: string[], signal: AbortSignal) {
+  const stdout = capture();
+  const stderr = capture();
+  const code = await main(argv, {
+    env: { ...env },
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    signal,
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}

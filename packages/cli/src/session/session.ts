@@ -21,6 +21,7 @@ import { count } from "../count.ts";
 import type { Display } from "../display.ts";
 import { openInput } from "../input/open.ts";
 import type { OpenedInput } from "../input/types.ts";
+import { io } from "../io.ts";
 import { setLogContext } from "../log-format.ts";
 import { unreachableMessage } from "../net/describe.ts";
 import { reachability } from "../net/reach.ts";
@@ -277,11 +278,26 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       abort.abort();
     }
   });
+  // The signal main was given: both steps of Ctrl-C at once (a program has no second press).
+  const runSignal = io().signal;
+  const onAbort = () => {
+    if (!feed.stopped) {
+      stop("aborted");
+      display.log("");
+      display.log(
+        `aborted: no more rows are read; aborting the ${count(counters.inFlight, "row")} in flight`,
+      );
+    }
+    if (!abort.signal.aborted) abort.abort();
+  };
+  runSignal?.addEventListener("abort", onAbort, { once: true });
+  const stopAborting = () => runSignal?.removeEventListener("abort", onAbort);
   const ticker = setInterval(() => refresh(), 250);
   ticker.unref();
 
   let ended: Awaited<ReturnType<typeof drive>>;
   try {
+    if (runSignal?.aborted) onAbort();
     // Inside the try: an output that throws still takes the listeners and the ticker with it.
     display.event("start", {
       runDir: files.dir,
@@ -306,6 +322,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   } finally {
     stopWatching();
     stopListening();
+    stopAborting();
     clearInterval(ticker);
     input.close();
   }
