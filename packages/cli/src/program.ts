@@ -89,6 +89,12 @@ export function binMain(argv: string[]): Promise<number> {
 }
 
 async function run(argv: string[], given: Partial<CliIo>, bin: boolean): Promise<number> {
+  if (given.signal !== undefined && !(given.signal instanceof AbortSignal)) {
+    try {
+      (given.stderr ?? process.stderr).write("vbapi: main(): io.signal must be an AbortSignal\n");
+    } catch {} // it is told by the code
+    return EXIT.usage;
+  }
   if (flags[RUNNING]) {
     try {
       (given.stderr ?? process.stderr).write(

@@ -3,7 +3,7 @@
 // nothing a run leaves behind (what it learnt of VBA, a login lock, an exit code) reaching the
 // next run or the host process.
 import { getEventListeners } from "node:events";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
@@ -430,6 +430,48 @@ describe("main(argv, { signal })", () => {
     controller.abort();
     expect(readJson<{ status: string }>(join(out, "summary.json")).status).toBe("complete");
     expect(bodies(database, "Tolerance")).toHaveLength(3);
+  });
+});
+
+describe("main(argv, { signal }): what it is not, and validate", () => {
+  it("a signal that is not an AbortSignal: 2, nothing runs, no listener left on the process", async () => {
+    const signals = () => process.listenerCount("SIGINT") + process.listenerCount("SIGTERM");
+    const before = signals();
+    for (const signal of [{ aborted: false }, { aborted: true }, "x"]) {
+      const { file, database, out } = csvRun(tolerancesCsv(2));
+      const stderr = capture();
+      const code = await main(upsertArgs(file, database, out), {
+        env: { ...env },
+        stderr: stderr.stream,
+        stdout: capture().stream,
+        signal: signal as unknown as AbortSignal,
+      });
+      expect(code).toBe(2);
+      expect(stderr.text()).toContain("io.signal must be an AbortSignal");
+      expect(existsSync(out)).toBe(false);
+      expect(bodies(database, "Tolerance")).toHaveLength(0);
+    }
+    expect(signals()).toBe(before);
+  });
+
+  it("validate stops between rows when aborted: 130, saying how far it read", async () => {
+    const dir = tempDir();
+    const file = join(dir, "big.csv");
+    writeFileSync(file, tolerancesCsv(300_000));
+    const controller = new AbortController();
+    const stdout = capture();
+    const stderr = capture();
+    setTimeout(() => controller.abort(), 50);
+    const code = await main(["validate", "tolerances", file, "--json"], {
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+      signal: controller.signal,
+    });
+    expect(code).toBe(130);
+    const last = JSON.parse(stdout.text().trim().split("\n").at(-1) as string);
+    expect(last).toMatchObject({ event: "error", exitCode: 130 });
+    expect(last.message).toMatch(/^aborted after [\d,]+ rows: the file was not read to its end$/);
+    expect(last.message).not.toContain("300,000 rows");
   });
 });
 

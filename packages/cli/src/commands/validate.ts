@@ -6,6 +6,7 @@ import { count, fmt } from "../count.ts";
 import { EXIT } from "../exit.ts";
 import { openInput } from "../input/open.ts";
 import { io, setExitCode } from "../io.ts";
+import { log } from "../log-format.ts";
 import { safeJson, terminalText } from "../safe-text.ts";
 import { rowConverter } from "../session/rows.ts";
 import { ENTITY_NAMES } from "./args.ts";
@@ -32,9 +33,16 @@ export async function validate(
   let invalid = 0;
   let duplicates = 0;
   const keys = new Map<string, number>();
+  // main's signal (a program's stop), looked at between rows.
+  const signal = io().signal;
+  let aborted = false;
   try {
     const convert = rowConverter(converter, input);
     for await (const r of input.rows) {
+      if (signal?.aborted) {
+        aborted = true;
+        break;
+      }
       rows++;
       const converted = convert(r);
       if (converted.issues.length > 0) {
@@ -60,6 +68,12 @@ export async function validate(
     }
   } finally {
     input.close();
+  }
+  if (aborted) {
+    const message = `aborted after ${count(rows, "row")}: the file was not read to its end`;
+    if (flags.json) event({ event: "error", message, exitCode: EXIT.interrupted });
+    log("error", message, { prefix: "vbapi: " });
+    return EXIT.interrupted;
   }
   if (flags.json) event({ event: "done", rows, invalid, duplicates, valid: rows - invalid });
   else
