@@ -1,8 +1,8 @@
-// The run the HTML report tests render: a real `vbapi upsert` (the built bin) against the
+// The run the HTML report tests render: a real `vbapi upsert` (the built CLI) against the
 // reference server, over loopback, with rows the server refuses, invalid rows, and 429s from
-// the server's own rate limit. Its server messages, file name, column name and database are
-// hostile HTML; its cells hold distinctive values the report must never show; its credentials
-// are distinctive so the report can be searched for them.
+// the server (its own rate limit, and two answered 429 for certain). Its server messages, file
+// name, column name and database are hostile HTML; its cells hold distinctive values the report
+// must never show; its credentials are distinctive so the report can be searched for them.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type MockServer, startMockServer } from "@vbapi-sdk/mock-server";
@@ -71,6 +71,9 @@ export async function reportRun(): Promise<ReportRun> {
       message,
       target: { database: DATABASE },
     });
+  // And whatever the timing (the server's bucket refills while a busy machine spreads the
+  // first wave out): the first two requests are answered 429.
+  server.faults.failNext(2, 429);
   refuse(REFUSED_409, 409, MESSAGE_SCRIPT);
   refuse(REFUSED_422, 422, MESSAGE_ATTR);
   refuse(REFUSED_423, 423, MESSAGE_STYLE);
