@@ -157,9 +157,28 @@ describe("main(argv, io)", () => {
     });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`cannot reach VBA at 127.0.0.1:${port}`);
-    const summary = readJson<{ timings: { sessionMs: number } }>(join(down.out, "summary.json"));
+    const summary = readJson<{ timings: { sessionMs: number }; heldBackUntil?: string }>(
+      join(down.out, "summary.json"),
+    );
     // Stopped at the first refused connection, not after a minute of retries.
     expect(summary.timings.sessionMs).toBeLessThan(5_000);
+    // A refused connection sent nothing: no row is held back for a request that may still
+    // land, so a resume once VBA is up sends every row at once.
+    expect(summary.heldBackUntil).toBeUndefined();
+    const up = await startMockServer({ port, rateLimit: false });
+    try {
+      const started = performance.now();
+      const resumed = await run(["resume", down.out], {
+        ...env,
+        VBAPI_API_KEY: up.credentials.apiKey,
+        VBAPI_TOKEN: up.credentials.token,
+      });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(up.store.list(down.database, "Tolerance")).toHaveLength(2);
+    } finally {
+      await up.close();
+    }
   });
 
   it("a login the run stopped waiting for ends with it: no lock left, no login after main resolved", async () => {
