@@ -109,11 +109,6 @@ export interface SettledRequest {
   status: number;
   /** Records in its body, when it carried a JSON array. */
   records: number | undefined;
-  /**
-   * Status 0 only: it failed before a byte of it left (refused, not resolved, a TLS or proxy
-   * refusal), so VBA cannot apply it later. Not in the journal.
-   */
-  neverSent?: boolean;
 }
 
 /** Appends journal lines (the journal has been cut back to its last complete line). */

@@ -1,7 +1,6 @@
 // When each HTTP request of a session settled, for the journal (and the HTML report's
 // timeline): a fetch wrapper that times every request the client makes (its own retries
 // included) and counts the records in its body. It sees the status, never reads the answer.
-import { describeNetworkFailure } from "@vbapi-sdk/client";
 import type { SettledRequest } from "../run-dir/journal.ts";
 
 /**
@@ -36,18 +35,6 @@ export function countJsonArray(text: string): number | undefined {
   return empty ? 0 : commas + 1;
 }
 
-/**
- * A rejected fetch that failed before any byte of the request left, read as the SDK reads it
- * (the same table of codes): not resolved, refused, unreachable, a TLS handshake or a proxy's
- * refusal, a connect timeout. A reset, a TCP timeout, an abort or anything unknown may have
- * come after sending.
- */
-export function neverSent(error: unknown): boolean {
-  const failure = describeNetworkFailure(error);
-  if (failure.kind === "timeout") return failure.code === "UND_ERR_CONNECT_TIMEOUT";
-  return failure.kind !== "other";
-}
-
 /** `fetchImpl`, calling `onSettled` once per request when it is answered or fails. */
 export function timedFetch(
   fetchImpl: typeof fetch,
@@ -56,15 +43,16 @@ export function timedFetch(
   return async (input, init) => {
     const started = performance.now();
     const records = typeof init?.body === "string" ? countJsonArray(init.body) : undefined;
-    const at = () => ({ at: Date.now(), ms: performance.now() - started, records });
+    const settle = (status: number) =>
+      onSettled({ at: Date.now(), ms: performance.now() - started, status, records });
     let response: Response;
     try {
       response = await fetchImpl(input, init);
     } catch (error) {
-      onSettled({ ...at(), status: 0, neverSent: neverSent(error) });
+      settle(0);
       throw error;
     }
-    onSettled({ ...at(), status: response.status });
+    settle(response.status);
     return response;
   };
 }

@@ -135,10 +135,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     tally,
     onSettled: (request) => {
       // An attempt with no answer (a timeout, a connection lost: maybe after sending) or one a
-      // gateway gave up on (502, 504, 520, 524) may still be applied; one that never left
-      // (refused, not resolved) cannot.
-      const unsure = request.status === 0 ? !request.neverSent : gatewayGaveUp(request.status);
-      if (unsure) gaveUpAt ??= stampNow();
+      // gateway gave up on (502, 504, 520, 524) may still be applied.
+      if (request.status === 0 || gatewayGaveUp(request.status)) gaveUpAt ??= stampNow();
       files.requestSettled(request);
     },
   });
