@@ -330,6 +330,28 @@ describe("retries", () => {
       .catch((e) => e);
     expect(e2).toMatchObject({ code: "ECONNRESET", mayHaveBeenApplied: true });
 
+    // The same "not sent" codes raised by a socket already connected (Linux reports the last
+    // ICMP error, EHOSTUNREACH, when an established connection gives up retransmitting): the
+    // request may have been written. Node names the call: connect and DNS lookups come before.
+    for (const [code, syscall, applied] of [
+      ["EHOSTUNREACH", "read", true],
+      ["ECONNREFUSED", "write", true],
+      ["ENETUNREACH", "writev", true],
+      ["ECONNREFUSED", "connect", false],
+      ["ENOTFOUND", "getaddrinfo", false],
+      ["EAI_AGAIN", "queryA", false],
+    ] as const) {
+      const late = scriptedFetch(() => {
+        throw Object.assign(new TypeError("fetch failed"), {
+          cause: Object.assign(new Error(`${syscall} ${code}`), { code, syscall }),
+        });
+      });
+      const e = await testClient(late.fetch, { maxRetries: 0 })
+        .upsertBatch("Tolerance", [tolerance(1)])
+        .catch((x) => x);
+      expect({ code, syscall, applied: e.mayHaveBeenApplied }).toEqual({ code, syscall, applied });
+    }
+
     const recovered = scriptedFetch(connectionError("ECONNRESET"), created("tolerance_Key"));
     expect(
       (await testClient(recovered.fetch).upsertBatch("Tolerance", [tolerance(1)])).succeeded,

@@ -27,9 +27,13 @@ const SETUP_MESSAGES =
   /unknown scheme|not implemented|bad port|invalid header|failed to parse url/i;
 
 export function errorCode(error: unknown): string | undefined {
+  return codeHolder(error)?.code;
+}
+
+/** The error in the chain that carries the first string `code` (see errorCode). */
+function codeHolder(error: unknown): { code: string; syscall?: unknown } | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") return code;
+    if (typeof (e as { code?: unknown }).code === "string") return e as { code: string };
     const inner = (e as { errors?: unknown[] }).errors;
     if (Array.isArray(inner) && inner.length > 0) {
       e = inner[0];
@@ -47,7 +51,13 @@ export function failureKind(error: unknown, timedOut: boolean): FailureKind {
   if (timedOut) return "timeout";
   const code = errorCode(error);
   if (code !== undefined && (NOT_SENT_CODES.has(code) || KNOWN[code]?.[0] === "tls")) {
-    return "not-sent";
+    // Raised by a socket already connected (Linux reports the last ICMP error, EHOSTUNREACH,
+    // when an established connection gives up): the request may have been written. Node names
+    // the call; connecting and DNS lookups come before any byte is sent. Not sent: no syscall
+    // named, or one of those (the pattern matches any other name).
+    if (!/^(?!connect|getaddrinfo|query)./.test(`${codeHolder(error)?.syscall ?? ""}`)) {
+      return "not-sent";
+    }
   }
   const links = chain(error);
   if (proxyRefusal(links) !== undefined || beforeSending(links) !== undefined) return "not-sent";
