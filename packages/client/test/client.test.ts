@@ -340,6 +340,9 @@ describe("retries", () => {
       ["ECONNREFUSED", "connect", false],
       ["ENOTFOUND", "getaddrinfo", false],
       ["EAI_AGAIN", "queryA", false],
+      // Only those names exactly.
+      ["ECONNREFUSED", "connectx", true],
+      ["ECONNREFUSED", "", true],
     ] as const) {
       const late = scriptedFetch(() => {
         throw Object.assign(new TypeError("fetch failed"), {

@@ -54,8 +54,9 @@ export function failureKind(error: unknown, timedOut: boolean): FailureKind {
     // Raised by a socket already connected (Linux reports the last ICMP error, EHOSTUNREACH,
     // when an established connection gives up): the request may have been written. Node names
     // the call; connecting and DNS lookups come before any byte is sent. Not sent: no syscall
-    // named, or one of those (the pattern matches any other name).
-    if (!/^(?!connect|getaddrinfo|query)./.test(`${codeHolder(error)?.syscall ?? ""}`)) {
+    // named (undici's own codes, TLS, a fetch that keeps none), or one of those exactly.
+    const syscall = codeHolder(error)?.syscall;
+    if (syscall === undefined || /^(connect|getaddrinfo|query\w*)$/.test(`${syscall}`)) {
       return "not-sent";
     }
   }
