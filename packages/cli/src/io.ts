@@ -87,6 +87,28 @@ function guarded(stream: CliOutput, name: string, watched: Watched[]): CliOutput
   return { write, isTTY: false } as unknown as CliOutput;
 }
 
+/**
+ * `parts` over `base`: each part left out is read from `base` when used (process.stdin is made
+ * on first use: only a run that reads `-` touches it).
+ */
+function overlay(base: CliIo, parts: Partial<CliIo>): CliIo {
+  return {
+    signal: parts.signal ?? base.signal,
+    get env() {
+      return parts.env ?? base.env;
+    },
+    get stdin() {
+      return parts.stdin ?? base.stdin;
+    },
+    get stdout() {
+      return parts.stdout ?? base.stdout;
+    },
+    get stderr() {
+      return parts.stderr ?? base.stderr;
+    },
+  };
+}
+
 /** The current run's environment and streams (the process's own outside `main`). */
 export function io(): CliIo {
   return current;
@@ -109,21 +131,7 @@ export function useIo(given: Partial<CliIo>): () => void {
     }
   };
   flushWatched = watched.map((w) => w.stream);
-  current = {
-    signal: given.signal,
-    get env() {
-      return given.env ?? process.env;
-    },
-    get stdin() {
-      return given.stdin ?? process.stdin;
-    },
-    get stdout() {
-      return stdout ?? process.stdout;
-    },
-    get stderr() {
-      return stderr ?? process.stderr;
-    },
-  };
+  current = overlay(processIo, { ...given, stdout, stderr });
   exitCode = undefined;
   ending = new AbortController();
   inRun = true;
@@ -169,19 +177,7 @@ export async function outputsSettled(): Promise<string | undefined> {
 /** Until the returned undo: the current run writes its stderr to `stream` (see log-format.ts). */
 export function replaceStderr(stream: CliOutput): () => void {
   const run = current;
-  const replaced: CliIo = {
-    signal: run.signal,
-    get env() {
-      return run.env;
-    },
-    get stdin() {
-      return run.stdin;
-    },
-    get stdout() {
-      return run.stdout;
-    },
-    stderr: stream,
-  };
+  const replaced = overlay(run, { stderr: stream });
   current = replaced;
   return () => {
     if (current === replaced) current = run;

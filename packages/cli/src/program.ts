@@ -114,12 +114,7 @@ async function run(argv: string[], given: Partial<CliIo>, bin: boolean): Promise
       useLogFormat(logFormatOf(argv), bin);
       if (given.signal?.aborted) {
         const message = "the run was aborted before it started: nothing was read or sent";
-        if (json)
-          io().stdout.write(
-            `${safeJson({ event: "error", message, exitCode: EXIT.interrupted })}\n`,
-          );
-        log("error", message, { prefix: "vbapi: " });
-        code = EXIT.interrupted;
+        code = fail(message, EXIT.interrupted, json);
       } else code = await runProgram(argv);
     } catch {
       // runProgram turns every error into a code: only an output that throws gets here.
@@ -132,9 +127,8 @@ async function run(argv: string[], given: Partial<CliIo>, bin: boolean): Promise
     if (failure !== undefined) {
       // Said in the run's formats, on the output that still works (a failed one takes nothing).
       const message = `${failure}: what the run wrote there may be incomplete`;
-      if (json && !failure.startsWith("stdout"))
-        io().stdout.write(`${safeJson({ event: "error", message, exitCode: EXIT.usage })}\n`);
-      log("error", message, { prefix: "vbapi: " });
+      // A failed stdout takes no event.
+      fail(message, EXIT.usage, json && !failure.startsWith("stdout"));
       if (code === EXIT.ok) code = EXIT.usage;
     }
     return code;
@@ -152,15 +146,19 @@ async function run(argv: string[], given: Partial<CliIo>, bin: boolean): Promise
   }
 }
 
+/**
+ * A run's error: a line on stderr in the log format, and with `json` an `error` event on stdout.
+ * Messages may name columns and files from the input: shown, never acted on by the terminal.
+ */
+function fail(message: string, code: number, json: boolean): number {
+  if (json) io().stdout.write(`${safeJson({ event: "error", message, exitCode: code })}\n`);
+  log("error", message, { prefix: "vbapi: " });
+  return code;
+}
+
 async function runProgram(argv: string[]): Promise<number> {
   const program = buildProgram();
   const json = argv.includes("--json");
-  const fail = (message: string, code: number) => {
-    // Messages may name columns and files from the input: shown, never acted on by the terminal.
-    if (json) io().stdout.write(`${safeJson({ event: "error", message, exitCode: code })}\n`);
-    log("error", message, { prefix: "vbapi: " });
-    return code;
-  };
   try {
     await program.parseAsync(argv, { from: "user" });
     return exitCodeSet() ?? EXIT.ok;
@@ -178,12 +176,13 @@ async function runProgram(argv: string[]): Promise<number> {
       // Another process works on the run folder: its own message says which and what to do.
       error instanceof LockError
     ) {
-      return fail(error.message, EXIT.usage);
+      return fail(error.message, EXIT.usage, json);
     }
     const e = error as NodeJS.ErrnoException;
     return fail(
       `unexpected error: ${e.code ?? e.name ?? "error"}${e.message ? `: ${e.message}` : ""}`,
       EXIT.usage,
+      json,
     );
   }
 }

@@ -118,28 +118,29 @@ async function inWorker(args: string[], options: RunOptions): Promise<Result> {
   const { main } = (await import(/* @vite-ignore */ BUILT)) as typeof import("../src/index.ts");
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  let stdout = "";
-  let stderr = "";
-  const sink = (append: (text: string) => void) =>
-    new Writable({
-      decodeStrings: false,
-      write(chunk: string | Buffer, _encoding, done) {
-        append(typeof chunk === "string" ? chunk : chunk.toString("utf8"));
-        done();
-      },
-    });
+  const stdout = capture();
+  const stderr = capture();
   const input = options.input === undefined ? [] : [Buffer.from(options.input)];
   const code = await main(args, {
     env,
     stdin: Readable.from(input),
-    stdout: sink((t) => {
-      stdout += t;
-    }),
-    stderr: sink((t) => {
-      stderr += t;
-    }),
+    stdout: stdout.stream,
+    stderr: stderr.stream,
   });
-  return { code, signal: null, stdout, stderr };
+  return { code, signal: null, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** A stream that keeps what is written to it, as text (a run's stdout or stderr in the worker). */
+export function capture(): { stream: Writable; text: () => string } {
+  let text = "";
+  const stream = new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, done) {
+      text += typeof chunk === "string" ? chunk : chunk.toString("utf8");
+      done();
+    },
+  });
+  return { stream, text: () => text };
 }
 
 /** Runs the built bin in a process of its own, whatever the run (see {@link vbapi}). */

@@ -10,24 +10,12 @@ import { Readable, Writable } from "node:stream";
 import { startMockServer } from "@vbapi-sdk/mock-server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { bodies, csvRun, db, env, server, tolerancesCsv, upsertArgs } from "./e2e-setup.ts";
-import { readJson, tempDir } from "./helpers.ts";
+import { capture, readJson, tempDir } from "./helpers.ts";
 import { freePort } from "./proxy-harness.ts";
 
 const { FileTokenCache, main } = (await import(
   /* @vite-ignore */ new URL("../dist/index.mjs", import.meta.url).href
 )) as typeof import("../src/index.ts");
-
-function capture() {
-  let text = "";
-  const stream = new Writable({
-    decodeStrings: false,
-    write(chunk: string | Buffer, _encoding, done) {
-      text += String(chunk);
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
 
 /** Whatever reaches the host process's own stdout and stderr while `fn` runs. */
 async function hostOutput<T>(fn: () => Promise<T>): Promise<{ value: T; host: string }> {
