@@ -67,6 +67,7 @@ function failed(name: string, error: unknown): void {
 /**
  * A given output, guarded: a write that throws (now or later, from a timer such as the progress
  * ticker) is noted, not thrown into the run or the host; an `error` it emits during the run too.
+ * The rest of the stream is its own.
  * A terminal is passed as it is (the progress bar drives it).
  */
 function guarded(stream: CliOutput, name: string, watched: Watched[]): CliOutput {
@@ -84,7 +85,10 @@ function guarded(stream: CliOutput, name: string, watched: Watched[]): CliOutput
       return true;
     }
   };
-  return { write, isTTY: false } as unknown as CliOutput;
+  // Everything but `write` is the stream's own (a later use of `on`, `end`, `writableLength`).
+  return new Proxy(stream, {
+    get: (target, key) => (key === "write" ? write : Reflect.get(target, key)),
+  });
 }
 
 /**

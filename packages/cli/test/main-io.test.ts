@@ -6,7 +6,7 @@ import { getEventListeners } from "node:events";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { Readable, Writable } from "node:stream";
+import { PassThrough, Readable, Writable } from "node:stream";
 import { startMockServer } from "@vbapi-sdk/mock-server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { bodies, csvRun, db, env, server, tolerancesCsv, upsertArgs } from "./e2e-setup.ts";
@@ -459,6 +459,30 @@ describe("main(argv, { signal }): what it is not, and validate", () => {
       expect(bodies(database, "Tolerance")).toHaveLength(0);
     }
     expect(signals()).toBe(before);
+  });
+
+  it("validate from a stdin that stalls: an abort ends it at once, 130, also when the input then ends", async () => {
+    for (const endAfter of [false, true]) {
+      const stdin = new PassThrough();
+      stdin.write("tolerance_Key,tolerance1\n1,1\n");
+      const controller = new AbortController();
+      const stderr = capture();
+      const started = performance.now();
+      setTimeout(() => {
+        controller.abort();
+        if (endAfter) stdin.end();
+      }, 200);
+      const code = await main(["validate", "tolerances", "-", "--format", "csv"], {
+        stdin,
+        stdout: capture().stream,
+        stderr: stderr.stream,
+        signal: controller.signal,
+      });
+      expect({ endAfter, code }).toEqual({ endAfter, code: 130 });
+      expect(performance.now() - started).toBeLessThan(2_000);
+      // How many rows it validated (the parser may still hold the one written).
+      expect(stderr.text()).toMatch(/aborted after [01] rows?: the file was not read to its end/);
+    }
   });
 
   it("validate stops between rows when aborted: 130, saying how far it read", async () => {

@@ -33,9 +33,12 @@ export async function validate(
   let invalid = 0;
   let duplicates = 0;
   const keys = new Map<string, number>();
-  // main's signal (a program's stop), looked at between rows.
+  // main's signal (a program's stop): looked at between rows, and it closes an input that
+  // stalls (stdin from a producer that went quiet), so the wait for the next row ends.
   const signal = io().signal;
   let aborted = false;
+  const onAbort = () => input.close();
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const convert = rowConverter(converter, input);
     for await (const r of input.rows) {
@@ -66,9 +69,14 @@ export async function validate(
           );
       }
     }
+  } catch (error) {
+    // The input closed by the abort may end its read with an error: the abort is what happened.
+    if (!signal?.aborted) throw error;
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     input.close();
   }
+  if (signal?.aborted) aborted = true;
   if (aborted) {
     const message = `aborted after ${count(rows, "row")}: the file was not read to its end`;
     if (flags.json) event({ event: "error", message, exitCode: EXIT.interrupted });
